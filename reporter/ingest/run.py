@@ -24,7 +24,8 @@ class Run:
     (seconds since the epoch, nullable), ``value`` (float; a logged NaN stays NaN, a value
     that was not logged has no row), ``segment`` (0 for the first launch, +1 per resume).
     ``step_kind`` says what ``step`` counts. ``meta["epoch_kind"]`` is ``"index"`` (default:
-    ``epoch`` is the 0-based epoch index) or ``"progress"`` (completed epochs, HF style). ``notes`` are data-quality remarks for the report.
+    ``epoch`` is the 0-based epoch index) or ``"progress"`` (completed epochs, HF style).
+    ``notes`` are data-quality remarks for the report.
     """
 
     name: str

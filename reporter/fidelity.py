@@ -1,0 +1,86 @@
+"""Does the config beside the logs reproduce the logged LR and stop? If not, say so."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import replay
+from reporter.analysis import spec_text
+
+if TYPE_CHECKING:
+    from reporter.diagnose import Diagnosis
+    from reporter.training_setup import TrainingSetup
+
+
+def check_fidelity(
+    setup: TrainingSetup, diagnosis: Diagnosis
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """Replay the configured schedule over the logged metric and compare with the logged LR.
+
+    Returns the verdict (plain dict) and the LR *used* in each epoch of the watched series
+    (the logged LR shifted by one when the log records the LR after the scheduler step),
+    or None when no LR was logged.
+    """
+    curves = diagnosis.curves
+    watched = curves.get("val/loss") or curves.get("train/loss")
+    lr_curve = curves.get("lr")
+    spec = setup.scheduler or replay.ConstantSchedule()
+    verdict: dict[str, Any] = {"scheduler": spec_text(spec), "metric": watched.metric,
+                               "config_found": setup.config_path is not None}
+    if lr_curve is None:
+        verdict.update(status="no_lr_logged",
+                       text="The logs hold no learning rate, so the config could not be "
+                            "checked against what the run did.")
+        return verdict, None
+    lookup = dict(zip(lr_curve.x.tolist(), lr_curve.y.tolist(), strict=False))
+    logged = np.array([lookup.get(x, np.nan) for x in watched.x.tolist()], dtype=float)
+    first = logged[np.isfinite(logged)]
+    base = setup.learning_rate if setup.learning_rate is not None else float(first[0])
+    fid = replay.fidelity(spec, base, watched.y, logged)
+    used = logged
+    if fid.alignment == "after_step":
+        used = np.concatenate([[base], logged[:-1]])
+    verdict.update(
+        status="match" if fid.matches else "mismatch",
+        alignment=fid.alignment,
+        first_mismatch=fid.first_mismatch,
+        max_rel_error=fid.max_rel_error,
+        explanation=fid.explanation,
+        base_lr=base,
+    )
+    if fid.matches:
+        timing = ("the LR used during each epoch" if fid.alignment == "used"
+                  else "the LR after each epoch's scheduler step (the next epoch's LR)")
+        verdict["text"] = (f"Replaying {spec_text(spec)} from LR {base:g} over the logged "
+                           f"{watched.metric} reproduces every logged LR; the log records "
+                           f"{timing}.")
+    else:
+        where = (f" from {watched.axis} {int(watched.x[fid.first_mismatch])}"
+                 if fid.first_mismatch is not None else "")
+        verdict["text"] = (
+            f"Replaying {spec_text(spec)} from LR {base:g} over the logged {watched.metric} "
+            f"does not reproduce the logged LR{where} (largest relative difference "
+            f"{fid.max_rel_error:.3g}). The config beside the logs is probably not the one the "
+            "run used, or the scheduler was stepped differently; replayed options below start "
+            "from this config and are less certain."
+        )
+    verdict["stop"] = _stop_check(setup, watched)
+    return verdict, used
+
+
+def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
+    if setup.early_stopping is None:
+        return None
+    ev = replay.early_stop(setup.early_stopping, watched.y)
+    last = len(watched) - 1
+    predicted = ev.index if ev else None
+    configured = setup.epochs
+    if predicted is None:
+        ran_all = configured is not None and last + 1 >= configured
+        ok = ran_all or configured is None
+    else:
+        ok = predicted == last
+    return {"predicted_stop": predicted, "last_logged": last, "matches": ok,
+            "spec": spec_text(setup.early_stopping)}

@@ -1,0 +1,325 @@
+"""The remedy catalog: concrete options derived from the run, each replayed exactly.
+
+Three kinds, as in the hand-written reports users know: a faster plateau reaction with
+tighter clipping, cosine annealing, and a lower learning rate. Every parameter is derived
+from the run (and says how); every learning rate shown comes from ``replay``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+import replay
+from reporter.diagnose import Diagnosis, Finding
+from reporter.training_setup import TrainingSetup
+
+COSINE_FLOOR = 0.01  # eta_min as a fraction of the base LR
+LOWER_LR_FRACTION = 0.5  # of the LR in effect when the spike began
+CLIP_QUANTILE = 0.9  # of the pre-spike grad norms
+FAST_FACTOR = 0.5
+
+
+@dataclass
+class Plan:
+    """What one training would use: the knobs the replay and the confirmation need."""
+
+    learning_rate: float
+    scheduler: Any
+    early_stopping: Any | None
+    clip_grad_norm: float | None
+    epochs: int
+
+
+@dataclass
+class ReplayOutcome:
+    """The replay of one plan over the recorded metrics.
+
+    ``lr`` is the LR used in each recorded epoch; ``horizon`` the first epoch where it differs
+    from the observed LR (after it, the recorded metrics describe another run, so metric-driven
+    values are conditional). ``lr_at_onset_label`` is ``exact replay`` or ``conditional replay``.
+    """
+
+    lr: list[float]
+    events: list[dict]
+    horizon: int | None
+    first_reduction: int | None
+    first_reduction_label: str | None
+    lr_at_onset: float | None
+    lr_at_onset_label: str | None
+    observed_lr_at_onset: float | None
+    acted_before_spike: bool | None
+    stop: int | None
+    clip_fraction_before: float | None = None
+    clip_fraction_at_spike: float | None = None
+
+
+@dataclass
+class Option:
+    """A remedy: its plan, the config changes, why, and what the replay says."""
+
+    key: str
+    title: str
+    plan: Plan
+    changes: dict[str, Any]
+    rationale: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outcome: ReplayOutcome | None = None
+
+
+@dataclass
+class Context:
+    """The recorded series the options are derived from and replayed over."""
+
+    metric: np.ndarray  # the series the plateau rule watches, per epoch
+    metric_name: str
+    observed_lr: np.ndarray | None  # LR used in each epoch (aligned), NaN where unknown
+    grad_norm: np.ndarray | None
+    onset: int | None
+    best_at: int | None
+
+
+def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
+    """The run's own settings, filled from the logs where the config is silent."""
+    lr = setup.learning_rate
+    if lr is None and ctx.observed_lr is not None and np.isfinite(ctx.observed_lr[0]):
+        lr = float(ctx.observed_lr[0])
+    return Plan(
+        learning_rate=lr if lr is not None else 1e-3,
+        scheduler=setup.scheduler or replay.ConstantSchedule(),
+        early_stopping=setup.early_stopping,
+        clip_grad_norm=setup.clip_grad_norm,
+        epochs=setup.epochs or len(ctx.metric),
+    )
+
+
+def build_options(setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context) -> list[Option]:
+    """The three options for this run, each with its replay filled in."""
+    base = current_plan(setup, ctx)
+    options = [_faster_plateau(base, ctx), _cosine(base, ctx), _lower_lr(base, ctx)]
+    for opt in options:
+        opt.outcome = replay_plan(opt.plan, ctx)
+        if opt.outcome.acted_before_spike is False:
+            opt.warnings.append(_too_late_text(opt, ctx))
+    return options
+
+
+def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
+    """Replay a plan's LR schedule, early stop and clipping over the recorded metrics."""
+    n = len(ctx.metric)
+    metric_driven = isinstance(plan.scheduler, replay.ReduceLROnPlateau)
+    metrics = ctx.metric if metric_driven else None
+    observed = ctx.observed_lr
+    if observed is not None and np.isfinite(observed).any():
+        cf = replay.counterfactual(plan.scheduler, plan.learning_rate, ctx.metric, observed)
+        traj, horizon = cf.trajectory, cf.horizon
+    else:
+        traj, horizon = replay.lr_trajectory(plan.scheduler, plan.learning_rate, n, metrics), 0
+    lr = np.asarray(traj.lr, dtype=float)
+    first = next((e for e in traj.events if e.kind == "reduce"), None)
+    onset = ctx.onset
+    out = ReplayOutcome(
+        lr=lr.tolist(),
+        events=[e.to_dict() for e in traj.events],
+        horizon=horizon,
+        first_reduction=first.index if first else None,
+        first_reduction_label=_label(first.index + 1, horizon, metric_driven) if first else None,
+        lr_at_onset=float(lr[onset]) if onset is not None and onset < len(lr) else None,
+        lr_at_onset_label=_label(onset, horizon, metric_driven) if onset is not None else None,
+        observed_lr_at_onset=_observed_at(observed, onset),
+        acted_before_spike=None,
+        stop=_stop(plan, ctx.metric),
+    )
+    if onset is not None:
+        out.acted_before_spike = bool(
+            out.lr_at_onset is not None and out.lr_at_onset < plan.learning_rate * (1 - 1e-9)
+        ) or (
+            out.observed_lr_at_onset is not None
+            and out.lr_at_onset is not None
+            and out.lr_at_onset < out.observed_lr_at_onset * (1 - 1e-9)
+        )
+    if plan.clip_grad_norm and ctx.grad_norm is not None and onset is not None:
+        clip = replay.clip_scale(ctx.grad_norm, plan.clip_grad_norm)
+        mask = np.asarray(clip.clipped, dtype=bool)
+        if onset > 0:
+            out.clip_fraction_before = float(mask[:onset].mean())
+        out.clip_fraction_at_spike = float(mask[onset])
+    return out
+
+
+def _label(index: int | None, horizon: int | None, metric_driven: bool) -> str:
+    """``exact replay`` when the value only depends on what was really recorded."""
+    if not metric_driven or index is None or horizon is None or index <= horizon:
+        return "exact replay"
+    return "conditional replay"
+
+
+def _observed_at(observed: np.ndarray | None, i: int | None) -> float | None:
+    if observed is None or i is None or i >= len(observed) or not np.isfinite(observed[i]):
+        return None
+    return float(observed[i])
+
+
+def _stop(plan: Plan, metric: np.ndarray) -> int | None:
+    if plan.early_stopping is None:
+        return None
+    ev = replay.early_stop(plan.early_stopping, metric)
+    return ev.index if ev else None
+
+
+def _faster_plateau(base: Plan, ctx: Context) -> Option:
+    current = base.scheduler if isinstance(base.scheduler, replay.ReduceLROnPlateau) else None
+    start = current or replay.ReduceLROnPlateau()
+    factor = min(start.factor, FAST_FACTOR)
+    rationale: list[str] = []
+    patience = _earliest_acting_patience(base, start, factor, ctx)
+    if patience is not None:
+        rationale.append(
+            f"patience {patience} is the largest patience below the current {start.patience} whose "
+            f"exact replay over the recorded {ctx.metric_name} lowers the LR before the spike"
+        )
+    else:
+        patience = max(1, start.patience // 2)
+        rationale.append(
+            f"no patience could lower the LR before the spike; patience {patience} (half of "
+            f"{start.patience}) at least reacts sooner afterwards"
+        )
+    if factor != start.factor:
+        rationale.append(
+            f"factor {factor:g} instead of {start.factor:g}: each reduction halves the LR"
+        )
+    spec = replace(start, patience=patience, factor=factor)
+    changes: dict[str, Any] = {"scheduler.patience": patience}
+    if current is None:
+        changes = {"scheduler": spec}
+    elif factor != start.factor:
+        changes["scheduler.factor"] = factor
+    clip, clip_why = _tighter_clip(base, ctx)
+    if clip is not None:
+        changes["clip_grad_norm"] = clip
+        rationale.append(clip_why)
+    plan = replace(
+        base, scheduler=spec, clip_grad_norm=clip if clip is not None else base.clip_grad_norm
+    )
+    return Option(
+        "faster_plateau", "Faster plateau reaction and tighter clipping", plan, changes, rationale
+    )
+
+
+def _earliest_acting_patience(
+    base: Plan, start: replay.ReduceLROnPlateau, factor: float, ctx: Context
+) -> int | None:
+    if ctx.onset is None:
+        return None
+    for p in range(start.patience - 1, -1, -1):
+        spec = replace(start, patience=p, factor=factor)
+        traj = replay.lr_trajectory(spec, base.learning_rate, len(ctx.metric), ctx.metric)
+        first = traj.first("reduce")
+        if first is not None and first.index + 1 <= ctx.onset:
+            return p if p >= 1 else None
+    return None
+
+
+def _tighter_clip(base: Plan, ctx: Context) -> tuple[float | None, str]:
+    g = ctx.grad_norm
+    if g is not None and ctx.onset is not None and ctx.onset >= 3:
+        before = g[: ctx.onset]
+        before = before[np.isfinite(before)]
+        if len(before) >= 3:
+            clip = _round_sig(float(np.quantile(before, CLIP_QUANTILE)))
+            if base.clip_grad_norm is None or clip < base.clip_grad_norm:
+                return clip, (
+                    f"max_norm {clip:g} = the {CLIP_QUANTILE:.0%} quantile of the logged gradient "
+                    "norm before the spike: it leaves most earlier updates alone, bounds outliers"
+                )
+    if base.clip_grad_norm:
+        clip = _round_sig(base.clip_grad_norm / 2)
+        return clip, (
+            f"max_norm {clip:g} = half the current {base.clip_grad_norm:g}; no usable "
+            "gradient-norm log, so this value is a rule of thumb, not derived from the run"
+        )
+    return (
+        1.0,
+        "max_norm 1.0: the run did not clip; 1.0 is the common default (not derived from the run)",
+    )
+
+
+def _cosine(base: Plan, ctx: Context) -> Option:
+    t_max = base.epochs
+    eta_min = _round_sig(base.learning_rate * COSINE_FLOOR)
+    spec = replay.CosineAnnealingLR(T_max=t_max, eta_min=eta_min)
+    rationale = [
+        f"T_max = {t_max}, the configured number of epochs, so the LR reaches its floor at the end",
+        f"eta_min = {eta_min:g} ({COSINE_FLOOR:.0%} of the base LR)",
+        f"the base LR stays {base.learning_rate:g}: raising it would make the early epochs riskier",
+    ]
+    plan = replace(base, scheduler=spec)
+    return Option("cosine", "Cosine annealing", plan, {"scheduler": spec}, rationale)
+
+
+def _lower_lr(base: Plan, ctx: Context) -> Option:
+    at = _observed_at(ctx.observed_lr, ctx.onset)
+    ref = at if at is not None else base.learning_rate
+    lr = _round_sig(ref * LOWER_LR_FRACTION)
+    source = "the observed LR when the spike began" if at is not None else "the base LR"
+    rationale = [
+        f"{lr:g} = {LOWER_LR_FRACTION:.0%} of {source} ({ref:g}); the scheduler is unchanged"
+    ]
+    warnings = ["a lower LR also slows the early epochs; the confirmation measures by how much"]
+    plan = replace(base, learning_rate=lr)
+    return Option(
+        "lower_lr", "Lower learning rate", plan, {"learning_rate": lr}, rationale, warnings
+    )
+
+
+def _too_late_text(opt: Option, ctx: Context) -> str:
+    o = opt.outcome
+    when = (
+        f"its first reduction comes after epoch {o.first_reduction}"
+        if o and o.first_reduction is not None
+        else "it never lowers the LR over the recorded epochs"
+    )
+    return (
+        f"This option could not have acted before the spike at epoch {ctx.onset}: {when}. "
+        "It can only limit the damage afterwards."
+    )
+
+
+def _round_sig(x: float, digits: int = 2) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, -math.floor(math.log10(abs(x))) + digits - 1)
+
+
+def context(diagnosis: Diagnosis, aligned_lr: np.ndarray | None) -> Context:
+    """Pick the watched metric (val loss, else train loss) and the spike to aim at."""
+    curves = diagnosis.curves
+    watched = curves.get("val/loss") or curves.get("train/loss")
+    if watched is None:
+        raise ValueError("no loss curve to derive options from")
+    spike: Finding | None = diagnosis.primary_spike
+    grad = curves.get("grad_norm")
+    return Context(
+        metric=watched.y,
+        metric_name=watched.metric,
+        observed_lr=aligned_lr,
+        grad_norm=_align(grad, watched) if grad is not None else None,
+        onset=_position(watched.x, spike.start) if spike is not None else None,
+        best_at=_position(watched.x, spike.evidence["best_at"]) if spike is not None else None,
+    )
+
+
+def _align(curve, ref) -> np.ndarray:
+    lookup = dict(zip(curve.x.tolist(), curve.y.tolist(), strict=False))
+    return np.array([lookup.get(x, np.nan) for x in ref.x.tolist()], dtype=float)
+
+
+def _position(x: np.ndarray, value: float | None) -> int | None:
+    """Position of the first ``x >= value`` (the spike's epoch in the watched series)."""
+    if value is None:
+        return None
+    hits = np.nonzero(x >= value)[0]
+    return int(hits[0]) if len(hits) else None

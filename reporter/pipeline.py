@@ -1,0 +1,181 @@
+"""ingest → config → diagnose → replay → confirm → Analysis, one function call per stage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reporter.analysis import Analysis, spec_text
+from reporter.errors import LogFormatError, UsageError
+
+Progress = Callable[[str], None]
+CONFIRM_MODES = ("off", "proxy")
+
+
+def analyze(
+    path: str | Path,
+    *,
+    config: str | Path | None = None,
+    confirm: str = "proxy",
+    seeds: int = 3,
+    workers: int = 1,
+    format: str | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Analyze one run (a file or a folder) and return the computed Analysis."""
+    from reporter import ingest
+    from reporter.config import find_config, read_setup
+    from reporter.diagnose import diagnose
+    from reporter.training_setup import TrainingSetup
+
+    say = progress or (lambda _msg: None)
+    if confirm not in CONFIRM_MODES:
+        raise UsageError(f"--confirm must be one of {', '.join(CONFIRM_MODES)}, got {confirm!r}")
+    started = time.perf_counter()
+    path = Path(path)
+    say(f"reading {path}")
+    run = ingest.read_run(path, format=format)
+    cfg = find_config(path, Path(config) if config else None)
+    root = path if path.is_dir() else path.parent
+    setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
+    run.setup = setup
+    say("diagnosing")
+    diagnosis = diagnose(run)
+    if "train/loss" not in diagnosis.curves and "val/loss" not in diagnosis.curves:
+        raise LogFormatError(run.source, "no loss series found (looked for train and val loss)",
+                             hint=f"metrics present: {', '.join(run.metrics) or 'none'}")
+    say("replaying the schedules")
+    from reporter import options as catalog
+    from reporter.fidelity import check_fidelity
+
+    fid, aligned = check_fidelity(setup, diagnosis)
+    ctx = catalog.context(diagnosis, aligned)
+    current = catalog.current_plan(setup, ctx)
+    current_outcome = catalog.replay_plan(current, ctx)
+    opts = catalog.build_options(setup, diagnosis, ctx)
+    confirmation = None
+    if confirm == "proxy":
+        confirmation = _confirm(current, opts, seeds, workers, say)
+    from reporter.recommend import headline, recommend
+
+    analysis = Analysis(
+        run=_run_dict(run, diagnosis),
+        setup=_setup_dict(setup, current),
+        diagnosis=diagnosis.to_dict(),
+        headline=headline(diagnosis),
+        fidelity=fid,
+        current={"plan": _plan_dict(current), "replay": current_outcome},
+        options=[_option_dict(o) for o in opts],
+        confirmation=confirmation,
+        recommendation={},
+        series=_series(diagnosis, ctx, aligned),
+        notes=list(run.notes),
+    )
+    analysis.recommendation = recommend(analysis)
+    analysis.run["seconds"] = time.perf_counter() - started
+    return analysis
+
+
+def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str, Any]:
+    from reporter.confirm import TrialSpec, run_confirmation
+    from reporter.confirmation_summary import summarize
+
+    def trial(plan) -> TrialSpec:
+        return TrialSpec(learning_rate=plan.learning_rate, scheduler=plan.scheduler,
+                         early_stopping=plan.early_stopping, clip_grad_norm=plan.clip_grad_norm,
+                         epochs=plan.epochs)
+
+    trials = {"current": trial(current), **{o.key: trial(o.plan) for o in opts}}
+    total = len(trials) * seeds
+    say(f"confirming: {len(trials)} settings × {seeds} seeds on the proxy task")
+
+    def on_progress(done: int, _total: int, label: str) -> None:
+        say(f"  trial {done}/{total} done ({label})")
+
+    result = run_confirmation(trials, seeds=seeds, on_progress=on_progress, workers=workers)
+    return {
+        "task": result.description,
+        "seeds": list(result.seeds),
+        "seconds": result.seconds,
+        "torch_version": result.torch_version,
+        "trials": summarize(result),
+        "curves": {name: [r.val_loss.tolist() for r in t.runs] for name, t in
+                   result.trials.items()},
+    }
+
+
+def _run_dict(run, diagnosis) -> dict[str, Any]:
+    watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
+    return {
+        "name": run.name,
+        "source": str(run.source),
+        "format": run.format,
+        "step_kind": run.step_kind,
+        "metrics": run.metrics,
+        "points": len(run.scalars),
+        "axis": watched.axis if watched else "epoch",
+        "length": len(watched) if watched else 0,
+        "lr_timing": run.meta.get("lr_timing", "unknown"),
+        "framework": run.meta.get("framework", "unknown"),
+    }
+
+
+def _setup_dict(setup, plan) -> dict[str, Any]:
+    return {
+        "config_path": str(setup.config_path) if setup.config_path else None,
+        "framework": setup.framework,
+        "fields": [
+            {"name": "optimizer", "value": setup.optimizer, "source": setup.source_of("optimizer")},
+            {"name": "learning rate", "value": plan.learning_rate,
+             "source": setup.source_of("learning_rate") if setup.learning_rate is not None
+             else "first logged LR (observed)"},
+            {"name": "scheduler", "value": spec_text(setup.scheduler) if setup.scheduler
+             else "none found", "source": setup.source_of("scheduler")},
+            {"name": "early stopping", "value": spec_text(setup.early_stopping)
+             if setup.early_stopping else "none found",
+             "source": setup.source_of("early_stopping")},
+            {"name": "gradient clipping (max norm)", "value": setup.clip_grad_norm,
+             "source": setup.source_of("clip_grad_norm")},
+            {"name": "epochs", "value": plan.epochs, "source": setup.source_of("epochs")
+             if setup.epochs else "number of logged epochs (observed)"},
+        ],
+    }
+
+
+def _plan_dict(plan) -> dict[str, Any]:
+    return {
+        "learning_rate": plan.learning_rate,
+        "scheduler": spec_text(plan.scheduler),
+        "early_stopping": spec_text(plan.early_stopping) if plan.early_stopping else None,
+        "clip_grad_norm": plan.clip_grad_norm,
+        "epochs": plan.epochs,
+    }
+
+
+def _option_dict(opt) -> dict[str, Any]:
+    return {
+        "key": opt.key,
+        "title": opt.title,
+        "plan": _plan_dict(opt.plan),
+        "changes": {k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
+                    for k, v in opt.changes.items()},
+        "change_values": opt.changes,
+        "rationale": opt.rationale,
+        "warnings": opt.warnings,
+        "replay": opt.outcome,
+    }
+
+
+def _series(diagnosis, ctx, aligned) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, curve in diagnosis.curves.items():
+        out[name] = {"x": curve.x.tolist(), "y": curve.y.tolist(), "axis": curve.axis}
+    if aligned is not None:
+        watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
+        out["lr_used"] = {"x": watched.x.tolist(), "y": np.asarray(aligned).tolist(),
+                          "axis": watched.axis}
+    return out
