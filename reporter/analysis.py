@@ -30,9 +30,13 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     patches: list[dict[str, Any]] = field(default_factory=list)
     schema: int = SCHEMA_VERSION
+    # live objects the writer needs (TrainingSetup, each option's changes); not in the JSON
+    internals: dict[str, Any] = field(default_factory=dict, repr=False,
+                                      metadata={"json": False})
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+        return jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                         if f.metadata.get("json", True)})
 
 
 def jsonable(obj: Any) -> Any:

@@ -19,8 +19,14 @@ def judge_seed(curve: SeedCurve) -> dict[str, Any]:
     """Spike, collapse and divergence of one seed's validation loss, plus its levels."""
     val = np.asarray(curve.val_loss, dtype=float)
     spikes = find_spikes(val)
-    collapse = find_collapse(Curve("val/loss", np.arange(len(val), dtype=float), val),
-                             start=spikes[-1].onset if spikes else None) if spikes else None
+    collapse = (
+        find_collapse(
+            Curve("val/loss", np.arange(len(val), dtype=float), val),
+            start=spikes[-1].onset if spikes else None,
+        )
+        if spikes
+        else None
+    )
     finite = val[np.isfinite(val)]
     return {
         "seed": curve.seed,
@@ -42,8 +48,11 @@ def summarize(result: ConfirmationResult) -> dict[str, dict[str, Any]]:
         seeds = [judge_seed(run) for run in trial.runs]
         n = len(seeds)
         best = [s["best_val"] for s in seeds if s["best_val"] is not None]
-        final = [s["final_val"] for s in seeds if s["final_val"] is not None and
-                 np.isfinite(s["final_val"])]
+        final = [
+            s["final_val"]
+            for s in seeds
+            if s["final_val"] is not None and np.isfinite(s["final_val"])
+        ]
         out[name] = {
             "seeds": seeds,
             "n": n,

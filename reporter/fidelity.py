@@ -27,12 +27,17 @@ def check_fidelity(
     watched = curves.get("val/loss") or curves.get("train/loss")
     lr_curve = curves.get("lr")
     spec = setup.scheduler or replay.ConstantSchedule()
-    verdict: dict[str, Any] = {"scheduler": spec_text(spec), "metric": watched.metric,
-                               "config_found": setup.config_path is not None}
+    verdict: dict[str, Any] = {
+        "scheduler": spec_text(spec),
+        "metric": watched.metric,
+        "config_found": setup.config_path is not None,
+    }
     if lr_curve is None:
-        verdict.update(status="no_lr_logged",
-                       text="The logs hold no learning rate, so the config could not be "
-                            "checked against what the run did.")
+        verdict.update(
+            status="no_lr_logged",
+            text="The logs hold no learning rate, so the config could not be "
+            "checked against what the run did.",
+        )
         return verdict, None
     lookup = dict(zip(lr_curve.x.tolist(), lr_curve.y.tolist(), strict=False))
     logged = np.array([lookup.get(x, np.nan) for x in watched.x.tolist()], dtype=float)
@@ -51,14 +56,22 @@ def check_fidelity(
         base_lr=base,
     )
     if fid.matches:
-        timing = ("the LR used during each epoch" if fid.alignment == "used"
-                  else "the LR after each epoch's scheduler step (the next epoch's LR)")
-        verdict["text"] = (f"Replaying {spec_text(spec)} from LR {base:g} over the logged "
-                           f"{watched.metric} reproduces every logged LR; the log records "
-                           f"{timing}.")
+        timing = (
+            "the LR used during each epoch"
+            if fid.alignment == "used"
+            else "the LR after each epoch's scheduler step (the next epoch's LR)"
+        )
+        verdict["text"] = (
+            f"Replaying {spec_text(spec)} from LR {base:g} over the logged "
+            f"{watched.metric} reproduces every logged LR; the log records "
+            f"{timing}."
+        )
     else:
-        where = (f" from {watched.axis} {int(watched.x[fid.first_mismatch])}"
-                 if fid.first_mismatch is not None else "")
+        where = (
+            f" from {watched.axis} {int(watched.x[fid.first_mismatch])}"
+            if fid.first_mismatch is not None
+            else ""
+        )
         verdict["text"] = (
             f"Replaying {spec_text(spec)} from LR {base:g} over the logged {watched.metric} "
             f"does not reproduce the logged LR{where} (largest relative difference "
@@ -82,5 +95,9 @@ def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
         ok = ran_all or configured is None
     else:
         ok = predicted == last
-    return {"predicted_stop": predicted, "last_logged": last, "matches": ok,
-            "spec": spec_text(setup.early_stopping)}
+    return {
+        "predicted_stop": predicted,
+        "last_logged": last,
+        "matches": ok,
+        "spec": spec_text(setup.early_stopping),
+    }

@@ -46,8 +46,11 @@ def analyze(
     say("diagnosing")
     diagnosis = diagnose(run)
     if "train/loss" not in diagnosis.curves and "val/loss" not in diagnosis.curves:
-        raise LogFormatError(run.source, "no loss series found (looked for train and val loss)",
-                             hint=f"metrics present: {', '.join(run.metrics) or 'none'}")
+        raise LogFormatError(
+            run.source,
+            "no loss series found (looked for train and val loss)",
+            hint=f"metrics present: {', '.join(run.metrics) or 'none'}",
+        )
     say("replaying the schedules")
     from reporter import options as catalog
     from reporter.fidelity import check_fidelity
@@ -76,6 +79,7 @@ def analyze(
         notes=list(run.notes),
     )
     analysis.recommendation = recommend(analysis)
+    analysis.internals = {"setup": setup, "option_changes": {o.key: o.changes for o in opts}}
     analysis.run["seconds"] = time.perf_counter() - started
     return analysis
 
@@ -85,9 +89,13 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str
     from reporter.confirmation_summary import summarize
 
     def trial(plan) -> TrialSpec:
-        return TrialSpec(learning_rate=plan.learning_rate, scheduler=plan.scheduler,
-                         early_stopping=plan.early_stopping, clip_grad_norm=plan.clip_grad_norm,
-                         epochs=plan.epochs)
+        return TrialSpec(
+            learning_rate=plan.learning_rate,
+            scheduler=plan.scheduler,
+            early_stopping=plan.early_stopping,
+            clip_grad_norm=plan.clip_grad_norm,
+            epochs=plan.epochs,
+        )
 
     trials = {"current": trial(current), **{o.key: trial(o.plan) for o in opts}}
     total = len(trials) * seeds
@@ -103,8 +111,9 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str
         "seconds": result.seconds,
         "torch_version": result.torch_version,
         "trials": summarize(result),
-        "curves": {name: [r.val_loss.tolist() for r in t.runs] for name, t in
-                   result.trials.items()},
+        "curves": {
+            name: [r.val_loss.tolist() for r in t.runs] for name, t in result.trials.items()
+        },
     }
 
 
@@ -130,18 +139,35 @@ def _setup_dict(setup, plan) -> dict[str, Any]:
         "framework": setup.framework,
         "fields": [
             {"name": "optimizer", "value": setup.optimizer, "source": setup.source_of("optimizer")},
-            {"name": "learning rate", "value": plan.learning_rate,
-             "source": setup.source_of("learning_rate") if setup.learning_rate is not None
-             else "first logged LR (observed)"},
-            {"name": "scheduler", "value": spec_text(setup.scheduler) if setup.scheduler
-             else "none found", "source": setup.source_of("scheduler")},
-            {"name": "early stopping", "value": spec_text(setup.early_stopping)
-             if setup.early_stopping else "none found",
-             "source": setup.source_of("early_stopping")},
-            {"name": "gradient clipping (max norm)", "value": setup.clip_grad_norm,
-             "source": setup.source_of("clip_grad_norm")},
-            {"name": "epochs", "value": plan.epochs, "source": setup.source_of("epochs")
-             if setup.epochs else "number of logged epochs (observed)"},
+            {
+                "name": "learning rate",
+                "value": plan.learning_rate,
+                "source": setup.source_of("learning_rate")
+                if setup.learning_rate is not None
+                else "first logged LR (observed)",
+            },
+            {
+                "name": "scheduler",
+                "value": spec_text(setup.scheduler) if setup.scheduler else "none found",
+                "source": setup.source_of("scheduler"),
+            },
+            {
+                "name": "early stopping",
+                "value": spec_text(setup.early_stopping) if setup.early_stopping else "none found",
+                "source": setup.source_of("early_stopping"),
+            },
+            {
+                "name": "gradient clipping (max norm)",
+                "value": setup.clip_grad_norm,
+                "source": setup.source_of("clip_grad_norm"),
+            },
+            {
+                "name": "epochs",
+                "value": plan.epochs,
+                "source": setup.source_of("epochs")
+                if setup.epochs
+                else "number of logged epochs (observed)",
+            },
         ],
     }
 
@@ -161,8 +187,10 @@ def _option_dict(opt) -> dict[str, Any]:
         "key": opt.key,
         "title": opt.title,
         "plan": _plan_dict(opt.plan),
-        "changes": {k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
-                    for k, v in opt.changes.items()},
+        "changes": {
+            k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
+            for k, v in opt.changes.items()
+        },
         "change_values": opt.changes,
         "rationale": opt.rationale,
         "warnings": opt.warnings,
@@ -176,6 +204,9 @@ def _series(diagnosis, ctx, aligned) -> dict[str, Any]:
         out[name] = {"x": curve.x.tolist(), "y": curve.y.tolist(), "axis": curve.axis}
     if aligned is not None:
         watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
-        out["lr_used"] = {"x": watched.x.tolist(), "y": np.asarray(aligned).tolist(),
-                          "axis": watched.axis}
+        out["lr_used"] = {
+            "x": watched.x.tolist(),
+            "y": np.asarray(aligned).tolist(),
+            "axis": watched.axis,
+        }
     return out

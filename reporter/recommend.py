@@ -35,33 +35,44 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
     collapse = any(f["kind"] == "collapse" for f in analysis.diagnosis["findings"])
     extra = []
     if collapse:
-        extra.append("The run also ended on a flat plateau at its starting level: restart from "
-                     "the checkpoint of the best epoch rather than continuing from the last one.")
+        extra.append(
+            "The run also ended on a flat plateau at its starting level: restart from "
+            "the checkpoint of the best epoch rather than continuing from the last one."
+        )
     if conf:
         trials = conf["trials"]
         ranked = sorted(
             options,
-            key=lambda o: (trials[o["key"]]["spiked"] + trials[o["key"]]["collapsed"]
-                           + trials[o["key"]]["diverged"],
-                           trials[o["key"]]["median_best_val"] or float("inf")),
+            key=lambda o: (
+                trials[o["key"]]["spiked"]
+                + trials[o["key"]]["collapsed"]
+                + trials[o["key"]]["diverged"],
+                trials[o["key"]]["median_best_val"] or float("inf"),
+            ),
         )
         best = ranked[0]
         t, cur = trials[best["key"]], trials["current"]
-        text = (f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} "
-                f"seeds (current settings: {cur['spiked']} of {cur['n']}) with a median best "
-                f"validation loss of {_num(t['median_best_val'])} (current: "
-                f"{_num(cur['median_best_val'])}).")
+        text = (
+            f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} "
+            f"seeds (current settings: {cur['spiked']} of {cur['n']}) with a median best "
+            f"validation loss of {_num(t['median_best_val'])} (current: "
+            f"{_num(cur['median_best_val'])})."
+        )
         if t["spiked"] >= cur["spiked"] and cur["spiked"] > 0:
-            text += (" No option spiked less often than the current settings on the proxy, so "
-                     "this is a weak preference.")
+            text += (
+                " No option spiked less often than the current settings on the proxy, so "
+                "this is a weak preference."
+            )
         return {"option": best["key"], "basis": "measured", "text": text, "extra": extra}
     acting = [o for o in options if o["replay"].acted_before_spike]
     pick = acting[0] if acting else options[0]
-    text = (f"{pick['title']}: the replay shows it lowers the LR before the spike. Without a "
-            "confirmation run this is not measured; rerun with --confirm proxy to measure it."
-            if acting else
-            f"{pick['title']}: no option could have lowered the LR before the spike in replay; "
-            "this recommendation is not measured.")
+    text = (
+        f"{pick['title']}: the replay shows it lowers the LR before the spike. Without a "
+        "confirmation run this is not measured; rerun with --confirm proxy to measure it."
+        if acting
+        else f"{pick['title']}: no option could have lowered the LR before the spike in replay; "
+        "this recommendation is not measured."
+    )
     return {"option": pick["key"], "basis": "replay", "text": text, "extra": extra}
 
 

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``reporter`` CLI, each with ``add_arguments`` and ``run``."""

@@ -1,0 +1,120 @@
+"""Render the view model with the packaged Jinja2 templates: md, html, json, comment."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from reporter.errors import UsageError, suggest
+
+if TYPE_CHECKING:
+    from reporter.analysis import Analysis
+
+FORMATS = {"md": "md/report.md.j2", "html": "html/report.html.j2",
+           "comment": "md/comment.md.j2", "json": None}
+COMMENT_LIMIT = 60_000  # GitHub rejects comment bodies over 65,536 characters
+
+
+def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] | None = None,
+           images: dict[str, bytes] | None = None) -> str:
+    """Render ``analysis`` (or its dict) as ``fmt``.
+
+    ``files`` maps figure roles (``history_png``, ``confirm_png``) to the file names the
+    Markdown links to; ``images`` holds their PNG bytes, embedded into the HTML. Without
+    ``images`` the HTML draws the figures itself, so it is always self-contained.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})",
+                         hint=suggest(fmt, FORMATS))
+    data = analysis if isinstance(analysis, dict) else analysis.to_dict()
+    if fmt == "json":
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    from reporter.report.view import build_view
+
+    view = build_view(data, dict(files or {}))
+    if fmt == "html":
+        if images is None:
+            images = figures_for(data)
+            view["files"] = {**view["files"], **{k: k for k in images}}
+        view["images"] = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii")
+                          for k, v in images.items()}
+    text = _env(fmt == "html").get_template(FORMATS[fmt]).render(v=view)
+    if fmt == "comment" and len(text) > COMMENT_LIMIT:
+        cut = text.rfind("\n\n", 0, COMMENT_LIMIT - 200)
+        text = text[:cut] + "\n\n_Truncated: the full report is in the HTML/Markdown files._\n"
+    return text
+
+
+def figures_for(data: dict[str, Any]) -> dict[str, bytes]:
+    """Draw every figure that applies; role → PNG bytes."""
+    from reporter.report.figures import confirmation_figure, history_figure
+
+    out = {}
+    for role, draw in (("history_png", history_figure), ("confirm_png", confirmation_figure)):
+        png = draw(data)
+        if png:
+            out[role] = png
+    return out
+
+
+@lru_cache(maxsize=2)
+def _env(html: bool):
+    import jinja2
+
+    from reporter.templates import TEMPLATE_DIR
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_escape
+    env.filters["fmt"] = fmt_value
+    env.filters["md_inline"] = _md_inline
+    env.filters["label"] = _label_html if html else (lambda s: s)
+    return env
+
+
+_MD_SPECIAL = {"|": "\\|", "<": "&lt;", ">": "&gt;", "@": "@\u200b", "$": "\\$"}
+
+
+def md_escape(value: Any) -> str:
+    """Escape text from logs or configs for GitHub Markdown (tables, mentions, math, HTML)."""
+    text = str(value)
+    return "".join(_MD_SPECIAL.get(ch, ch) for ch in text).replace("\n", " ")
+
+
+def fmt_value(value: Any) -> str:
+    """Numbers to 4 significant digits, None to n/a, everything else as text."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e6 else f"{value:.4g}"
+    return str(value)
+
+
+def _md_inline(text: str):
+    """Escape, then turn ``**bold**`` and ```code``` into HTML (for shared prose)."""
+    from markupsafe import Markup, escape
+
+    html = str(escape(text))
+    html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+    html = re.sub(r"`(.+?)`", r"<code>\1</code>", html)
+    return Markup(html)
+
+
+def _label_html(label: str):
+    from markupsafe import Markup, escape
+
+    css = str(label).replace(" ", "-")
+    return Markup(f'<span class="label {escape(css)}">{escape(label)}</span>')

@@ -1,0 +1,72 @@
+"""Write the report files, figures and patched configs into the output folder.
+
+Nothing the user owns is overwritten: an existing file is first moved to ``<name>.bak``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reporter.analysis import Analysis
+    from reporter.training_setup import TrainingSetup
+
+REPORT_NAMES = {"md": "TRAINING_INSTABILITY_FIX.md", "html": "report.html",
+                "json": "report.json", "comment": "pr_comment.md"}
+FIGURE_NAMES = {"history_png": "training_history.png", "confirm_png": "confirmation.png"}
+
+
+def write_outputs(
+    analysis: Analysis,
+    out_dir: Path,
+    formats: list[str],
+    *,
+    setup: TrainingSetup | None = None,
+    option_changes: dict[str, dict[str, Any]] | None = None,
+) -> list[Path]:
+    """Write every requested format, the figures and one patched config per option."""
+    from reporter.report.render import figures_for, render
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if setup is not None and setup.config_path is not None and option_changes:
+        analysis.patches = _write_patches(setup, option_changes, out_dir, written)
+    data = analysis.to_dict()
+    images = figures_for(data)
+    files = {}
+    for role, png in images.items():
+        path = _safe_write(out_dir / FIGURE_NAMES[role], png)
+        written.append(path)
+        files[role] = path.name
+    for p in analysis.patches:
+        files[f"config_{p['option']}"] = Path(p["path"]).name
+    for fmt in formats:
+        name = REPORT_NAMES[fmt]
+        listed = {**files, **{f: REPORT_NAMES[f] for f in formats}}
+        text = render(data, fmt, files=listed, images=images)
+        written.append(_safe_write(out_dir / name, text.encode("utf-8")))
+    return written
+
+
+def _write_patches(setup, option_changes, out_dir: Path, written: list[Path]) -> list[dict]:
+    from reporter.config import patch_config
+
+    patches = []
+    source = Path(setup.config_path)
+    for i, (key, changes) in enumerate(option_changes.items(), start=1):
+        dest = out_dir / f"{source.stem}.option{i}_{key}{source.suffix}"
+        patched = patch_config(setup, changes, dest)
+        written.append(Path(patched.path))
+        patches.append({"option": key, "path": str(patched.path), "original": str(source),
+                        "diff": patched.diff.rstrip("\n"),
+                        "changes": [list(map(str, c)) for c in patched.changes]})
+    return patches
+
+
+def _safe_write(path: Path, payload: bytes) -> Path:
+    """Write ``payload``; an existing file that differs is kept as ``<name>.bak`` first."""
+    if path.exists() and path.read_bytes() != payload:
+        path.replace(path.with_name(path.name + ".bak"))
+    path.write_bytes(payload)
+    return path
