@@ -1,15 +1,28 @@
 """Exact, numpy-only replays of LR schedulers, early stopping and gradient clipping."""
 
-from replay.early_stopping import EarlyStopping
+from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau replay)
+from replay.clipping import ClipReplay, clip_scale
+from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
+from replay.early_stopping import EarlyStopping, early_stop
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
+from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
 
 __all__ = [
+    "ClipReplay",
     "ConstantSchedule",
     "CosineAnnealingLR",
+    "Counterfactual",
     "EarlyStopping",
     "Event",
+    "Fidelity",
     "ReduceLROnPlateau",
     "StepLR",
     "Trajectory",
+    "clip_scale",
+    "counterfactual",
+    "early_stop",
+    "exact_until",
+    "fidelity",
+    "lr_trajectory",
 ]

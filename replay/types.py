@@ -43,3 +43,20 @@ class Trajectory:
     def first(self, kind: str) -> Event | None:
         """The first event of ``kind``, or None."""
         return next((e for e in self.events if e.kind == kind), None)
+
+    def table(self, rows: int | None = None, *, label: str = "epoch") -> str:
+        """A small text table ``index  lr`` of the first ``rows`` entries (all by default).
+
+        Values are printed with 6 significant digits (the arrays keep the exact floats).
+        """
+        values = self.lr if rows is None else self.lr[:rows]
+        lines = [f"{label:>5}  lr"]
+        lines += [f"{i:>5}  {float(v):.6g}" for i, v in enumerate(values)]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: the LR list and the events."""
+        return {
+            "lr": [float(v) for v in self.lr],
+            "events": [e.to_dict() for e in self.events],
+        }

@@ -1,0 +1,217 @@
+"""ReduceLROnPlateau replay against the real torch scheduler, on many metric series."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from replay import ReduceLROnPlateau, lr_trajectory
+
+NAN = math.nan
+
+
+def _noisy(seed, n=120, drift=-0.01, noise=0.05):
+    rng = np.random.default_rng(seed)
+    return list(1.0 + np.cumsum(drift + noise * rng.standard_normal(n)))
+
+
+def _decay_then_flat(n=80):
+    return [max(1.0 - 0.05 * i, 0.3) for i in range(n)]
+
+
+SERIES = [
+    pytest.param(ReduceLROnPlateau(), 0.1, [1.0] * 60, id="flat_defaults"),
+    pytest.param(ReduceLROnPlateau(patience=2), 0.1, [1.0] * 30, id="flat_patience_2"),
+    pytest.param(ReduceLROnPlateau(patience=0), 0.1, [1.0] * 20, id="flat_patience_0"),
+    pytest.param(
+        ReduceLROnPlateau(patience=0, factor=0.5),
+        1.0,
+        [1.0, 2.0, 0.5, 0.5, 0.4, 0.9, 0.1],
+        id="patience_0_mixed",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=3), 0.1, list(np.linspace(1.0, 0.1, 50)), id="monotone_down"
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=3), 0.1, list(np.linspace(0.1, 1.0, 50)), id="monotone_up"
+    ),
+    pytest.param(ReduceLROnPlateau(patience=4, factor=0.5), 0.1, _noisy(0), id="noisy_seed0"),
+    pytest.param(ReduceLROnPlateau(patience=2, factor=0.3), 0.1, _noisy(1), id="noisy_seed1"),
+    pytest.param(ReduceLROnPlateau(patience=5), 0.2, _noisy(2, drift=0.0), id="noisy_seed2"),
+    pytest.param(
+        ReduceLROnPlateau(patience=1, cooldown=2, factor=0.5), 0.1, _noisy(3), id="noisy_cooldown"
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=3, threshold=1e-2),
+        0.1,
+        _noisy(4, noise=0.01),
+        id="noisy_big_threshold",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1),
+        0.1,
+        [1.0, 0.9999, 0.9999, 0.9999, 0.9999, 0.9999],
+        id="tie_exactly_at_rel_threshold",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1),
+        0.1,
+        [1.0, 0.99989999, 0.9998, 0.9997, 0.9996, 0.9995],
+        id="just_beyond_rel_threshold",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1, threshold_mode="abs", threshold=0.1),
+        0.1,
+        [1.0, 0.9, 0.8, 0.7000001, 0.6, 0.6, 0.6],
+        id="tie_exactly_at_abs_threshold",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=2), 0.1, [NAN, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], id="nan_first"
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=2),
+        0.1,
+        [1.0, 0.9, NAN, 0.8, NAN, NAN, NAN, 0.7, 0.7],
+        id="nan_middle",
+    ),
+    pytest.param(ReduceLROnPlateau(patience=1), 0.1, [NAN] * 10, id="all_nan"),
+    pytest.param(
+        ReduceLROnPlateau(patience=1),
+        0.1,
+        [math.inf, 1.0, -math.inf, 0.0, 0.0, 0.0],
+        id="infinities",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1),
+        0.1,
+        [-1.0, -1.00005, -1.0001, -0.9, -0.95, -0.99],
+        id="negative_rel_min",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1, threshold_mode="abs"),
+        0.1,
+        [-1.0, -1.00005, -1.0001, -0.9, -0.95, -0.99],
+        id="negative_abs_min",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(mode="max", patience=2),
+        0.1,
+        [0.1, 0.5, 0.7, 0.8, 0.80001, 0.8, 0.79, 0.81, 0.81, 0.81, 0.81],
+        id="max_rel",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(mode="max", threshold_mode="abs", threshold=0.01, patience=1),
+        0.1,
+        [0.1, 0.2, 0.21, 0.22, 0.2300001, 0.5, 0.5, 0.5],
+        id="max_abs",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(mode="max", patience=1),
+        0.1,
+        [-3.0, -2.0, -2.0001, -1.0, -1.0],
+        id="max_rel_negative",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=1, cooldown=3, min_lr=0.004, factor=0.5),
+        0.1,
+        [1.0] * 60,
+        id="cooldown_min_lr",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=0, cooldown=1, min_lr=1e-3),
+        0.1,
+        [1.0] * 20,
+        id="patience_0_cooldown_min_lr",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=0, factor=0.5, eps=1e-8),
+        1e-7,
+        [1.0] * 20,
+        id="eps_blocks_tiny_reductions",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=0, factor=0.5, eps=0.0),
+        1e-7,
+        [1.0] * 40,
+        id="eps_zero_keeps_halving",
+    ),
+    pytest.param(ReduceLROnPlateau(patience=3), 0.1, _decay_then_flat(), id="decay_then_flat"),
+    pytest.param(
+        ReduceLROnPlateau(patience=2, factor=0.5),
+        0.1,
+        list(np.float32(_noisy(5))),
+        id="float32_metrics",
+    ),
+    pytest.param(
+        ReduceLROnPlateau(patience=2, factor=0.7, cooldown=1),
+        3e-4,
+        [((i % 9) - 4) ** 2 / 16 + 0.5 for i in range(200)],
+        id="sawtooth_long",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "base_lr", "metrics"), SERIES)
+def test_lr_trajectory_plateau_matches_torch_bitwise(spec, base_lr, metrics, torch_lrs, same):
+    n = len(metrics) + 1
+    ours = lr_trajectory(spec, base_lr, n, metrics)
+    same(ours.lr, torch_lrs(spec, base_lr, n, metrics))
+
+
+@pytest.mark.parametrize(("spec", "base_lr", "metrics"), SERIES)
+def test_lr_trajectory_plateau_events_are_the_lr_changes(spec, base_lr, metrics):
+    traj = lr_trajectory(spec, base_lr, len(metrics) + 1, metrics)
+    changes = np.flatnonzero(traj.lr[1:] != traj.lr[:-1]).tolist()
+    assert [e.index for e in traj.events] == changes
+    for e in traj.events:
+        assert (e.kind, e.before, e.after) == ("reduce", traj.lr[e.index], traj.lr[e.index + 1])
+
+
+@pytest.mark.parametrize(("patience", "first_reduce"), [(0, 1), (1, 2), (2, 3), (10, 11)])
+def test_lr_trajectory_plateau_flat_series_reduces_after_patience_plus_one(patience, first_reduce):
+    traj = lr_trajectory(ReduceLROnPlateau(patience=patience), 0.1, 20, [1.0] * 19)
+    assert traj.first("reduce").index == first_reduce
+    assert traj.lr[first_reduce] == 0.1
+    assert traj.lr[first_reduce + 1] == 0.1 * 0.1
+
+
+def test_lr_trajectory_plateau_accepts_n_minus_one_metrics():
+    assert lr_trajectory(ReduceLROnPlateau(), 0.1, 4, [1.0, 1.0, 1.0]).lr.size == 4
+
+
+def test_lr_trajectory_plateau_without_metrics_raises():
+    with pytest.raises(ValueError, match="ReduceLROnPlateau needs metrics"):
+        lr_trajectory(ReduceLROnPlateau(), 0.1, 4)
+
+
+def test_lr_trajectory_plateau_short_metrics_raises_with_both_numbers():
+    with pytest.raises(ValueError, match=r"needs at least 3 metric values .*, got 2"):
+        lr_trajectory(ReduceLROnPlateau(), 0.1, 4, [1.0, 1.0])
+
+
+def test_lr_trajectory_plateau_step_before_raises():
+    with pytest.raises(ValueError, match="cannot be stepped before the epoch"):
+        lr_trajectory(ReduceLROnPlateau(), 0.1, 4, [1.0] * 3, stepping="step_before")
+
+
+def test_lr_trajectory_plateau_step_epoch_after_is_standard():
+    metrics = [1.0] * 30
+    a = lr_trajectory(ReduceLROnPlateau(patience=2), 0.1, 31, metrics)
+    b = lr_trajectory(ReduceLROnPlateau(patience=2), 0.1, 31, metrics, stepping="step_epoch_after")
+    assert (a.lr == b.lr).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"mode": "avg"}, "mode must be 'min' or 'max', got 'avg'"),
+        ({"threshold_mode": "pct"}, "threshold_mode must be 'rel' or 'abs', got 'pct'"),
+        ({"factor": 1.0}, "factor must be < 1.0, got 1.0"),
+        ({"patience": -1}, "patience=-1"),
+    ],
+)
+def test_reduce_lr_on_plateau_bad_arguments_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ReduceLROnPlateau(**kwargs)
