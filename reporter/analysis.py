@@ -10,6 +10,13 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 1
+# parameters worth showing even at their default, so a reader never has to know the default
+ALWAYS_SHOWN = {
+    "ReduceLROnPlateau": ("mode", "factor", "patience"),
+    "EarlyStopping": ("patience",),
+    "CosineAnnealingLR": ("T_max", "eta_min"),
+    "StepLR": ("step_size", "gamma"),
+}
 LABELS = ("observed", "exact replay", "conditional replay", "measured")
 
 
@@ -65,5 +72,6 @@ def spec_text(spec: Any) -> str:
     if not dataclasses.is_dataclass(spec):
         return str(spec)
     defaults = {f.name: f.default for f in dataclasses.fields(spec)}
-    args = [f"{k}={v!r}" for k, v in vars(spec).items() if defaults.get(k) != v]
+    always = ALWAYS_SHOWN.get(type(spec).__name__, ())
+    args = [f"{k}={v!r}" for k, v in vars(spec).items() if k in always or defaults.get(k) != v]
     return f"{type(spec).__name__}({', '.join(args)})"

@@ -53,6 +53,7 @@ class ReplayOutcome:
     observed_lr_at_onset: float | None
     acted_before_spike: bool | None
     stop: int | None
+    conditional_from: int | None = None
     clip_fraction_before: float | None = None
     clip_fraction_at_spike: float | None = None
 
@@ -132,6 +133,7 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
         observed_lr_at_onset=_observed_at(observed, onset),
         acted_before_spike=None,
         stop=_stop(plan, ctx.metric),
+        conditional_from=horizon + 1 if metric_driven and horizon is not None else None,
     )
     if onset is not None:
         out.acted_before_spike = bool(

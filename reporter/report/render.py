@@ -42,6 +42,8 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
         view["images"] = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii")
                           for k, v in images.items()}
     text = _env(fmt == "html").get_template(FORMATS[fmt]).render(v=view)
+    if fmt != "html":
+        text = re.sub(r"\n{3,}", "\n\n", text)
     if fmt == "comment" and len(text) > COMMENT_LIMIT:
         cut = text.rfind("\n\n", 0, COMMENT_LIMIT - 200)
         text = text[:cut] + "\n\n_Truncated: the full report is in the HTML/Markdown files._\n"
