@@ -1,0 +1,201 @@
+"""Plain data of a confirmation: what one trial trains with, and what it measured.
+
+Nothing here imports torch; :mod:`reporter.confirm.proxy` does, when a trial runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from replay import ConstantSchedule, CosineAnnealingLR, EarlyStopping, ReduceLROnPlateau, StepLR
+
+SCHEDULER_SPECS = (ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR)
+
+PROXY_DESCRIPTION = (
+    "Built-in proxy task, not your model: a one-layer LSTM (hidden size {hidden_size}) "
+    "reads {seq_len} noisy samples of a unit-amplitude sine wave (random phase, period "
+    "{period_min:g} to {period_max:g} steps, input noise sd {noise:g}) and predicts the next "
+    "clean value, trained with MSE loss and Adam (batch {batch_size}) on {n_train} windows "
+    "and validated on {n_val} others; each seed draws its own data and initial weights. "
+    "Predicting a constant scores an MSE of about 0.5, the variance of the target. It shares "
+    "the optimizer, the LR schedule, early stopping and gradient clipping with your run, "
+    "so it shows how those settings behave on a small recurrent regression; it cannot show "
+    "how your own model and data would respond."
+)
+
+
+@dataclass(frozen=True)
+class ProxyTask:
+    """The built-in proxy: LSTM sequence-to-value regression of a unit-amplitude sine.
+
+    Each sample is a window of ``seq_len`` values ``sin(2π t / P + φ) + ε`` (``t`` = 0, 1, …;
+    ``φ`` uniform in [0, 2π); ``P`` uniform in [``period_min``, ``period_max``] steps;
+    ``ε`` Gaussian with sd ``noise``), and its target is the next clean value. A uniform
+    phase makes the target's variance exactly 0.5, the MSE of a constant prediction.
+    """
+
+    n_train: int = 512
+    n_val: int = 256
+    seq_len: int = 24
+    period_min: float = 12.0
+    period_max: float = 40.0
+    noise: float = 0.1
+    hidden_size: int = 32
+    num_layers: int = 1
+    head_size: int = 16
+    batch_size: int = 32
+
+    def describe(self) -> str:
+        """:data:`PROXY_DESCRIPTION` filled in with this task's numbers."""
+        return PROXY_DESCRIPTION.format(**self.__dict__)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """The training settings of one trial, in the replay package's terms.
+
+    ``scheduler`` is a replay spec (``ReduceLROnPlateau``, ``CosineAnnealingLR``,
+    ``StepLR``, ``ConstantSchedule``) or None (no scheduler); the trainer builds the torch
+    scheduler of the same name with the same parameters, stepping a plateau scheduler
+    with the validation loss after each epoch and the others once per epoch.
+    ``early_stopping`` is a ``replay.EarlyStopping`` watching the validation loss, or None.
+    ``clip_grad_norm`` is the ``max_norm`` of ``torch.nn.utils.clip_grad_norm_`` (None: no
+    clipping; the norm is still measured). ``epochs`` is the most epochs the trial trains.
+    """
+
+    learning_rate: float
+    scheduler: Any = None
+    early_stopping: EarlyStopping | None = None
+    clip_grad_norm: float | None = None
+    epochs: int = 50
+
+    def __post_init__(self) -> None:
+        if not self.learning_rate > 0:
+            raise ValueError(f"TrialSpec learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.scheduler is not None and not isinstance(self.scheduler, SCHEDULER_SPECS):
+            names = ", ".join(cls.__name__ for cls in SCHEDULER_SPECS)
+            raise TypeError(
+                f"TrialSpec scheduler must be one of {names} or None, "
+                f"got {type(self.scheduler).__name__}"
+            )
+        if self.early_stopping is not None and not isinstance(self.early_stopping, EarlyStopping):
+            raise TypeError(
+                "TrialSpec early_stopping must be a replay.EarlyStopping or None, "
+                f"got {type(self.early_stopping).__name__}"
+            )
+        if self.clip_grad_norm is not None and not self.clip_grad_norm > 0:
+            raise ValueError(f"TrialSpec clip_grad_norm must be > 0, got {self.clip_grad_norm!r}")
+        if int(self.epochs) != self.epochs or self.epochs < 1:
+            raise ValueError(f"TrialSpec epochs must be a positive int, got {self.epochs!r}")
+
+
+@dataclass(frozen=True)
+class SeedCurve:
+    """What one trial measured for one seed, one entry per epoch trained.
+
+    Index ``i`` of every array is epoch ``i`` (0-based): ``train_loss[i]`` is the mean
+    training MSE over the epoch's batches, ``val_loss[i]`` the validation MSE after it,
+    ``lr[i]`` the LR the optimizer used during it, ``grad_norm[i]`` the largest
+    pre-clipping total gradient norm (L2) among its steps and ``clip_fraction[i]`` the share
+    of its steps that ``clip_grad_norm_`` scaled down (0 without clipping).
+    ``stopped_at`` is the index of the last epoch trained when early stopping ended the
+    trial (None: it ran all epochs or diverged); ``diverged`` is True when a loss became
+    NaN or infinite, which ends the trial after that epoch. ``seconds`` is its wall time.
+    """
+
+    trial: str
+    seed: int
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    lr: np.ndarray
+    grad_norm: np.ndarray
+    clip_fraction: np.ndarray
+    stopped_at: int | None
+    diverged: bool
+    seconds: float
+
+    @property
+    def epochs_trained(self) -> int:
+        return len(self.train_loss)
+
+    def to_dict(self) -> dict:
+        return {
+            "trial": self.trial,
+            "seed": self.seed,
+            "train_loss": _floats(self.train_loss),
+            "val_loss": _floats(self.val_loss),
+            "lr": _floats(self.lr),
+            "grad_norm": _floats(self.grad_norm),
+            "clip_fraction": _floats(self.clip_fraction),
+            "stopped_at": self.stopped_at,
+            "diverged": self.diverged,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One trial's spec and its curves, one per seed, in seed order."""
+
+    name: str
+    spec: TrialSpec
+    runs: tuple[SeedCurve, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "spec": _spec_dict(self.spec),
+            "runs": [run.to_dict() for run in self.runs],
+        }
+
+
+@dataclass(frozen=True)
+class ConfirmationResult:
+    """Every trial × seed of one confirmation, with the task that ran them.
+
+    ``trials`` keeps the order the trials were given in; ``seconds`` is the wall time of the
+    whole confirmation (process start-up included), ``workers`` how many processes ran it.
+    """
+
+    trials: dict[str, TrialResult]
+    seeds: tuple[int, ...]
+    task: ProxyTask
+    description: str
+    seconds: float
+    workers: int = 1
+    torch_version: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "task": "proxy",
+            "task_parameters": dict(self.task.__dict__),
+            "description": self.description,
+            "seeds": list(self.seeds),
+            "seconds": self.seconds,
+            "workers": self.workers,
+            "torch_version": self.torch_version,
+            "trials": {name: trial.to_dict() for name, trial in self.trials.items()},
+        }
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """JSON-safe list: NaN and infinities become None."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+def _spec_dict(spec: TrialSpec) -> dict:
+    def part(obj: Any) -> dict | None:
+        if obj is None:
+            return None
+        return {"kind": type(obj).__name__, **obj.__dict__}
+
+    return {
+        "learning_rate": spec.learning_rate,
+        "scheduler": part(spec.scheduler),
+        "early_stopping": part(spec.early_stopping),
+        "clip_grad_norm": spec.clip_grad_norm,
+        "epochs": spec.epochs,
+    }
