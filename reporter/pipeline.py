@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from reporter.analysis import Analysis, spec_text
+from reporter.analysis import Analysis, jsonable, spec_text
 from reporter.errors import LogFormatError, UsageError
 
 Progress = Callable[[str], None]
@@ -71,7 +71,7 @@ def analyze(
         diagnosis=diagnosis.to_dict(),
         headline=headline(diagnosis),
         fidelity=fid,
-        current={"plan": _plan_dict(current), "replay": current_outcome},
+        current={"plan": _plan_dict(current), "replay": jsonable(current_outcome)},
         options=[_option_dict(o) for o in opts],
         confirmation=confirmation,
         recommendation={},
@@ -194,7 +194,7 @@ def _option_dict(opt) -> dict[str, Any]:
         "change_values": opt.changes,
         "rationale": opt.rationale,
         "warnings": opt.warnings,
-        "replay": opt.outcome,
+        "replay": jsonable(opt.outcome),
     }
 
 

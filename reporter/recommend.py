@@ -39,41 +39,49 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
             "The run also ended on a flat plateau at its starting level: restart from "
             "the checkpoint of the best epoch rather than continuing from the last one."
         )
+    if conf and conf["trials"]["current"]["spiked"] > 0:
+        return {**_by_measurement(options, conf["trials"]), "extra": extra}
+    pick = _by_replay(options)
     if conf:
-        trials = conf["trials"]
-        ranked = sorted(
-            options,
-            key=lambda o: (
-                trials[o["key"]]["spiked"]
-                + trials[o["key"]]["collapsed"]
-                + trials[o["key"]]["diverged"],
-                trials[o["key"]]["median_best_val"] or float("inf"),
-            ),
+        t, cur = conf["trials"][pick["option"]], conf["trials"]["current"]
+        pick["text"] += (
+            f" On the proxy task neither the current settings ({cur['spiked']} of {cur['n']} "
+            f"seeds spiked) nor this option ({t['spiked']} of {t['n']}) spiked, so the "
+            "confirmation could not rank the options by stability; its median best validation "
+            f"loss was {_num(t['median_best_val'])} against {_num(cur['median_best_val'])} "
+            "under the current settings (measured)."
         )
-        best = ranked[0]
-        t, cur = trials[best["key"]], trials["current"]
-        text = (
-            f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} "
-            f"seeds (current settings: {cur['spiked']} of {cur['n']}) with a median best "
-            f"validation loss of {_num(t['median_best_val'])} (current: "
-            f"{_num(cur['median_best_val'])})."
-        )
-        if t["spiked"] >= cur["spiked"] and cur["spiked"] > 0:
-            text += (
-                " No option spiked less often than the current settings on the proxy, so "
-                "this is a weak preference."
-            )
-        return {"option": best["key"], "basis": "measured", "text": text, "extra": extra}
-    acting = [o for o in options if o["replay"].acted_before_spike]
+    return {**pick, "extra": extra}
+
+
+def _by_measurement(options: list[dict], trials: dict) -> dict[str, Any]:
+    def failures(o: dict) -> tuple:
+        t = trials[o["key"]]
+        return (t["spiked"] + t["collapsed"] + t["diverged"],
+                t["median_best_val"] if t["median_best_val"] is not None else float("inf"))
+
+    best = min(options, key=failures)
+    t, cur = trials[best["key"]], trials["current"]
+    text = (f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} seeds "
+            f"(current settings: {cur['spiked']} of {cur['n']}) with a median best validation "
+            f"loss of {_num(t['median_best_val'])} (current: {_num(cur['median_best_val'])}; "
+            "measured).")
+    if t["spiked"] >= cur["spiked"]:
+        text += (" No option spiked less often than the current settings on the proxy, so this "
+                 "is a weak preference.")
+    return {"option": best["key"], "basis": "measured", "text": text}
+
+
+def _by_replay(options: list[dict]) -> dict[str, Any]:
+    acting = [o for o in options if o["replay"]["acted_before_spike"]]
     pick = acting[0] if acting else options[0]
-    text = (
-        f"{pick['title']}: the replay shows it lowers the LR before the spike. Without a "
-        "confirmation run this is not measured; rerun with --confirm proxy to measure it."
-        if acting
-        else f"{pick['title']}: no option could have lowered the LR before the spike in replay; "
-        "this recommendation is not measured."
-    )
-    return {"option": pick["key"], "basis": "replay", "text": text, "extra": extra}
+    if acting:
+        text = (f"{pick['title']}: the replay shows it lowers the LR before the spike "
+                f"(exact replay where the table says so). This is not a measured result.")
+    else:
+        text = (f"{pick['title']}: no option could have lowered the LR before the spike in "
+                "replay, so this pick is not backed by the replay or by a measurement.")
+    return {"option": pick["key"], "basis": "replay", "text": text}
 
 
 def _x(value: float | None) -> str:
