@@ -4,18 +4,34 @@ from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau repl
 from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
+from replay.torch_decays import (
+    ConstantLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+)
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
 
 __all__ = [
     "ClipReplay",
+    "ConstantLR",
     "ConstantSchedule",
     "CosineAnnealingLR",
     "Counterfactual",
     "EarlyStopping",
     "Event",
+    "ExponentialLR",
     "Fidelity",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "StepLR",
     "Trajectory",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from replay._registry import Replayer, change_events, register, restart_events
+from replay._registry import register, torch_replayer
 
 __all__ = ["ConstantSchedule", "CosineAnnealingLR", "ReduceLROnPlateau", "StepLR"]
 
@@ -212,29 +212,54 @@ class ReduceLROnPlateau:
 # --- replays -------------------------------------------------------------------------------
 
 
-def _constant_run(spec, base_lr, n, metrics):
-    return np.full(n, float(base_lr)), ()
+def _constant_get_lr(spec, base_lr, t, cur, initial):
+    return cur
 
 
 def _constant_closed(spec, base_lr, t):
     return np.full(t.shape, float(base_lr))
 
 
-def _step_run(spec: StepLR, base_lr, n, metrics):
+def _constant_run_from(spec, base_lr, n, start):
+    return np.full(n, float(start))
+
+
+def _step_get_lr(spec: StepLR, base_lr, t, cur, initial):
     # torch StepLR.get_lr: ``group["lr"] * gamma`` when t > 0 and t % step_size == 0.
-    levels = [float(base_lr)]
+    if t == 0 or t % spec.step_size != 0:
+        return cur
+    return cur * spec.gamma
+
+
+def _step_run_from(spec: StepLR, base_lr, n, start):
+    levels = [float(start)]
     for _ in range(max(n - 1, 0) // spec.step_size):
         levels.append(levels[-1] * spec.gamma)
-    lr = np.array(levels, dtype=np.float64)[np.arange(n) // spec.step_size]
-    return lr, change_events(lr, f"StepLR: x{spec.gamma} every {spec.step_size}")
+    return np.array(levels, dtype=np.float64)[np.arange(n) // spec.step_size]
 
 
 def _step_closed(spec: StepLR, base_lr, t):
     # torch StepLR._get_closed_form_lr: ``base_lr * gamma ** (last_epoch // step_size)``.
-    k = t // spec.step_size
+    return pow_table(base_lr, spec.gamma, t // spec.step_size)
+
+
+def pow_table(base_lr: float, gamma: float, k: np.ndarray) -> np.ndarray:
+    """``base_lr * gamma ** k`` with Python's float power for each integer ``k`` (as torch)."""
     uniq, inv = np.unique(k, return_inverse=True)
-    vals = np.array([base_lr * spec.gamma ** int(j) for j in uniq], dtype=np.float64)
-    return vals[inv].reshape(t.shape)
+    vals = np.array([base_lr * gamma ** int(j) for j in uniq], dtype=np.float64)
+    return vals[inv].reshape(np.shape(k))
+
+
+def _cosine_get_lr(spec: CosineAnnealingLR, base_lr, t, cur, initial):
+    # torch CosineAnnealingLR.get_lr (the ``_step_count == 1`` resume branch never occurs here).
+    T, eta = spec.T_max, spec.eta_min
+    if initial:
+        return cur
+    if (t - 1 - T) % (2 * T) == 0:
+        return cur + (base_lr - eta) * (1 - math.cos(math.pi / T)) / 2
+    return (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (
+        cur - eta
+    ) + eta
 
 
 def _cosine_factors(T: int, t: np.ndarray) -> np.ndarray:
@@ -244,40 +269,35 @@ def _cosine_factors(T: int, t: np.ndarray) -> np.ndarray:
         return (1 + np.cos(np.pi * t / T)) / (1 + np.cos(np.pi * (t - 1) / T))
 
 
-def _cosine_run(spec: CosineAnnealingLR, base_lr, n, metrics):
+def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
     T, eta = spec.T_max, spec.eta_min
-    base = float(base_lr)
     lr = np.empty(n, dtype=np.float64)
     if n == 0:
-        return lr, ()
-    t = np.arange(n, dtype=np.float64)
-    factors = _cosine_factors(T, t)
+        return lr
+    factors = _cosine_factors(T, np.arange(n, dtype=np.float64))
     trough = (np.arange(n) - 1 - T) % (2 * T) == 0
     trough[0] = False
-    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
-    lr[0] = base
-    if eta == 0:
-        # f * (cur - 0) + 0 == f * cur exactly: each run between troughs is a running product.
-        bounds = [*np.flatnonzero(trough).tolist(), n]
-        start, cur = 1, base
-        for stop in bounds:
-            if stop > start:
-                seg = factors[start:stop].copy()
-                seg[0] = seg[0] * cur
-                lr[start:stop] = np.multiply.accumulate(seg)
-                cur = float(lr[stop - 1])
-            if stop < n:
-                cur = cur + bump
-                lr[stop] = cur
-                start = stop + 1
-    else:
-        cur = base
-        f = factors.tolist()
-        tr = trough.tolist()
+    bump = (base_lr - eta) * (1 - math.cos(math.pi / T)) / 2
+    lr[0] = cur = float(start)
+    if eta != 0:
+        f, tr = factors.tolist(), trough.tolist()
         for i in range(1, n):
             cur = cur + bump if tr[i] else f[i] * (cur - eta) + eta
             lr[i] = cur
-    return lr, restart_events(lr, f"CosineAnnealingLR: rises after T_max={T}")
+        return lr
+    # f * (cur - 0) + 0 == f * cur exactly: each run between troughs is a running product.
+    start_i = 1
+    for stop in [*np.flatnonzero(trough).tolist(), n]:
+        if stop > start_i:
+            seg = factors[start_i:stop].copy()
+            seg[0] = seg[0] * cur
+            lr[start_i:stop] = np.multiply.accumulate(seg)
+            cur = float(lr[stop - 1])
+        if stop < n:
+            cur = cur + bump
+            lr[stop] = cur
+            start_i = stop + 1
+    return lr
 
 
 def _cosine_closed(spec: CosineAnnealingLR, base_lr, t):
@@ -285,6 +305,9 @@ def _cosine_closed(spec: CosineAnnealingLR, base_lr, t):
     return eta + (base_lr - eta) * (1 + np.cos(np.pi * t / spec.T_max)) / 2
 
 
-register(ConstantSchedule, Replayer(run=_constant_run, closed=_constant_closed))
-register(StepLR, Replayer(run=_step_run, closed=_step_closed))
-register(CosineAnnealingLR, Replayer(run=_cosine_run, closed=_cosine_closed))
+register(
+    ConstantSchedule,
+    torch_replayer(_constant_get_lr, _constant_closed, _constant_run_from, events="change"),
+)
+register(StepLR, torch_replayer(_step_get_lr, _step_closed, _step_run_from, events="change"))
+register(CosineAnnealingLR, torch_replayer(_cosine_get_lr, _cosine_closed, _cosine_run_from))

@@ -63,15 +63,22 @@ def _step_epoch_after(rep: Replayer, spec, base_lr: float, n: int, metrics):
     # ReduceLROnPlateau's epoch argument only sets last_epoch, so it replays as standard.
     if rep.metric_driven:
         return _standard(rep, spec, base_lr, n, metrics)
-    if rep.closed is None:
-        raise ValueError(
-            f"{type(spec).__name__} has no closed form in torch; "
-            "stepping='step_epoch_after' is not replayed for it"
-        )
     lr = np.empty(n, dtype=np.float64)
     if n:
         lr[:1] = rep.run(spec, base_lr, 1, metrics)[0]
+    if n > 1 and rep.closed is not None:
         lr[1:] = rep.closed(spec, float(base_lr), np.arange(n - 1))
+    elif n > 1 and rep.get_lr is not None:
+        # No closed form: torch's step(epoch) runs get_lr() at last_epoch = epoch.
+        cur = float(lr[0])
+        for e in range(n - 1):
+            cur = rep.get_lr(spec, float(base_lr), e, cur, False)
+            lr[e + 1] = cur
+    elif n > 1:
+        raise ValueError(
+            f"{type(spec).__name__} has no closed form; "
+            "stepping='step_epoch_after' is not replayed for it"
+        )
     name = type(spec).__name__
     return lr, change_events(lr, f"{name} stepped with step(epoch) after the epoch (lags by one)")
 
@@ -135,7 +142,7 @@ def lr_trajectory(
             3  0.01
             4  0.01
         >>> traj.first("reduce")
-        Event(index=1, kind='reduce', before=0.1, after=0.010000000000000002, reason='StepLR: x0.1 every 3')
+        Event(index=1, kind='reduce', before=0.1, after=0.010000000000000002, reason='StepLR(step_size=3, gamma=0.1)')
     """  # noqa: E501
     if int(n) != n or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
