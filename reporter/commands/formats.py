@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from reporter.ingest import formats
 
-    rows = formats()
+    rows = [{"id": f.id, "description": f.description, "reads": f.reads,
+             "detect": f.detected_by} for f in formats()]
     if args.json:
         import json
 
@@ -23,6 +24,6 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(r["id"]) for r in rows)
     for r in rows:
         print(f"{r['id']:<{width}}  {r['description']}")
-        if r.get("detect"):
-            print(f"{'':<{width}}  detected by: {r['detect']}")
+        print(f"{'':<{width}}  reads: {r['reads']}")
+        print(f"{'':<{width}}  detected by: {r['detect']}")
     return exitcodes.SUCCESS
