@@ -36,6 +36,8 @@ class Run:
     setup: TrainingSetup | None = None
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Points that a restart or a re-logged step replaced (same columns as ``scalars``).
+    superseded: pd.DataFrame | None = None
 
     @property
     def metrics(self) -> list[str]:

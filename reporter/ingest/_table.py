@@ -1,0 +1,195 @@
+"""Shared by every reader: collect scalar points, resolve restarts, build the ``Run``.
+
+Restart rule (formats.md §0 and §1.6): a segment that starts at step ``S`` supersedes every
+point that earlier segments logged at steps ``>= S`` (what TensorBoard's ``SessionLog.START``
+purge does, and what a resumed or re-started run means); inside one segment a metric logged
+twice at the same step keeps its last value. Superseded points are kept on
+``Run.superseded`` and counted in a note, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from reporter.errors import LogFormatError
+from reporter.ingest.aliases import is_loss_name
+from reporter.ingest.run import SCALAR_COLUMNS, Run
+
+# File names that say nothing about the run: the run is named after their folder.
+GENERIC_NAMES = frozenset({
+    "metrics", "trainer_state", "results", "history", "training_log", "training_history",
+    "log", "logs", "output", "summary", "scalars", "events", "train", "validation",
+})
+
+
+class ScalarTable:
+    """Column lists for the points of one run, in the order they were logged."""
+
+    def __init__(self) -> None:
+        self.metric: list[str] = []
+        self.step: list[float | None] = []
+        self.epoch: list[float | None] = []
+        self.wall_time: list[float | None] = []
+        self.value: list[float] = []
+        self.segment: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def add(
+        self,
+        metric: str,
+        value: float,
+        *,
+        step: float | None = None,
+        epoch: float | None = None,
+        wall_time: float | None = None,
+        segment: int = 0,
+    ) -> None:
+        self.metric.append(metric)
+        self.value.append(float(value))
+        self.step.append(step)
+        self.epoch.append(epoch)
+        self.wall_time.append(wall_time)
+        self.segment.append(segment)
+
+    def frame(self) -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame({
+            "metric": pd.Series(self.metric, dtype=object),
+            "step": pd.array([_int_or_none(s) for s in self.step], dtype="Int64"),
+            "epoch": pd.Series(self.epoch, dtype="float64"),
+            "wall_time": pd.Series(self.wall_time, dtype="float64"),
+            "value": pd.Series(self.value, dtype="float64"),
+            "segment": pd.Series(self.segment, dtype="int64"),
+        })
+        return frame[list(SCALAR_COLUMNS)]
+
+
+def _int_or_none(step: float | None) -> int | None:
+    if step is None or (isinstance(step, float) and math.isnan(step)):
+        return None
+    return int(step)
+
+
+def run_name(path: Path) -> str:
+    """A readable run name: the file stem, or the folder for generic file names."""
+    path = Path(path)
+    if path.is_dir():
+        return path.resolve().name
+    stem = path.name.split(".")[0]
+    if stem.lower() in GENERIC_NAMES or stem.lower().startswith("events"):
+        parent = path.resolve().parent
+        if parent.name.startswith("version_") and parent.parent.name:
+            return f"{parent.parent.name}/{parent.name}"
+        return parent.name or stem
+    return stem
+
+
+def finish_run(
+    path: Path,
+    format_id: str,
+    table: ScalarTable,
+    *,
+    step_kind: str,
+    notes: list[str] | None = None,
+    meta: dict[str, Any] | None = None,
+    require_loss: bool = True,
+) -> Run:
+    """Build the ``Run``: resolve restarts and duplicates, check there is a loss series."""
+    notes = list(notes or [])
+    frame = table.frame()
+    if frame.empty:
+        raise LogFormatError(path, "no metric values in the file")
+    if require_loss and not any(is_loss_name(m) for m in frame["metric"].unique()):
+        names = ", ".join(sorted(map(str, frame["metric"].unique()))[:12])
+        raise LogFormatError(path, f"no loss series (metrics found: {names})")
+    frame, superseded = resolve_segments(frame, notes)
+    run = Run(
+        name=run_name(path),
+        source=Path(path),
+        format=format_id,
+        scalars=frame,
+        step_kind=step_kind,
+        notes=notes,
+        meta=dict(meta or {}),
+    )
+    run.superseded = superseded
+    return run
+
+
+def resolve_segments(frame: Any, notes: list[str]) -> tuple[Any, Any]:
+    """Apply the restart rule; return ``(kept, superseded)`` frames."""
+    import numpy as np
+
+    x = frame["step"].astype("float64").fillna(frame["epoch"]).to_numpy()
+    segment = frame["segment"].to_numpy()
+    drop = np.zeros(len(frame), dtype=bool)
+    segments = sorted(set(segment.tolist()))
+    if len(segments) > 1:
+        starts = {k: np.nanmin(np.where(segment == k, x, np.nan)) for k in segments}
+        cut = math.inf
+        for k in reversed(segments):
+            in_k = segment == k
+            over = in_k & (x >= cut)
+            if over.any():
+                drop |= over
+                notes.append(
+                    f"segment {k}: {int(over.sum())} points at steps >= {_fmt(cut)} were "
+                    "superseded by a later segment that restarted there (last segment wins)"
+                )
+            if not math.isnan(starts[k]):
+                cut = min(cut, starts[k])
+    kept = frame[~drop]
+    dup = kept.assign(_x=x[~drop]).duplicated(subset=["metric", "_x"], keep="last").to_numpy()
+    if dup.any():
+        notes.append(
+            f"{int(dup.sum())} points were logged twice for the same metric and step; "
+            "the last value was kept"
+        )
+    superseded = frame[drop]
+    import pandas as pd
+
+    superseded = pd.concat([superseded, kept[dup]]) if dup.any() else superseded
+    kept = kept[~dup].reset_index(drop=True)
+    return kept, superseded.reset_index(drop=True)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def parse_float(text: str) -> float | None:
+    """A logged number, or None for an empty / ``NA`` cell (not logged).
+
+    NaN and infinity spellings (``nan``, ``NaN``, ``inf``, ``Infinity``, ``-inf``) are logged
+    values and stay NaN / inf.
+    """
+    text = text.strip()
+    if not text or text in ("NA", "N/A", "None", "null"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def as_float(value: Any) -> float | None:
+    """A JSON / pickle value as a float, or None when it is not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return parse_float(value)
+    item = getattr(value, "item", None)  # numpy scalars, 0-dim / 1-element tensors
+    if callable(item):
+        try:
+            out = item()
+        except (ValueError, RuntimeError):
+            return None
+        return as_float(out)
+    return None

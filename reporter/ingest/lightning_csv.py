@@ -1,0 +1,133 @@
+"""Lightning ``CSVLogger`` files: ``<name>/version_<N>/metrics.csv`` (formats.md §3).
+
+One row per ``log_metrics`` call, so rows are sparse: an empty cell was not logged, ``nan`` is
+a logged NaN. ``step`` is the 0-based optimizer step; ``epoch`` (0-based) is empty on
+``LearningRateMonitor`` rows and is filled from the rows of the same step, else from the next
+row. ``name_step`` / ``name_epoch`` pairs (``self.log(on_step=True, on_epoch=True)``) keep
+the epoch value under the canonical name and the step value as ``<canonical>_step``. Given
+a folder with ``version_<N>`` children, each version is a segment, in N order (a resumed
+run is a new version). ``lr-<Optimizer>`` is the LR used for that step or epoch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reporter.errors import LogFormatError
+from reporter.ingest._csv import CsvRows
+from reporter.ingest._sniff import first_line, suffix
+from reporter.ingest._table import ScalarTable, finish_run, parse_float
+from reporter.ingest.aliases import canonical_name, is_loss_name, split_granularity
+
+ID = "lightning_csv"
+FILE_NAME = "metrics.csv"
+_VERSION = re.compile(r"^version_(\d+)$")
+
+
+def detect(path: Path) -> float:
+    if path.is_dir():
+        return 0.9 if _files(path) else 0.0
+    if suffix(path) != ".csv":
+        return 0.0
+    header = [h.strip() for h in first_line(path).split(",")]
+    if "step" not in header:
+        return 0.0
+    if path.name == FILE_NAME:
+        return 0.95 if _VERSION.match(path.parent.name) else 0.9
+    return 0.5 if "epoch" in header else 0.3
+
+
+def _files(folder: Path) -> list[Path]:
+    """``metrics.csv`` of the folder itself, else of its ``version_N`` children in N order."""
+    own = folder / FILE_NAME
+    if own.is_file() and "step" in first_line(own).split(","):
+        return [own]
+    versions = []
+    for child in folder.iterdir():
+        match = _VERSION.match(child.name)
+        if match and (child / FILE_NAME).is_file():
+            versions.append((int(match[1]), child / FILE_NAME))
+    return [p for _, p in sorted(versions)]
+
+
+def read(path: Path):
+    files = _files(path) if path.is_dir() else [path]
+    if not files:
+        raise LogFormatError(path, f"no {FILE_NAME} here or in version_N folders")
+    notes: list[str] = []
+    table = ScalarTable()
+    granularity: dict[str, str] = {}
+    headers: list[str] = []
+    for segment, file in enumerate(files):
+        rows = CsvRows(file)
+        headers += rows.header
+        if len(files) > 1:
+            notes.extend(f"{file.parent.name}: {n}" for n in rows.notes)
+            notes.append(f"segment {segment} is {file.parent.name}")
+        else:
+            notes.extend(rows.notes)
+        _read_file(file, rows, table, segment, granularity)
+    if not any(is_loss_name(h) for h in headers):
+        raise LogFormatError(files[0], f"no loss column (columns: {', '.join(rows.header)})",
+                             line=1)
+    meta = {"framework": "lightning", "granularity": granularity,
+            "lr_timing": "used" if any(canonical_name(h) == "lr" for h in headers)
+            else "unknown"}
+    return finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
+
+
+def metric_names(header: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Canonical name per column, and the granularity of the names that had a suffix."""
+    bases = {h: split_granularity(h) for h in header}
+    canon = {h: canonical_name(b) if g else canonical_name(h) for h, (b, g) in bases.items()}
+    names: dict[str, str] = {}
+    granularity: dict[str, str] = {}
+    for column, (_, gran) in bases.items():
+        name = canon[column]
+        if gran == "step" and name != column and f"{column[:-5]}_epoch" in canon:
+            name = f"{name}_step"
+        names[column] = name
+        if gran:
+            granularity[name] = gran
+    return names, granularity
+
+
+def _read_file(file: Path, rows: CsvRows, table: ScalarTable, segment: int,
+               granularity: dict[str, str]) -> None:
+    step_col, epoch_col = rows.column("step"), rows.column("epoch")
+    if step_col is None:
+        raise LogFormatError(file, "no 'step' column", line=1)
+    names, gran = metric_names(rows.header)
+    granularity.update(gran)
+    steps = [parse_float(r[step_col]) for _, r in rows.rows]
+    epochs = _fill_epochs(steps, [parse_float(r[epoch_col]) for _, r in rows.rows]
+                          if epoch_col is not None else [None] * len(steps))
+    skip = {step_col, epoch_col}
+    for (_, row), step, epoch in zip(rows.rows, steps, epochs, strict=True):
+        for col, cell in enumerate(row):
+            if col in skip:
+                continue
+            value = parse_float(cell)
+            if value is not None:
+                table.add(names[rows.header[col]], value, step=step, epoch=epoch,
+                          segment=segment)
+
+
+def _fill_epochs(steps: list[float | None], epochs: list[float | None]) -> list[float | None]:
+    """Epoch for rows that lack it: same step's epoch, else the next row's, else the last."""
+    by_step = {s: e for s, e in zip(steps, epochs, strict=True) if s is not None and e is not None}
+    filled = [e if e is not None else by_step.get(s) for s, e in zip(steps, epochs, strict=True)]
+    following = None
+    for i in range(len(filled) - 1, -1, -1):
+        if filled[i] is None:
+            filled[i] = following
+        else:
+            following = filled[i]
+    previous = None
+    for i, epoch in enumerate(filled):
+        if epoch is None:
+            filled[i] = previous
+        else:
+            previous = epoch
+    return filled

@@ -1,0 +1,155 @@
+"""The format registry: which reader reads a path (formats.md §10).
+
+Each format is a row of ``FORMATS`` naming its module; the module is imported only when a
+path is being detected or read, so ``import reporter.ingest`` stays cheap. A reader module
+exposes ``ID``, ``detect(path) -> float`` (0 = not mine, 1 = certainly mine; it looks at the
+name and at most a few KB) and ``read(path) -> Run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from reporter.errors import LogFormatError, UsageError, suggest
+from reporter.ingest.run import Run
+
+__all__ = ["FORMATS", "FormatInfo", "detect", "formats", "read_run"]
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """One supported format: its id, what it is, what it reads and how it is recognised."""
+
+    id: str
+    module: str
+    description: str
+    reads: str
+    detected_by: str
+
+
+FORMATS: tuple[FormatInfo, ...] = (
+    FormatInfo("hf_trainer_state", "reporter.ingest.hf_trainer_state",
+               "Hugging Face Trainer state (trainer_state.json)",
+               "log_history: loss, grad_norm, learning_rate, eval_* per optimizer step",
+               "name trainer_state.json, a JSON object with log_history, or an output folder "
+               "with checkpoint-N/trainer_state.json"),
+    FormatInfo("lightning_csv", "reporter.ingest.lightning_csv",
+               "Lightning CSVLogger (version_N/metrics.csv)",
+               "every self.log column, lr-<Optimizer> from LearningRateMonitor, per step",
+               "name metrics.csv with a step column, or a folder of version_N folders"),
+    FormatInfo("keras_csv", "reporter.ingest.keras_csv",
+               "Keras CSVLogger CSV",
+               "one row per epoch: loss, val_loss, learning_rate and metrics",
+               "a CSV whose header starts with epoch and has a loss column, no step column"),
+    FormatInfo("torch_checkpoint", "reporter.ingest.torch_checkpoint",
+               "History stored in a torch checkpoint (.pt/.pth/.ckpt)",
+               "the history / train_losses / val_losses entries (weights_only loading)",
+               "torch zip archive or legacy pickle magic, .pt/.pth/.ckpt/.tar names"),
+    FormatInfo("history_json", "reporter.ingest.history_json",
+               "Generic history JSON (Keras History dump, hand-written loops)",
+               "dict of lists, list of per-epoch records, nested train/val, [step, value] "
+               "pairs",
+               "a .json file holding an object or a list"),
+)
+_BY_ID = {f.id: f for f in FORMATS}
+_MIN_SCORE = 0.25
+
+
+def formats() -> list[FormatInfo]:
+    """The supported formats, in detection order."""
+    return list(FORMATS)
+
+
+def _module(info: FormatInfo) -> ModuleType:
+    module = importlib.import_module(info.module)
+    assert info.id == module.ID, (module.ID, info.id)
+    return module
+
+
+def _info(format_id: str) -> FormatInfo:
+    if format_id not in _BY_ID:
+        hint = suggest(format_id, _BY_ID)
+        choices = ", ".join(_BY_ID)
+        message = f"unknown format {format_id!r}; choose one of: {choices}"
+        raise UsageError(f"{message} ({hint})" if hint else message, hint=hint)
+    return _BY_ID[format_id]
+
+
+def detect(path: str | Path) -> list[tuple[float, str]]:
+    """Scores of every format for ``path``, best first; formats that refuse it are left out."""
+    path = Path(path)
+    scores = []
+    for info in FORMATS:
+        score = float(_module(info).detect(path))
+        if score >= _MIN_SCORE:
+            scores.append((score, info.id))
+    return sorted(scores, key=lambda s: -s[0])
+
+
+def read_run(path: str | Path, *, format: str | None = None) -> Run:
+    """Read one run from a log file or a folder holding one run.
+
+    Args:
+        path: a log file, or a folder holding one run (a Lightning ``lightning_logs/`` or
+            ``version_N`` folder, an HF output folder, or a folder with one log file).
+        format: a format id from ``FORMATS`` to skip detection. Default: detect.
+
+    Raises:
+        LogFormatError: missing path, empty file, unreadable or unrecognised content; the
+            message names the file and, where known, the line or record.
+        UsageError: ``format`` is not a known id.
+    """
+    path = Path(path)
+    info = _info(format) if format is not None else None
+    if not path.exists():
+        raise LogFormatError(path, "no such file or directory")
+    if path.is_file() and not _has_content(path):
+        raise LogFormatError(path, "empty file")
+    if info is not None:
+        return _read(info, path)
+    if path.is_dir():
+        return _read_folder(path)
+    scores = detect(path)
+    if not scores:
+        raise LogFormatError(path, "not a training log in any format this version reads",
+                             hint=_FORMATS_HINT)
+    return _read(_BY_ID[scores[0][1]], path)
+
+
+_FORMATS_HINT = "run `reporter formats` to list them, or force one with --format"
+
+
+def _read(info: FormatInfo, path: Path) -> Run:
+    run = _module(info).read(path)
+    run.format = info.id
+    return run
+
+
+def _has_content(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return bool(handle.read(4096).strip())
+
+
+def _read_folder(folder: Path) -> Run:
+    """A folder a reader claims as a whole, else its best-detected file."""
+    scores = detect(folder)
+    if scores:
+        return _read(_BY_ID[scores[0][1]], folder)
+    candidates = []
+    for child in sorted(folder.iterdir()):
+        if child.is_file() and not child.name.startswith(".") and _has_content(child):
+            for score, format_id in detect(child)[:1]:
+                candidates.append((score, child, format_id))
+    if not candidates:
+        raise LogFormatError(folder, "no training log found in this folder",
+                             hint=_FORMATS_HINT)
+    best = max(candidates, key=lambda c: c[0])
+    run = _read(_BY_ID[best[2]], best[1])
+    others = [c[1].name for c in candidates if c is not best]
+    if others:
+        run.notes.append(f"read {best[1].name}; other log files here were not merged: "
+                         f"{', '.join(others)}")
+    return run

@@ -1,0 +1,305 @@
+"""Write the ingest fixtures under tests/data/ with the real frameworks, offline.
+
+Run it from a separate venv (never the project's), e.g.::
+
+    python3 -m venv /work/fixtures-venv
+    /work/fixtures-venv/bin/pip install torch==2.13.0          # first: the CPU wheel
+    /work/fixtures-venv/bin/pip install transformers lightning keras tensorboard tbparse
+    KERAS_BACKEND=torch /work/fixtures-venv/bin/python tests/data/make_fixtures.py [part...]
+
+Parts: torch, hf, lightning, keras, tensorboard (default: all). Versions used for the files in
+the repository: torch 2.13.0+cpu, transformers 5.24.0, lightning 2.6.6, keras 3.15.1 (torch
+backend), numpy 2.4.6, tensorboard 2.21.0. Every framework run is tiny, seeded and CPU-only.
+The same script writes the samples under samples/formats/ (``--samples``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def _regression(n: int = 256, seed: int = 0):
+    import torch
+
+    w = torch.randn(8, 1, generator=torch.Generator().manual_seed(1234))  # same task for all
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=g)
+    y = x @ w + 0.1 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+# --------------------------------------------------------------------------------- torch
+def torch_loop(epochs: int = 12, spike_at: int | None = 6, seed: int = 0) -> dict:
+    """A plain torch loop with ReduceLROnPlateau; returns the per-epoch history lists."""
+    import torch
+
+    torch.manual_seed(seed)
+    x, y = _regression(seed=seed)
+    xv, yv = _regression(64, seed=seed + 1)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+    hist: dict[str, list] = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [],
+                             "step_loss": []}
+    for epoch in range(epochs):
+        lr = opt.param_groups[0]["lr"]
+        if spike_at is not None and epoch == spike_at:
+            for group in opt.param_groups:  # an LR blow-up: the loss spikes, then recovers
+                group["lr"] = 0.3
+        losses = []
+        for i in range(0, len(x), 32):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x[i:i + 32]), y[i:i + 32])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        if spike_at is not None and epoch == spike_at:
+            for group in opt.param_groups:
+                group["lr"] = lr
+        with torch.no_grad():
+            val = torch.nn.functional.mse_loss(model(xv), yv).item()
+        hist["epoch"].append(epoch + 1)
+        hist["train_loss"].append(sum(losses) / len(losses))
+        hist["val_loss"].append(val)
+        hist["lr"].append(lr)
+        hist["step_loss"].extend(losses)
+        sched.step(val)
+    return {"model": model, "optimizer": opt, "history": hist}
+
+
+def make_torch(out: Path) -> None:
+    import argparse as _argparse
+
+    import numpy as np
+    import torch
+
+    res = torch_loop()
+    hist = res["history"]
+    d = out / "torch_checkpoint"
+    d.mkdir(parents=True, exist_ok=True)
+    plain = {k: hist[k] for k in ("train_loss", "val_loss", "lr")}
+    torch.save({"model": res["model"].state_dict(), "optimizer": res["optimizer"].state_dict(),
+                "epoch": 11, "history": plain}, d / "history_dict.pt")
+    torch.save({"model_state_dict": res["model"].state_dict(), "epoch": 11,
+                "train_losses": [torch.tensor(v) for v in hist["train_loss"]],
+                "val_losses": torch.tensor(hist["val_loss"])}, d / "tensor_lists.pth")
+    torch.save({"model": res["model"].state_dict(),
+                "history": {"train_loss": [np.float64(v) for v in hist["train_loss"]],
+                            "val_loss": np.array(hist["val_loss"], dtype=np.float32)}},
+               d / "numpy_scalars.pt")
+    torch.save({"history": plain}, d / "legacy_serialization.pt",
+               _use_new_zipfile_serialization=False)
+    torch.save({"model": res["model"].state_dict(), "history": plain,
+                "args": _argparse.Namespace(lr=0.05, epochs=12)}, d / "unsafe_namespace.pt")
+
+    h = out / "history_json"
+    h.mkdir(parents=True, exist_ok=True)
+    _dump(h / "dict_of_lists.json", plain)
+    _dump(h / "records_one_based_epoch.json",
+          [{"epoch": e, "train_loss": t, "val_loss": v, "lr": lr} for e, t, v, lr in
+           zip(hist["epoch"], hist["train_loss"], hist["val_loss"], hist["lr"], strict=False)])
+    _dump(h / "nested_splits.json", {"train": {"loss": hist["train_loss"]},
+                                     "val": {"loss": hist["val_loss"]}, "lr": hist["lr"]})
+    _dump(h / "step_value_pairs.json",
+          {"train_loss": [[i, v] for i, v in enumerate(hist["step_loss"])],
+           "val_loss": [[8 * (e + 1) - 1, v] for e, v in enumerate(hist["val_loss"])]})
+    _dump(h / "per_step_and_per_epoch.json",
+          {"train_loss": hist["step_loss"], "val_loss": hist["val_loss"], "lr": hist["lr"]})
+    nan = dict(plain, train_loss=[*plain["train_loss"][:8], math.nan, math.inf],
+               val_loss=[*plain["val_loss"][:8], math.nan, math.nan], lr=plain["lr"][:10])
+    (h / "bare_nan_infinity.json").write_text(json.dumps(nan))
+
+
+def _dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------------ hf
+def make_hf(out: Path) -> None:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
+
+    class Tokens(torch.utils.data.Dataset):
+        def __init__(self, n: int, seed: int) -> None:
+            g = torch.Generator().manual_seed(seed)
+            self.ids = torch.randint(0, 64, (n, 16), generator=g)
+
+        def __len__(self) -> int:
+            return len(self.ids)
+
+        def __getitem__(self, i):
+            return {"input_ids": self.ids[i], "labels": self.ids[i]}
+
+    class NanAt(Trainer):
+        """Multiplies the loss by NaN from ``nan_step`` on: a real divergence."""
+
+        nan_step: int | None = None
+
+        def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+            out = super().compute_loss(model, inputs, return_outputs, **kwargs)
+            if self.nan_step is None or self.state.global_step < self.nan_step:
+                return out
+            if return_outputs:  # evaluation asks for (loss, outputs)
+                return out[0] * float("nan"), out[1]
+            return out * float("nan")
+
+    d = out / "hf_trainer_state"
+    d.mkdir(parents=True, exist_ok=True)
+    for name, nan_step in (("eval_and_summary", None), ("nan_loss_from_step_9", 9)):
+        torch.manual_seed(0)
+        cfg = GPT2Config(n_layer=1, n_head=2, n_embd=16, vocab_size=64, n_positions=16)
+        model = GPT2LMHeadModel(cfg)
+        with tempfile.TemporaryDirectory() as tmp:
+            args = TrainingArguments(
+                output_dir=tmp, per_device_train_batch_size=8, num_train_epochs=3,
+                learning_rate=5e-3, lr_scheduler_type="linear", warmup_steps=2,
+                logging_steps=1, eval_strategy="steps", eval_steps=3, save_steps=6,
+                report_to="none", use_cpu=True, logging_nan_inf_filter=False, seed=0,
+                disable_tqdm=True)
+            trainer = NanAt(model=model, args=args, train_dataset=Tokens(40, 0),
+                            eval_dataset=Tokens(16, 1))
+            trainer.nan_step = nan_step
+            trainer.train()
+            trainer.save_state()
+            shutil.copy(Path(tmp) / "trainer_state.json", d / f"{name}.json")
+            if nan_step is None:  # the output folder layout: checkpoint-N/trainer_state.json
+                folder = d / "output_dir_checkpoints"
+                for ckpt in sorted(Path(tmp).glob("checkpoint-*")):
+                    (folder / ckpt.name).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(ckpt / "trainer_state.json", folder / ckpt.name)
+
+
+# ----------------------------------------------------------------------------- lightning
+def make_lightning(out: Path) -> None:
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import CSVLogger
+
+    class Reg(L.LightningModule):
+        def __init__(self, nan_from_epoch: int | None = None) -> None:
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+                                           torch.nn.Linear(16, 1))
+            self.nan_from_epoch = nan_from_epoch
+
+        def training_step(self, batch, _):
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x), y)
+            if self.nan_from_epoch is not None and self.current_epoch >= self.nan_from_epoch:
+                loss = loss * float("nan")
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, _):
+            x, y = batch
+            self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
+        def configure_optimizers(self):
+            opt = torch.optim.Adam(self.parameters(), lr=0.01)
+            return {"optimizer": opt,
+                    "lr_scheduler": torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)}
+
+    def loaders():
+        x, y = _regression(64)
+        xv, yv = _regression(32, seed=1)
+        train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+        val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xv, yv), batch_size=16)
+        return train, val
+
+    def trainer(save_dir: Path, epochs: int) -> L.Trainer:
+        return L.Trainer(max_epochs=epochs, accelerator="cpu", log_every_n_steps=2,
+                         logger=CSVLogger(save_dir, name="lightning_logs"),
+                         callbacks=[LearningRateMonitor(logging_interval="step")],
+                         enable_progress_bar=False, enable_model_summary=False)
+
+    d = out / "lightning_csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        L.seed_everything(0)
+        t = trainer(Path(tmp), 3)
+        t.fit(Reg(), *loaders())
+        ckpt = next(Path(tmp).rglob("*.ckpt"))
+        L.seed_everything(0)
+        trainer(Path(tmp), 5).fit(Reg(), *loaders(), ckpt_path=ckpt)
+        logs = Path(tmp) / "lightning_logs"
+        for version in ("version_0", "version_1"):
+            target = d / "resumed_versions" / version
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(logs / version / "metrics.csv", target)
+        shutil.copy(logs / "version_0" / "metrics.csv", d / "sparse_lr_monitor.csv")
+    with tempfile.TemporaryDirectory() as tmp:
+        L.seed_everything(0)
+        trainer(Path(tmp), 4).fit(Reg(nan_from_epoch=2), *loaders())
+        shutil.copy(Path(tmp) / "lightning_logs" / "version_0" / "metrics.csv",
+                    d / "nan_loss_from_epoch_2.csv")
+
+
+# --------------------------------------------------------------------------------- keras
+def make_keras(out: Path) -> None:
+    import keras
+    import numpy as np
+
+    x, y = (t.numpy() for t in _regression(128))
+    xv, yv = (t.numpy() for t in _regression(32, seed=1))
+
+    def model():
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+        return m
+
+    class NanWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                w = self.model.layers[0].kernel
+                w.assign(np.full(w.shape, np.nan, dtype="float32"))
+
+    d = out / "keras_csv"
+    d.mkdir(parents=True, exist_ok=True)
+    h = out / "history_json"
+    h.mkdir(parents=True, exist_ok=True)
+    path = d / "append_rerun_na_cells.csv"
+    path.unlink(missing_ok=True)
+    for epochs in (4, 3):  # a second fit from scratch appends epochs 0.. again
+        plateau = keras.callbacks.ReduceLROnPlateau(patience=1, factor=0.5, monitor="loss")
+        hist = model().fit(x, y, validation_data=(xv, yv), validation_freq=2, epochs=epochs,
+                           verbose=0, callbacks=[plateau,
+                                                 keras.callbacks.CSVLogger(path, append=True)])
+    _dump(h / "keras_history.json", hist.history)
+    path = d / "nan_loss_from_epoch_3.csv"
+    model().fit(x, y, validation_data=(xv, yv), epochs=6, verbose=0,
+                callbacks=[NanWeights(), keras.callbacks.CSVLogger(path)])
+
+
+# --------------------------------------------------------------------------------- main
+PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", choices=[*PARTS, []], default=[])
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args(argv)
+    for part in args.parts or list(PARTS):
+        print(f"writing {part} fixtures", file=sys.stderr)
+        PARTS[part](args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
