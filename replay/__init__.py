@@ -4,6 +4,7 @@ from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau repl
 from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
+from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from replay.torch_decays import (
     ConstantLR,
     ExponentialLR,
@@ -22,7 +23,9 @@ __all__ = [
     "ConstantLR",
     "ConstantSchedule",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "Counterfactual",
+    "CyclicLR",
     "EarlyStopping",
     "Event",
     "ExponentialLR",
@@ -31,6 +34,7 @@ __all__ = [
     "LinearLR",
     "MultiStepLR",
     "MultiplicativeLR",
+    "OneCycleLR",
     "PolynomialLR",
     "ReduceLROnPlateau",
     "StepLR",

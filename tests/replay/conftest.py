@@ -21,7 +21,7 @@ def _build(opt, spec):
 def step_torch(spec, base_lr, n, metrics=None, stepping="standard", build=None):
     """LR in ``param_groups[0]`` while each of ``n`` epochs trains, stepping real torch."""
     param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=base_lr)
+    opt = torch.optim.SGD([param], lr=base_lr, momentum=0.9)  # CyclicLR/OneCycleLR need it
     sched = (build or _build)(opt, spec)
     plateau = isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
     out = []
@@ -32,11 +32,10 @@ def step_torch(spec, base_lr, n, metrics=None, stepping="standard", build=None):
                 sched.step()
             out.append(opt.param_groups[0]["lr"])
             opt.step()
-            if sched is None or stepping == "step_before":
-                continue
+            if sched is None or stepping == "step_before" or e == n - 1:
+                continue  # the step after the last epoch sets no recorded LR
             if plateau:
-                if e < n - 1:
-                    sched.step(metrics[e])
+                sched.step(metrics[e])
             elif stepping == "step_epoch_after":
                 sched.step(e)
             else:
