@@ -31,6 +31,7 @@ def check_fidelity(
         "scheduler": spec_text(spec),
         "metric": watched.metric,
         "config_found": setup.config_path is not None,
+        "stop": None,
     }
     if lr_curve is None:
         verdict.update(

@@ -98,7 +98,12 @@ def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
 
 
 def build_options(setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context) -> list[Option]:
-    """The three options for this run, each with its replay filled in."""
+    """The three options for this run, each with its replay filled in.
+
+    None when there is nothing to fix: no spike and no divergence.
+    """
+    if ctx.onset is None:
+        return []
     base = current_plan(setup, ctx)
     options = [_faster_plateau(base, ctx), _cosine(base, ctx), _lower_lr(base, ctx)]
     for opt in options:
@@ -303,13 +308,15 @@ def context(diagnosis: Diagnosis, aligned_lr: np.ndarray | None) -> Context:
     if watched is None:
         raise ValueError("no loss curve to derive options from")
     spike: Finding | None = diagnosis.primary_spike
+    div = diagnosis.first("divergence", watched.metric) or diagnosis.first("divergence")
     grad = curves.get("grad_norm")
     return Context(
         metric=watched.y,
         metric_name=watched.metric,
         observed_lr=aligned_lr,
         grad_norm=_align(grad, watched) if grad is not None else None,
-        onset=_position(watched.x, spike.start) if spike is not None else None,
+        onset=_position(watched.x, spike.start if spike is not None else div.start)
+        if spike is not None or div is not None else None,
         best_at=_position(watched.x, spike.evidence["best_at"]) if spike is not None else None,
     )
 

@@ -24,9 +24,14 @@ def analyze(
     seeds: int = 3,
     workers: int = 1,
     format: str | None = None,
+    loss_metric: str | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Analyze one run (a file or a folder) and return the computed Analysis."""
+    """Analyze one run (a file or a folder) and return the computed Analysis.
+
+    ``loss_metric`` names the metric to treat as the training loss when the logs have no
+    metric reporter recognises as one (``mean_loss`` of a physics-informed net, say).
+    """
     from reporter import ingest
     from reporter.config import find_config, read_setup
     from reporter.diagnose import diagnose
@@ -39,6 +44,7 @@ def analyze(
     path = Path(path)
     say(f"reading {path}")
     run = ingest.read_run(path, format=format)
+    _choose_loss(run, loss_metric)
     cfg = find_config(path, Path(config) if config else None)
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
@@ -61,13 +67,13 @@ def analyze(
     current_outcome = catalog.replay_plan(current, ctx)
     opts = catalog.build_options(setup, diagnosis, ctx)
     confirmation = None
-    if confirm == "proxy":
+    if confirm == "proxy" and opts:
         confirmation = _confirm(current, opts, seeds, workers, say)
     from reporter.recommend import headline, recommend
 
     analysis = Analysis(
         run=_run_dict(run, diagnosis),
-        setup=_setup_dict(setup, current),
+        setup=_setup_dict(setup, current, aligned is not None),
         diagnosis=diagnosis.to_dict(),
         headline=headline(diagnosis),
         fidelity=fid,
@@ -82,6 +88,31 @@ def analyze(
     analysis.internals = {"setup": setup, "option_changes": {o.key: o.changes for o in opts}}
     analysis.run["seconds"] = time.perf_counter() - started
     return analysis
+
+
+FALLBACK_LOSSES = ("total_loss", "mean_loss", "loss_total", "train_total_loss")
+
+
+def _choose_loss(run, loss_metric: str | None) -> None:
+    """Use ``loss_metric`` (or a recognisable aggregate loss) as ``train/loss``, with a note."""
+    present = set(run.metrics)
+    if loss_metric is None:
+        if present & {"train/loss", "val/loss"}:
+            return
+        loss_metric = next((m for m in FALLBACK_LOSSES if m in present), None)
+        if loss_metric is None:
+            return
+    elif loss_metric not in present:
+        from reporter.errors import suggest
+
+        raise UsageError(f"--loss {loss_metric!r} is not a metric of {run.source}",
+                         hint=suggest(loss_metric, present) or
+                         f"metrics present: {', '.join(sorted(present))}")
+    frame = run.scalars
+    frame = frame[frame["metric"] != "train/loss"] if loss_metric != "train/loss" else frame
+    frame.loc[frame["metric"] == loss_metric, "metric"] = "train/loss"
+    run.scalars = frame.reset_index(drop=True)
+    run.notes.append(f"'{loss_metric}' is analysed as the training loss.")
 
 
 def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str, Any]:
@@ -133,7 +164,16 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
     }
 
 
-def _setup_dict(setup, plan) -> dict[str, Any]:
+def _lr_source(setup, lr_logged: bool) -> str:
+    if setup.learning_rate is not None:
+        return setup.source_of("learning_rate")
+    if lr_logged:
+        return "first logged LR (observed)"
+    return ("no config and no logged LR: 0.001 assumed (torch Adam's default), so the "
+            "options' LR values are relative to it")
+
+
+def _setup_dict(setup, plan, lr_logged: bool) -> dict[str, Any]:
     return {
         "config_path": str(setup.config_path) if setup.config_path else None,
         "framework": setup.framework,

@@ -30,7 +30,8 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
     """Pick an option: by measurement when the confirmation ran, else by replay, and say which."""
     options = analysis.options
     if not options:
-        return {"option": None, "basis": "none", "text": "Nothing to recommend."}
+        return {"option": None, "basis": "none", "extra": [],
+                "text": "Nothing to change: keep the current settings."}
     conf = analysis.confirmation
     collapse = any(f["kind"] == "collapse" for f in analysis.diagnosis["findings"])
     extra = []

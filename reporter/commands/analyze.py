@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="processes for the confirmation trainings (default 1)")
     parser.add_argument("--log-format", dest="log_format",
                         help="force a log reader instead of detecting it (see 'reporter formats')")
+    parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",
+                        help="the metric to analyse as the training loss, when the logs have "
+                             "no train/val loss reporter recognises")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
 
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         out = args.out if len(args.paths) == 1 else args.out / path.name
         analysis = analyze(path, config=args.config, confirm=args.confirm, seeds=args.seeds,
-                           workers=args.workers, format=args.log_format, progress=say)
+                           workers=args.workers, format=args.log_format,
+                           loss_metric=args.loss_metric, progress=say)
         setup = analysis.internals.get("setup")
         changes = analysis.internals.get("option_changes")
         written = write_outputs(analysis, out, formats, setup=setup, option_changes=changes)

@@ -29,11 +29,19 @@ class Diagnosis:
 
     @property
     def primary_spike(self) -> Finding | None:
-        """The earliest spike, validation loss preferred at equal onset."""
+        """The spike the report is about: one that did not recover first, then the largest
+        (validation loss preferred), then the earliest."""
         spikes = [f for f in self.findings if f.kind == "spike"]
         if not spikes:
             return None
-        return min(spikes, key=lambda f: (f.start, f.metric != "val/loss"))
+        return min(spikes, key=lambda f: (f.evidence["recovered"], f.metric != "val/loss",
+                                          -round(f.evidence["ratio"], 1), f.start))
+
+    @property
+    def primary_collapse(self) -> Finding | None:
+        """The collapse on the primary spike's metric, else any."""
+        spike = self.primary_spike
+        return self.first("collapse", spike.metric if spike else None) or self.first("collapse")
 
     @property
     def severity(self) -> str:
@@ -41,7 +49,13 @@ class Diagnosis:
         return max((f.severity for f in self.findings), key=order.get, default="info")
 
     def to_dict(self) -> dict:
-        return {"severity": self.severity, "findings": [f.to_dict() for f in self.findings]}
+        spike, collapse = self.primary_spike, self.primary_collapse
+        return {
+            "severity": self.severity,
+            "findings": [f.to_dict() for f in self.findings],
+            "primary_spike": spike.to_dict() if spike else None,
+            "primary_collapse": collapse.to_dict() if collapse else None,
+        }
 
 
 def diagnose(run: Run) -> Diagnosis:
@@ -71,7 +85,9 @@ def diagnose(run: Run) -> Diagnosis:
     spike = diagnosis.primary_spike
     if spike is not None:
         ref = found.get(spike.metric)
-        late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
+        late = None
+        if not spike.evidence["recovered"]:
+            late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
         if late:
             findings.append(late)
     over = overfitting(found.get("train/loss"), found.get("val/loss"))

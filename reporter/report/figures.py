@@ -40,7 +40,7 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
     positive = all(v is None or v > 0 for m in losses for v in series[m]["y"])
     if positive:
         ax.set_yscale("log")
-    spike = _primary_spike(data)
+    spike = data["diagnosis"]["primary_spike"]
     if spike:
         ev = spike["evidence"]
         ax.axvspan(
@@ -115,10 +115,3 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
     axes[0].set_ylabel("proxy val loss (measured)")
     fig.tight_layout()
     return _png(fig)
-
-
-def _primary_spike(data: dict[str, Any]) -> dict | None:
-    spikes = [f for f in data["diagnosis"]["findings"] if f["kind"] == "spike"]
-    if not spikes:
-        return None
-    return min(spikes, key=lambda f: (f["start"], f["metric"] != "val/loss"))

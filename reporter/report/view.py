@@ -12,8 +12,8 @@ from typing import Any
 def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dict[str, Any]:
     """``data`` is ``Analysis.to_dict()``; ``files`` maps a role (``history_png``…) to a name."""
     files = files or {}
-    spike = _primary(data, "spike")
-    collapse = _primary(data, "collapse")
+    spike = data["diagnosis"]["primary_spike"]
+    collapse = data["diagnosis"]["primary_collapse"]
     options = [_option_view(i, o, data) for i, o in enumerate(data["options"])]
     return {
         "title": data["headline"],
@@ -34,16 +34,6 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
         "spike": spike,
         "collapse": collapse,
     }
-
-
-def _primary(data: dict, kind: str) -> dict | None:
-    found = [f for f in data["diagnosis"]["findings"] if f["kind"] == kind]
-    if not found:
-        return None
-    return min(
-        found,
-        key=lambda f: (f["start"] if f["start"] is not None else 0, f["metric"] != "val/loss"),
-    )
 
 
 def _n(x: float | None) -> str:
@@ -153,6 +143,14 @@ def _root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[s
             f"When the spike began ({axis} {_n(ev['onset'])}) the run trained with LR "
             f"{_fmt(lr_at)} ({same}; observed)."
         )
+    else:
+        out.append("No learning rate was logged, so the LR in effect when the spike began is "
+                   "not known from the logs.")
+    if ev["recovered"]:
+        out.append(f"The loss came back within 1.5× of its earlier best at {axis} "
+                   f"{_n(ev['recovered_at'])}, {_n(ev['recovered_at'] - ev['onset'])} {axis}(s) "
+                   "after the spike began (observed). A transient spike that recovers by itself "
+                   "may need no fix; the options below make a repeat less likely.")
     sched = plan["scheduler"]
     if "ReduceLROnPlateau" in sched:
         first = cur.get("first_reduction")
