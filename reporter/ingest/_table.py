@@ -21,6 +21,7 @@ from reporter.ingest.run import SCALAR_COLUMNS, Run
 GENERIC_NAMES = frozenset({
     "metrics", "trainer_state", "results", "history", "training_log", "training_history",
     "log", "logs", "output", "summary", "scalars", "events", "train", "validation",
+    "checkpoint", "model", "last", "best", "ckpt", "lightning_logs", "runs", "outputs",
 })
 
 
@@ -77,12 +78,12 @@ def _int_or_none(step: float | None) -> int | None:
 
 def run_name(path: Path) -> str:
     """A readable run name: the file stem, or the folder for generic file names."""
-    path = Path(path)
+    path = Path(path).resolve()
     if path.is_dir():
-        return path.resolve().name
+        return path.parent.name if path.name.lower() in GENERIC_NAMES else path.name
     stem = path.name.split(".")[0]
     if stem.lower() in GENERIC_NAMES or stem.lower().startswith("events"):
-        parent = path.resolve().parent
+        parent = path.parent
         if parent.name.startswith("version_") and parent.parent.name:
             return f"{parent.parent.name}/{parent.name}"
         return parent.name or stem

@@ -57,7 +57,8 @@ def read(path: Path):
         state_path = _state_file(path)
         if state_path is None:
             raise LogFormatError(path, f"no {FILE_NAME} in this folder or its checkpoint-N folders")
-        notes.append(f"read {state_path.relative_to(path)} (the newest trainer state)")
+        if state_path.parent != path:
+            notes.append(f"read {state_path.relative_to(path)} (the newest trainer state)")
     else:
         state_path = path
     state = load_json(state_path)
