@@ -4,6 +4,7 @@ from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau repl
 from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
+from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from replay.torch_decays import (
     ConstantLR,
@@ -19,6 +20,7 @@ from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
 
 __all__ = [
+    "ChainedScheduler",
     "ClipReplay",
     "ConstantLR",
     "ConstantSchedule",
@@ -37,6 +39,7 @@ __all__ = [
     "OneCycleLR",
     "PolynomialLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
     "Trajectory",
     "clip_scale",

@@ -40,6 +40,7 @@ class Replayer:
     metric_driven: bool = False
     get_lr: GetLrFn | None = None
     run_from: RunFromFn | None = None
+    events: str = "turn"
 
     def restart_value(self, spec, base_lr: float, cur: float) -> float:
         """torch ``_update_lr(0)`` (SequentialLR at a milestone): the closed form at 0 when the
@@ -90,7 +91,7 @@ def torch_replayer(
         )
         return lr, EVENT_STYLES[events](lr, repr(spec))
 
-    return Replayer(run=run, closed=closed, get_lr=get_lr, run_from=run_from)
+    return Replayer(run=run, closed=closed, get_lr=get_lr, run_from=run_from, events=events)
 
 
 def register(spec_type: type, replayer: Replayer) -> None:

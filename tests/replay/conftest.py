@@ -15,6 +15,11 @@ def _build(opt, spec):
     if name == "ConstantSchedule":
         return None
     kwargs = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    if "schedulers" in kwargs:  # SequentialLR / ChainedScheduler: build the children first
+        kwargs["schedulers"] = [_build(opt, child) for child in kwargs["schedulers"]]
+        if "milestones" not in kwargs:
+            return torch.optim.lr_scheduler.ChainedScheduler(kwargs["schedulers"], optimizer=opt)
+        kwargs["milestones"] = list(kwargs["milestones"])
     return getattr(torch.optim.lr_scheduler, name)(opt, **kwargs)
 
 
