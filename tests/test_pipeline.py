@@ -1,0 +1,64 @@
+"""End to end on a seed-like run: analysis, labels, fidelity, options."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import reporter
+
+_spec = importlib.util.spec_from_file_location("seedlike", Path(__file__).with_name("seedlike.py"))
+seedlike = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(seedlike)
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    run = seedlike.write_seedlike(tmp_path_factory.mktemp("seedlike"))
+    return reporter.analyze(run, confirm="off")
+
+
+def test_analyze_seedlike_headline_names_the_spike_epoch(analysis):
+    assert analysis.headline == "Loss Spike at Epoch 13, Then a Flat Plateau"
+
+
+def test_analyze_seedlike_config_reproduces_the_logged_lr(analysis):
+    assert analysis.fidelity["status"] == "match"
+    assert analysis.fidelity["alignment"] == "used"
+    # early stopping (patience 15) replayed over val loss stops at the last logged epoch
+    assert analysis.fidelity["stop"]["matches"] is True
+
+
+def test_analyze_seedlike_current_plateau_reduces_after_the_spike(analysis):
+    cur = analysis.current["replay"]
+    # best val loss at epoch 9, patience 10: torch reduces in the step after epoch 20
+    assert cur["first_reduction"] == 20
+    assert cur["observed_lr_at_onset"] == 5e-4
+
+
+def test_analyze_seedlike_options_are_replayed_with_labels(analysis):
+    by_key = {o["key"]: o for o in analysis.options}
+    assert list(by_key) == ["faster_plateau", "cosine", "lower_lr"]
+    fast = by_key["faster_plateau"]["replay"]
+    assert fast["first_reduction"] + 1 <= 13  # acts before the spike
+    assert fast["lr_at_onset_label"] == "exact replay"
+    cos = by_key["cosine"]["replay"]
+    # CosineAnnealingLR(T_max=50) at epoch 13 is only ~16 % below the base LR
+    assert cos["lr_at_onset"] == pytest.approx(5e-4 * 0.84375, rel=1e-3)
+    assert cos["lr_at_onset_label"] == "exact replay"
+    low = by_key["lower_lr"]["replay"]
+    assert low["lr_at_onset_label"] == "conditional replay"
+    assert low["horizon"] == 0
+
+
+def test_analyze_seedlike_recommendation_is_labelled_replay_without_confirmation(analysis):
+    assert analysis.recommendation["basis"] == "replay"
+    assert analysis.confirmation is None
+
+
+def test_analyze_json_has_no_nan(analysis):
+    import json
+
+    text = reporter.render(analysis, "json")
+    data = json.loads(text)
+    assert data["schema"] == 1 and data["headline"] == analysis.headline
