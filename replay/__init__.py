@@ -4,6 +4,7 @@ from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau repl
 from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
+from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from replay.torch_decays import (
@@ -47,5 +48,7 @@ __all__ = [
     "early_stop",
     "exact_until",
     "fidelity",
+    "lightning_scheduler_steps",
     "lr_trajectory",
+    "per_step",
 ]
