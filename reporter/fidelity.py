@@ -67,6 +67,13 @@ def check_fidelity(
             f"{watched.metric} reproduces every logged LR; the log records "
             f"{timing}."
         )
+    elif setup.scheduler is None:
+        verdict["status"] = "unidentified"
+        verdict["text"] = (
+            f"No scheduler was found in a config, and the logged LR is not constant "
+            f"(largest relative change {fid.max_rel_error:.3g}), so the run used a schedule "
+            "reporter could not identify; the current settings below assume a constant LR."
+        )
     else:
         where = (
             f" from {watched.axis} {int(watched.x[fid.first_mismatch])}"

@@ -45,7 +45,9 @@ def analyze(
     say(f"reading {path}")
     run = ingest.read_run(path, format=format)
     _choose_loss(run, loss_metric)
-    cfg = find_config(path, Path(config) if config else None)
+    cfg = find_config(Path(run.source), Path(config) if config else None)
+    if cfg is None and Path(run.source) != path:
+        cfg = find_config(path)
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
     run.setup = setup
@@ -105,9 +107,10 @@ def _choose_loss(run, loss_metric: str | None) -> None:
     elif loss_metric not in present:
         from reporter.errors import suggest
 
-        raise UsageError(f"--loss {loss_metric!r} is not a metric of {run.source}",
-                         hint=suggest(loss_metric, present) or
-                         f"metrics present: {', '.join(sorted(present))}")
+        raise UsageError(
+            f"--loss {loss_metric!r} is not a metric of {run.source}",
+            hint=suggest(loss_metric, present) or f"metrics present: {', '.join(sorted(present))}",
+        )
     frame = run.scalars
     frame = frame[frame["metric"] != "train/loss"] if loss_metric != "train/loss" else frame
     frame.loc[frame["metric"] == loss_metric, "metric"] = "train/loss"
@@ -169,8 +172,10 @@ def _lr_source(setup, lr_logged: bool) -> str:
         return setup.source_of("learning_rate")
     if lr_logged:
         return "first logged LR (observed)"
-    return ("no config and no logged LR: 0.001 assumed (torch Adam's default), so the "
-            "options' LR values are relative to it")
+    return (
+        "no config and no logged LR: 0.001 assumed (torch Adam's default), so the "
+        "options' LR values are relative to it"
+    )
 
 
 def _setup_dict(setup, plan, lr_logged: bool) -> dict[str, Any]:

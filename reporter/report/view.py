@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+FIDELITY_WORDS = {
+    "match": "Matches.",
+    "mismatch": "Does not match.",
+    "unidentified": "Schedule not identified.",
+    "no_lr_logged": "Not checked.",
+}
+
 
 def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dict[str, Any]:
     """``data`` is ``Analysis.to_dict()``; ``files`` maps a role (``history_png``…) to a name."""
@@ -24,6 +31,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
         "findings": data["diagnosis"]["findings"],
         "root_cause": _root_cause(data, spike, collapse),
         "fidelity": data["fidelity"],
+        "fidelity_word": FIDELITY_WORDS.get((data["fidelity"] or {}).get("status"), "Not checked."),
         "options": options,
         "confirmation": _confirmation(data),
         "comparison": _comparison(data, options),
@@ -144,13 +152,17 @@ def _root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[s
             f"{_fmt(lr_at)} ({same}; observed)."
         )
     else:
-        out.append("No learning rate was logged, so the LR in effect when the spike began is "
-                   "not known from the logs.")
+        out.append(
+            "No learning rate was logged, so the LR in effect when the spike began is "
+            "not known from the logs."
+        )
     if ev["recovered"]:
-        out.append(f"The loss came back within 1.5× of its earlier best at {axis} "
-                   f"{_n(ev['recovered_at'])}, {_n(ev['recovered_at'] - ev['onset'])} {axis}(s) "
-                   "after the spike began (observed). A transient spike that recovers by itself "
-                   "may need no fix; the options below make a repeat less likely.")
+        out.append(
+            f"The loss came back within 1.5× of its earlier best at {axis} "
+            f"{_n(ev['recovered_at'])}, {_n(ev['recovered_at'] - ev['onset'])} {axis}(s) "
+            "after the spike began (observed). A transient spike that recovers by itself "
+            "may need no fix; the options below make a repeat less likely."
+        )
     sched = plan["scheduler"]
     if "ReduceLROnPlateau" in sched:
         first = cur.get("first_reduction")
@@ -260,7 +272,10 @@ def _option_view(i: int, opt: dict, data: dict) -> dict:
             }
         )
     patch = next((p for p in data.get("patches", []) if p["option"] == opt["key"]), None)
-    return {**opt, "number": i + 1, "facts": facts, "patch": patch}
+    patch_error = patch.get("error") if patch else None
+    if patch_error:
+        patch = None
+    return {**opt, "number": i + 1, "facts": facts, "patch": patch, "patch_error": patch_error}
 
 
 def _confirmation(data: dict) -> dict | None:

@@ -8,12 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reporter.errors import ReporterError
+
 if TYPE_CHECKING:
     from reporter.analysis import Analysis
     from reporter.training_setup import TrainingSetup
 
-REPORT_NAMES = {"md": "TRAINING_INSTABILITY_FIX.md", "html": "report.html",
-                "json": "report.json", "comment": "pr_comment.md"}
+REPORT_NAMES = {
+    "md": "TRAINING_INSTABILITY_FIX.md",
+    "html": "report.html",
+    "json": "report.json",
+    "comment": "pr_comment.md",
+}
 FIGURE_NAMES = {"history_png": "training_history.png", "confirm_png": "confirmation.png"}
 
 
@@ -40,7 +46,8 @@ def write_outputs(
         written.append(path)
         files[role] = path.name
     for p in analysis.patches:
-        files[f"config_{p['option']}"] = Path(p["path"]).name
+        if p["path"]:
+            files[f"config_{p['option']}"] = Path(p["path"]).name
     for fmt in formats:
         name = REPORT_NAMES[fmt]
         listed = {**files, **{f: REPORT_NAMES[f] for f in formats}}
@@ -56,11 +63,24 @@ def _write_patches(setup, option_changes, out_dir: Path, written: list[Path]) ->
     source = Path(setup.config_path)
     for i, (key, changes) in enumerate(option_changes.items(), start=1):
         dest = out_dir / f"{source.stem}.option{i}_{key}{source.suffix}"
-        patched = patch_config(setup, changes, dest)
+        try:
+            patched = patch_config(setup, changes, dest)
+        except (ReporterError, ValueError) as err:
+            # the option still shows its changes as a list; say why there is no file
+            patches.append(
+                {"option": key, "path": None, "original": str(source), "error": str(err)}
+            )
+            continue
         written.append(Path(patched.path))
-        patches.append({"option": key, "path": str(patched.path), "original": str(source),
-                        "diff": patched.diff.rstrip("\n"),
-                        "changes": [list(map(str, c)) for c in patched.changes]})
+        patches.append(
+            {
+                "option": key,
+                "path": str(patched.path),
+                "original": str(source),
+                "diff": patched.diff.rstrip("\n"),
+                "changes": [list(map(str, c)) for c in patched.changes],
+            }
+        )
     return patches
 
 
