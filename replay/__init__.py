@@ -4,6 +4,7 @@ from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau repl
 from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
+from replay.hf_schedules import HFScheduler, hf_logged_learning_rate
 from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
@@ -33,6 +34,7 @@ __all__ = [
     "Event",
     "ExponentialLR",
     "Fidelity",
+    "HFScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
@@ -48,6 +50,7 @@ __all__ = [
     "early_stop",
     "exact_until",
     "fidelity",
+    "hf_logged_learning_rate",
     "lightning_scheduler_steps",
     "lr_trajectory",
     "per_step",
