@@ -211,9 +211,12 @@ def _faster_plateau(base: Plan, ctx: Context) -> Option:
     plan = replace(
         base, scheduler=spec, clip_grad_norm=clip if clip is not None else base.clip_grad_norm
     )
-    return Option(
-        "faster_plateau", "Faster plateau reaction and tighter clipping", plan, changes, rationale
+    title = (
+        "Faster plateau reaction and tighter clipping"
+        if current is not None
+        else "Add a plateau scheduler and tighter clipping"
     )
+    return Option("faster_plateau", title, plan, changes, rationale)
 
 
 def _earliest_acting_patience(

@@ -6,6 +6,7 @@ Every number that reaches a template travels with its honesty label (``observed`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FIDELITY_WORDS = {
@@ -128,7 +129,13 @@ def _timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dic
                 }
             )
     rows.append({"when": f"{axis} {_n(x[-1])}", "what": "last logged point (run ended)"})
-    return rows
+    return sorted(rows, key=_row_start)
+
+
+def _row_start(row: dict) -> float:
+    """The first number of a timeline row's ``when`` (rows are built out of order)."""
+    found = re.search(r"-?\d+(?:\.\d+)?", row["when"])
+    return float(found.group()) if found else 0.0
 
 
 def _root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[str]:
