@@ -77,14 +77,144 @@ def plateau_states(spec: ReduceLROnPlateau, base_lr: float, metrics) -> tuple[li
     return lrs, events
 
 
+def _bound_fn(spec: ReduceLROnPlateau):
+    """``best -> bound`` and the comparison, so that ``op(a, bound(best))`` is torch's
+    ``_is_better(a, best)`` with the same float64 operations."""
+    thr = spec.threshold
+    op = np.less if spec.mode == "min" else np.greater
+    if spec.threshold_mode == "rel":
+        rel = 1.0 - thr if spec.mode == "min" else thr + 1.0
+        return (lambda best: best * rel), op
+    if spec.mode == "min":
+        return (lambda best: best - thr), op
+    return (lambda best: best + thr), op
+
+
+def _next_better(m: np.ndarray, i: int, bound: float, op) -> int:
+    """First index >= i where ``op(m[idx], bound)``, else ``m.size`` (galloping chunks)."""
+    k = 64
+    n = m.size
+    while i < n:
+        hit = op(m[i : i + k], bound)
+        if hit.any():
+            return i + int(hit.argmax())
+        i += k
+        k = min(k * 2, 1 << 16)
+    return n
+
+
+class _Machine:
+    """torch's ReduceLROnPlateau state, advanced by whole runs of bad or improving epochs."""
+
+    def __init__(self, spec: ReduceLROnPlateau, base_lr: float) -> None:
+        self.spec = spec
+        self.best = math.inf if spec.mode == "min" else -math.inf
+        self.best_at = -1
+        self.num_bad = 0
+        self.cooldown_counter = 0
+        self.lr = float(base_lr)
+        self.changes: list[Event] = []
+
+    def bad_run(self, i: int, length: int) -> None:
+        """Epochs ``i .. i+length-1``, none of them better than ``best``."""
+        spec = self.spec
+        period = spec.cooldown + spec.patience + 1
+        if self.cooldown_counter > 0:
+            first = self.cooldown_counter + spec.patience + 1
+        else:
+            first = spec.patience + 1 - self.num_bad
+        if first > length:  # no reduction in this run
+            if self.cooldown_counter >= length:
+                self.cooldown_counter -= length
+                self.num_bad = 0
+            elif self.cooldown_counter > 0:
+                self.num_bad = length - self.cooldown_counter
+                self.cooldown_counter = 0
+            else:
+                self.num_bad += length
+            return
+        last = first + (length - first) // period * period
+        r = first
+        while r <= last:  # reductions at run positions first, first + period, ... (1-based)
+            new = max(self.lr * spec.factor, spec.min_lr)
+            if not self.lr - new > spec.eps:
+                break  # the LR is stuck: every later reduction computes the same
+            k = i + r - 1
+            reason = (
+                f"no improvement beyond threshold since epoch {self.best_at} "
+                f"(best {self.best:.6g}) for {spec.patience + 1} epochs > patience "
+                f"{spec.patience}"
+            )
+            self.changes.append(Event(k, "reduce", self.lr, float(new), reason))
+            self.lr = float(new)
+            r += period
+        after = length - last
+        if after <= spec.cooldown:
+            self.cooldown_counter, self.num_bad = spec.cooldown - after, 0
+        else:
+            self.cooldown_counter, self.num_bad = 0, after - spec.cooldown
+
+    def improving_run(self, j: int, e: int, best: float) -> None:
+        """Epochs ``j .. e-1``, each better than the one before (the first better than best)."""
+        self.best, self.best_at = best, e - 1
+        self.num_bad = 0
+        self.cooldown_counter = max(self.cooldown_counter - (e - j), 0)
+
+
+def _improving_end(m: np.ndarray, j: int, bound, op) -> int:
+    """First index ``e > j`` with ``m[e]`` not better than ``m[e-1]`` (``m.size`` if none)."""
+    n = m.size
+    e = j + 1
+    for _ in range(4):  # most runs are short: check a few epochs one by one
+        if e >= n or not op(m[e], bound(m[e - 1])):
+            return e
+        e += 1
+    k = 64
+    while e < n:
+        chain = op(m[e : e + k], bound(m[e - 1 : e - 1 + k][: n - e]))
+        if not chain.all():
+            return e + int(chain.argmin())
+        e += k
+        k = min(k * 2, 1 << 16)
+    return n
+
+
+def plateau_fast(spec: ReduceLROnPlateau, base_lr: float, m: np.ndarray):
+    """Same result as :func:`plateau_states`, advancing by runs instead of epochs.
+
+    Between two improvements every epoch is bad, so the reductions fall at fixed offsets
+    (``patience + 1`` after the count starts, then every ``cooldown + patience + 1``); in a
+    run of consecutive improvements each epoch is better than the one before. Both kinds of
+    run are found with vectorised, galloping searches, so the work grows with the number of
+    runs, not epochs. Returns (lr after each step, events).
+    """
+    n = m.size
+    bound, op = _bound_fn(spec)
+    machine = _Machine(spec, base_lr)
+    i = 0
+    while i < n:
+        j = _next_better(m, i, bound(machine.best), op)
+        if j > i:
+            machine.bad_run(i, j - i)
+        if j >= n:
+            break
+        e = _improving_end(m, j, bound, op)
+        machine.improving_run(j, e, float(m[e - 1]))
+        i = e
+    at = [0] + [ev.index for ev in machine.changes] + [n]
+    values = np.array([float(base_lr)] + [ev.after for ev in machine.changes], dtype=np.float64)
+    return np.repeat(values, np.diff(at)), machine.changes
+
+
 def _plateau_run(spec: ReduceLROnPlateau, base_lr, n, metrics):
     if n <= 0:
         return np.empty(0, dtype=np.float64), ()
-    lrs, events = plateau_states(spec, base_lr, np.asarray(metrics, dtype=np.float64)[: n - 1])
+    m = np.ascontiguousarray(np.asarray(metrics, dtype=np.float64)[: n - 1])
+    lrs, events = plateau_fast(spec, base_lr, m)
     lr = np.empty(n, dtype=np.float64)
     lr[0] = float(base_lr)
     lr[1:] = lrs
     return lr, tuple(events)
 
 
-register(ReduceLROnPlateau, Replayer(run=_plateau_run, metric_driven=True))
+register(ReduceLROnPlateau, Replayer(run=_plateau_run, metric_driven=True, events="change"))

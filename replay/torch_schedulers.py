@@ -262,11 +262,14 @@ def _cosine_get_lr(spec: CosineAnnealingLR, base_lr, t, cur, initial):
     ) + eta
 
 
-def _cosine_factors(T: int, t: np.ndarray) -> np.ndarray:
-    # (1 + cos(pi * t / T)) / (1 + cos(pi * (t - 1) / T)), operand order as torch; the
-    # division by zero at the troughs is never used (torch takes the other branch there).
+def _cosine_factors(T: int, n: int) -> np.ndarray:
+    """``(1 + cos(pi * t / T)) / (1 + cos(pi * (t - 1) / T))`` for ``t = 0..n-1``, operand
+    order as torch; ``cos(pi * (t - 1) / T)`` is the same float as the previous ``t``'s
+    numerator term, so each cosine is computed once. The division by zero at the troughs is
+    never used (torch takes the other branch there)."""
+    c = 1 + np.cos(np.pi * np.arange(-1, n, dtype=np.float64) / T)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (1 + np.cos(np.pi * t / T)) / (1 + np.cos(np.pi * (t - 1) / T))
+        return c[1:] / c[:-1]
 
 
 def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
@@ -274,24 +277,25 @@ def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
     lr = np.empty(n, dtype=np.float64)
     if n == 0:
         return lr
-    factors = _cosine_factors(T, np.arange(n, dtype=np.float64))
-    trough = (np.arange(n) - 1 - T) % (2 * T) == 0
-    trough[0] = False
+    factors = _cosine_factors(T, n)
+    troughs = np.arange(T + 1, n, 2 * T).tolist()  # (t - 1 - T) % (2 * T) == 0, t >= 1
     bump = (base_lr - eta) * (1 - math.cos(math.pi / T)) / 2
     lr[0] = cur = float(start)
     if eta != 0:
-        f, tr = factors.tolist(), trough.tolist()
+        f, tr = factors.tolist(), set(troughs)
         for i in range(1, n):
-            cur = cur + bump if tr[i] else f[i] * (cur - eta) + eta
+            cur = cur + bump if i in tr else f[i] * (cur - eta) + eta
             lr[i] = cur
         return lr
     # f * (cur - 0) + 0 == f * cur exactly: each run between troughs is a running product.
     start_i = 1
-    for stop in [*np.flatnonzero(trough).tolist(), n]:
+    for stop in [*troughs, n]:
         if stop > start_i:
-            seg = factors[start_i:stop].copy()
-            seg[0] = seg[0] * cur
-            lr[start_i:stop] = np.multiply.accumulate(seg)
+            seg = factors[start_i:stop]
+            first = seg[0]
+            seg[0] = first * cur
+            np.multiply.accumulate(seg, out=lr[start_i:stop])
+            seg[0] = first
             cur = float(lr[stop - 1])
         if stop < n:
             cur = cur + bump

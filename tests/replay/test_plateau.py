@@ -215,3 +215,52 @@ def test_lr_trajectory_plateau_step_epoch_after_is_standard():
 def test_reduce_lr_on_plateau_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ReduceLROnPlateau(**kwargs)
+
+
+def _random_series(rng, n):
+    kind = rng.integers(5)
+    if kind == 0:
+        x = 1.0 + np.cumsum(rng.normal(-0.005, 0.03, n))
+    elif kind == 1:
+        x = rng.normal(0, 1, n)
+    elif kind == 2:
+        x = np.round(1.0 + np.cumsum(rng.normal(-0.01, 0.02, n)), 2)  # many exact ties
+    elif kind == 3:
+        x = np.abs(np.sin(np.arange(n) / rng.integers(2, 9))) + np.arange(n) * -1e-3
+    else:
+        x = -np.exp(-np.arange(n) / 50) + rng.normal(0, 1e-3, n)  # negative metrics
+    x[rng.random(n) < 0.03] = np.nan
+    return x
+
+
+def _random_spec(rng):
+    return ReduceLROnPlateau(
+        mode=str(rng.choice(["min", "max"])),
+        factor=float(rng.choice([0.1, 0.5, 0.9])),
+        patience=int(rng.integers(0, 6)),
+        threshold=float(rng.choice([0.0, 1e-4, 1e-2, 0.1])),
+        threshold_mode=str(rng.choice(["rel", "abs"])),
+        cooldown=int(rng.integers(0, 4)),
+        min_lr=float(rng.choice([0.0, 1e-3, 0.02])),
+        eps=float(rng.choice([1e-8, 0.0, 1e-3])),
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plateau_fast_path_equals_epoch_by_epoch_reference(seed):
+    """The run-based replay against the literal transcription of torch's step()."""
+    from replay._plateau import plateau_fast, plateau_states
+
+    rng = np.random.default_rng(seed)
+    spec, m = _random_spec(rng), _random_series(rng, int(rng.integers(1, 400)))
+    fast_lr, fast_events = plateau_fast(spec, 0.1, m)
+    ref_lr, ref_events = plateau_states(spec, 0.1, m)
+    assert fast_lr.tolist() == ref_lr
+    assert fast_events == ref_events
+
+
+@pytest.mark.parametrize("seed", range(40, 52))
+def test_lr_trajectory_plateau_random_spec_matches_torch_bitwise(seed, torch_lrs, same):
+    rng = np.random.default_rng(seed)
+    spec, m = _random_spec(rng), list(_random_series(rng, 300))
+    same(lr_trajectory(spec, 0.1, 301, m).lr, torch_lrs(spec, 0.1, 301, m))
