@@ -39,31 +39,47 @@ def _fmt_x(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def curves(run: Run) -> dict[str, Curve]:
-    """The per-epoch curves when the run has epochs, else per-step ones.
+STEP_AXIS_MIN_PER_EPOCH = 3
+STEP_AXIS_MAX_EPOCHS = 20
+CURVE_METRICS = (*LOSS_METRICS, "lr", "grad_norm")
 
-    Per-epoch is preferred: it is the granularity of plateau schedulers and of the
-    validation loss. Metrics that are only logged per step fall back to ``by_step``.
+
+def curves(run: Run) -> dict[str, Curve]:
+    """The run's loss, LR and grad-norm curves, per epoch or per step.
+
+    Per epoch is the granularity of plateau schedulers and of most validation losses, so it is
+    preferred; a run with few epochs whose training loss is logged several times per epoch
+    (LLM fine-tuning, HF Trainer) is read per step, where its spikes are visible.
     """
-    out: dict[str, Curve] = {}
     smoothed = bool(run.meta.get("smoothed", False))
     wide = run.by_epoch()
-    for metric in (*LOSS_METRICS, "lr", "grad_norm"):
-        if metric in getattr(wide, "columns", ()):
-            col = wide[metric]
-            col = col[_logged(run, metric, col.index)]
-            if len(col):
-                out[metric] = Curve(metric, col.index.to_numpy(dtype=float),
-                                    col.to_numpy(dtype=float), "epoch", smoothed)
-    if "train/loss" not in out and "val/loss" not in out:
-        steps = run.by_step()
-        for metric in (*LOSS_METRICS, "lr", "grad_norm"):
-            if metric in getattr(steps, "columns", ()):
-                col = steps[metric].dropna() if metric in ("lr", "grad_norm") else steps[metric]
-                col = col[_logged(run, metric, col.index, by="step")]
-                if len(col):
-                    out[metric] = Curve(metric, col.index.to_numpy(dtype=float),
-                                        col.to_numpy(dtype=float), "step", smoothed)
+    by_epoch = _columns(run, wide, "epoch", smoothed)
+    if not _prefer_steps(run, by_epoch):
+        return by_epoch
+    by_step = _columns(run, run.by_step(), "step", smoothed)
+    return by_step or by_epoch
+
+
+def _prefer_steps(run: Run, by_epoch: dict[str, Curve]) -> bool:
+    loss = by_epoch.get("train/loss") or by_epoch.get("val/loss")
+    if loss is None:
+        return True
+    if len(loss) >= STEP_AXIS_MAX_EPOCHS:
+        return False
+    rows = run.scalars[(run.scalars["metric"] == "train/loss") & run.scalars["step"].notna()]
+    return rows["step"].nunique() >= STEP_AXIS_MIN_PER_EPOCH * max(len(loss), 1)
+
+
+def _columns(run: Run, wide, axis: str, smoothed: bool) -> dict[str, Curve]:
+    out: dict[str, Curve] = {}
+    for metric in CURVE_METRICS:
+        if metric not in getattr(wide, "columns", ()):
+            continue
+        col = wide[metric]
+        col = col[_logged(run, metric, col.index, by=axis)]
+        if len(col):
+            out[metric] = Curve(metric, col.index.to_numpy(dtype=float),
+                                col.to_numpy(dtype=float), axis, smoothed)
     return out
 
 

@@ -84,7 +84,8 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
         ax_lr.axvline(spike["evidence"]["onset"], color="#d62728", ls="--", lw=1)
     ax_lr.set_yscale("log")
     ax_lr.set_ylabel("learning rate")
-    ax_lr.set_xlabel(data["run"]["axis"] + " (0-based)")
+    axis = data["run"]["axis"]
+    ax_lr.set_xlabel(f"{axis} (0-based)" if axis == "epoch" else f"{axis} (as logged)")
     ax_lr.grid(alpha=0.3)
     ax_lr.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
