@@ -6,6 +6,7 @@ Every number that reaches a template travels with its honesty label (``observed`
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -114,7 +115,7 @@ def _timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dic
             }
         )
     lr = series.get("lr_used")
-    if lr and not late:
+    if lr and not late and _stepwise(lr["y"]):
         drops = [
             i
             for i in range(1, len(lr["y"]))
@@ -130,6 +131,13 @@ def _timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dic
             )
     rows.append({"when": f"{axis} {_n(x[-1])}", "what": "last logged point (run ended)"})
     return sorted(rows, key=_row_start)
+
+
+def _stepwise(values: list) -> bool:
+    """An LR that changes in a few discrete drops (plateau, step), not a smooth decay."""
+    finite = [v for v in values if v is not None]
+    changes = sum(1 for a, b in itertools.pairwise(finite) if a != b)
+    return 0 < changes <= max(1, len(finite) // 4)
 
 
 def _row_start(row: dict) -> float:
