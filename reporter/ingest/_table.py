@@ -93,22 +93,28 @@ def run_name(path: Path) -> str:
 def finish_run(
     path: Path,
     format_id: str,
-    table: ScalarTable,
+    table: ScalarTable | Any,
     *,
     step_kind: str,
     notes: list[str] | None = None,
     meta: dict[str, Any] | None = None,
     require_loss: bool = True,
+    starts: dict[int, float] | None = None,
 ) -> Run:
-    """Build the ``Run``: resolve restarts and duplicates, check there is a loss series."""
+    """Build the ``Run``: resolve restarts and duplicates, check there is a loss series.
+
+    ``table`` is a ``ScalarTable`` or a DataFrame with the ``SCALAR_COLUMNS``; ``starts``
+    gives a segment's explicit restart step (TensorBoard ``SessionLog.START``) when it is
+    lower than the segment's first logged step.
+    """
     notes = list(notes or [])
-    frame = table.frame()
+    frame = table.frame() if isinstance(table, ScalarTable) else table
     if frame.empty:
         raise LogFormatError(path, "no metric values in the file")
     if require_loss and not any(is_loss_name(m) for m in frame["metric"].unique()):
         names = ", ".join(sorted(map(str, frame["metric"].unique()))[:12])
         raise LogFormatError(path, f"no loss series (metrics found: {names})")
-    frame, superseded = resolve_segments(frame, notes)
+    frame, superseded = resolve_segments(frame, notes, starts)
     run = Run(
         name=run_name(path),
         source=Path(path),
@@ -122,28 +128,31 @@ def finish_run(
     return run
 
 
-def resolve_segments(frame: Any, notes: list[str]) -> tuple[Any, Any]:
+def resolve_segments(frame: Any, notes: list[str],
+                     starts: dict[int, float] | None = None) -> tuple[Any, Any]:
     """Apply the restart rule; return ``(kept, superseded)`` frames."""
     import numpy as np
 
     x = frame["step"].astype("float64").fillna(frame["epoch"]).to_numpy()
     segment = frame["segment"].to_numpy()
     drop = np.zeros(len(frame), dtype=bool)
-    segments = sorted(set(segment.tolist()))
+    segments = sorted(set(np.unique(segment).tolist()) | set(starts or ()))
     if len(segments) > 1:
-        starts = {k: np.nanmin(np.where(segment == k, x, np.nan)) for k in segments}
+        begin = {k: _segment_start(x[segment == k], (starts or {}).get(k)) for k in segments}
         cut = math.inf
+        purged: list[str] = []
         for k in reversed(segments):
             in_k = segment == k
             over = in_k & (x >= cut)
             if over.any():
                 drop |= over
-                notes.append(
+                purged.insert(0,
                     f"segment {k}: {int(over.sum())} points at steps >= {_fmt(cut)} were "
                     "superseded by a later segment that restarted there (last segment wins)"
                 )
-            if not math.isnan(starts[k]):
-                cut = min(cut, starts[k])
+            if not math.isnan(begin[k]):
+                cut = min(cut, begin[k])
+        notes.extend(purged)
     kept = frame[~drop]
     dup = kept.assign(_x=x[~drop]).duplicated(subset=["metric", "_x"], keep="last").to_numpy()
     if dup.any():
@@ -157,6 +166,19 @@ def resolve_segments(frame: Any, notes: list[str]) -> tuple[Any, Any]:
     superseded = pd.concat([superseded, kept[dup]]) if dup.any() else superseded
     kept = kept[~dup].reset_index(drop=True)
     return kept, superseded.reset_index(drop=True)
+
+
+def _segment_start(x: Any, explicit: float | None) -> float:
+    """The lowest step of a segment, or its explicit restart step if lower; NaN if none."""
+    candidates: list[float] = []
+    if len(x):
+        import numpy as np
+
+        finite = x[~np.isnan(x)]
+        candidates = [float(finite.min())] if len(finite) else []
+    if explicit is not None:
+        candidates.append(float(explicit))
+    return min(candidates) if candidates else math.nan
 
 
 def _fmt(x: float) -> str:

@@ -69,10 +69,8 @@ ALIASES: dict[str, str] = {
     "train/learning_rate": "lr",
     "train/lr": "lr",
     "epoch_learning_rate": "lr",
-    "lr/pg0": "lr",
     "lrs": "lr",
     "learning_rates": "lr",
-    "x/lr0": "lr",
     # gradient norm
     "grad_norm": "grad_norm",
     "train/grad_norm": "grad_norm",

@@ -31,6 +31,11 @@ class FormatInfo:
 
 
 FORMATS: tuple[FormatInfo, ...] = (
+    FormatInfo("tfevents", "reporter.ingest.tfevents",
+               "TensorBoard event files (torch SummaryWriter, TF2/Keras, HF, Lightning)",
+               "every scalar: simple_value and TF2 tensor scalars, all points, all files",
+               "name contains tfevents, or a folder holding event files (also Keras "
+               "train/ and validation/ folders)"),
     FormatInfo("hf_trainer_state", "reporter.ingest.hf_trainer_state",
                "Hugging Face Trainer state (trainer_state.json)",
                "log_history: loss, grad_norm, learning_rate, eval_* per optimizer step",

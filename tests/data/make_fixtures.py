@@ -286,8 +286,164 @@ def make_keras(out: Path) -> None:
                 callbacks=[NanWeights(), keras.callbacks.CSVLogger(path)])
 
 
+# --------------------------------------------------------------------------- tensorboard
+def make_tensorboard(out: Path) -> None:
+    """torch SummaryWriter runs (plus HF and Lightning through their TB loggers), each with
+    a ``<name>.tbparse.json`` beside it: what tbparse 0.0.9 reads from it (the test oracle)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    d = out / "tfevents"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+
+    run = d / "simple_values"
+    with SummaryWriter(run) as w:
+        for step in range(40):
+            loss = 2.0 / (1 + step) if step != 30 else float("nan")
+            w.add_scalar("train/loss", loss, step, walltime=1_700_000_000 + step)
+            w.add_scalar("lr", 0.1 * 0.9 ** (step // 10), step, walltime=1_700_000_000 + step)
+            if step % 10 == 9:
+                w.add_scalar("val/loss", 1e40 if step == 39 else 2.5 / (1 + step), step)
+        w.add_scalar("train/loss", 0.01, 0)  # step 0 again: a duplicate, the last one wins
+    _oracle(run)
+
+    run = d / "restart_purge"  # formats.md §1.6: 0..90, purge_step=50 50..70, then 60..80
+    for steps, purge in ((range(0, 100, 10), None), (range(50, 80, 10), 50),
+                         (range(60, 90, 10), None)):
+        with SummaryWriter(run, purge_step=purge) as w:
+            for step in steps:
+                w.add_scalar("loss", float(step), step)
+        import time
+        time.sleep(1.1)  # the file name carries the second: keep the files in order
+    _oracle(run)
+
+    run = d / "new_style_tensors"
+    with SummaryWriter(run) as w:
+        for step in range(5):
+            w.add_scalar("train/loss", 1.0 / (step + 1), step, new_style=True)
+            w.add_scalar("lr", 0.001 * (step + 1), step, new_style=True, double_precision=True)
+    _oracle(run)
+
+    run = d / "add_scalars_folders"
+    with SummaryWriter(run) as w:
+        for step in range(5):
+            w.add_scalars("loss", {"train": 1.0 / (step + 1), "val": 1.2 / (step + 1)}, step)
+    _oracle(run)
+
+    source = d / "simple_values"
+    target = d / "truncated_tail"
+    target.mkdir()
+    event = next(source.glob("events.out.tfevents.*"))
+    data = event.read_bytes()
+    (target / event.name).write_bytes(data[:-7])  # the writer died inside the last record
+
+    _tb_hf(d / "hf_trainer")
+    _tb_lightning(d / "lightning_logger")
+    _tb_keras(d / "keras_train_validation")
+
+
+def _tb_keras(target: Path) -> None:
+    """Keras 3 TensorBoard callback (it writes through tf.summary: TF2 tensor scalars)."""
+    import keras
+
+    x, y = (t.numpy() for t in _regression(64))
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    plateau = keras.callbacks.ReduceLROnPlateau(patience=1, factor=0.5)
+    model.fit(x, y, validation_data=(x, y), epochs=4, batch_size=16, verbose=0, callbacks=[
+        plateau, keras.callbacks.TensorBoard(str(target), update_freq=2)])
+    _oracle(target)
+
+
+def _oracle(run: Path) -> None:
+    try:
+        from tbparse import SummaryReader
+    except ImportError:
+        return
+    frame = SummaryReader(str(run), extra_columns={"dir_name", "file_name"}).scalars
+    tensors = SummaryReader(str(run), extra_columns={"dir_name", "file_name"}).tensors
+    import pandas as pd
+
+    both = pd.concat([frame, tensors], ignore_index=True)
+    rows = [{"dir": r.dir_name, "file_index": sorted(both.file_name.unique()).index(r.file_name),
+             "tag": r.tag, "step": int(r.step), "value": _json_float(r.value)}
+            for r in both.itertuples() if _is_number(r.value)]
+    (run.parent / f"{run.name}.tbparse.json").write_text(json.dumps(rows, indent=0) + "\n")
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _json_float(value) -> float | str:
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
+def _tb_hf(target: Path) -> None:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
+
+    ids = torch.randint(0, 64, (24, 16), generator=torch.Generator().manual_seed(0))
+    data = [{"input_ids": i, "labels": i} for i in ids]
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=16, vocab_size=64,
+                                       n_positions=16))
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(tmp) / "tb")
+        args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=8,
+                                 num_train_epochs=2, logging_steps=1, eval_strategy="epoch",
+                                 report_to="tensorboard", use_cpu=True, save_strategy="no",
+                                 disable_tqdm=True)
+        Trainer(model=model, args=args, train_dataset=data, eval_dataset=data[:8]).train()
+        found = next(Path(tmp).rglob("events.out.tfevents.*")).parent
+        shutil.copytree(found, target)
+    _oracle(target)
+
+
+def _tb_lightning(target: Path) -> None:
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    class Reg(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(8, 1)
+
+        def training_step(self, batch, _):
+            loss = torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, _):
+            self.log("val_loss", torch.nn.functional.mse_loss(self.net(batch[0]), batch[1]))
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=0.01)
+
+    x, y = _regression(64)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+    with tempfile.TemporaryDirectory() as tmp:
+        L.seed_everything(0)
+        L.Trainer(max_epochs=3, accelerator="cpu", log_every_n_steps=2,
+                  logger=TensorBoardLogger(tmp, name="lightning_logs"),
+                  callbacks=[LearningRateMonitor()], enable_progress_bar=False,
+                  enable_model_summary=False, enable_checkpointing=False).fit(
+            Reg(), loader, loader)
+        shutil.copytree(Path(tmp) / "lightning_logs" / "version_0", target)
+    _oracle(target)
+
+
 # --------------------------------------------------------------------------------- main
-PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras}
+PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras,
+         "tensorboard": make_tensorboard}
 
 
 def main(argv: list[str] | None = None) -> int:

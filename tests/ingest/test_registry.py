@@ -29,6 +29,9 @@ def test_formats_list_ids_descriptions_and_what_they_read():
     ("torch_checkpoint/tensor_lists.pth", "torch_checkpoint"),
     ("torch_checkpoint/legacy_serialization.pt", "torch_checkpoint"),
     ("history_json/records_one_based_epoch.json", "history_json"),
+    ("tfevents/simple_values", "tfevents"),
+    ("tfevents/keras_train_validation", "tfevents"),
+    ("tfevents/add_scalars_folders", "tfevents"),
 ])
 def test_detect_best_format(datapath, relpath, expected):
     assert detect(datapath(relpath))[0][1] == expected

@@ -1,0 +1,52 @@
+"""Ultralytics conventions shared by its CSV and TensorBoard outputs (formats.md §5.1).
+
+Ultralytics logs loss components (``train/box_loss``, ``train/cls_loss``, ``train/dfl_loss``,
+``seg_loss``, ``pose_loss``…) and no total: ``train/loss`` and ``val/loss`` are their sum at
+each epoch where every component was logged, with a note. Its optimizer puts biases in
+param group 0 (with their own warm-up from ``warmup_bias_lr``), weights with decay in group
+1 and norm weights in group 2, so ``lr/pg1`` (YOLOv5: ``x/lr1``) is the run's ``lr``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+COMPONENT = re.compile(r"^(train|val)/(\w+)_loss$")
+LR_WEIGHTS = ("lr/pg1", "x/lr1")
+_MARKERS = ("train/box_loss", "train/cls_loss", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
+            "metrics/accuracy_top1", "train/pose_loss", "train/seg_loss")
+
+
+def is_ultralytics(names: set[str] | list[str]) -> bool:
+    return any(name.strip() in _MARKERS for name in names)
+
+
+def ultralytics_frame(table: Any, notes: list[str]) -> tuple[Any, dict[str, str]]:
+    """Add the summed losses, name the LR; ``table`` has raw names and an epoch column."""
+    import pandas as pd
+
+    names = set(table["metric"].unique())
+    added = []
+    for split in ("train", "val"):
+        parts = sorted(n for n in names if (m := COMPONENT.match(n)) and m[1] == split)
+        if not parts or f"{split}/loss" in names:
+            continue
+        rows = table[table["metric"].isin(parts)].drop_duplicates(["metric", "step"], keep="last")
+        wide = rows.pivot(index="step", columns="metric", values="value")
+        total = wide[parts].sum(axis=1, min_count=len(parts))[wide[parts].notna().all(axis=1)]
+        first = rows.drop_duplicates("step", keep="last").set_index("step")
+        added.append(pd.DataFrame({
+            "metric": f"{split}/loss", "step": total.index.to_numpy(),
+            "epoch": first.loc[total.index, "epoch"].to_numpy(),
+            "wall_time": first.loc[total.index, "wall_time"].to_numpy(),
+            "value": total.to_numpy(),
+            "segment": first.loc[total.index, "segment"].to_numpy()}))
+        notes.append(f"{split}/loss is the sum of {', '.join(parts)} (Ultralytics logs no total)")
+    lr = next((n for n in LR_WEIGHTS if n in names), None)
+    if lr is not None:
+        table = table.assign(metric=table["metric"].replace({lr: "lr"}))
+        notes.append(f"lr is {lr}, the weights' parameter group (group 0 holds the biases, "
+                     "with their own warm-up)")
+    table = pd.concat([table, *added], ignore_index=True) if added else table
+    return table, {"framework": "unknown", "app": "ultralytics", "lr_timing": "used"}

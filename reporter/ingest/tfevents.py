@@ -1,0 +1,273 @@
+"""TensorBoard event files, read by our own code (formats.md §1; issue 4).
+
+No tensorboard, tbparse or protobuf at run time: ``_tfrecord`` frames the records (and
+decodes the common ``simple_value`` layout with numpy), ``_protobuf`` decodes the rest.
+Scalars are ``simple_value`` or one-element tensors whose tag's first metadata names the
+``scalars`` plugin (TF2 / Keras / ``new_style``). Every point is kept (no reservoir
+sampling).
+
+A run is a folder: its event files are segments in (timestamp, pid, counter) order, and a
+``SessionLog.START`` at step S purges what earlier segments logged at steps >= S; without
+one, a later segment still wins from its first step on, with a note. Child folders with
+event files are folded in: Keras ``train/`` and ``validation/`` give the split of
+``epoch_loss``; torch ``add_scalars`` folders ``<tag>_<key>/`` give ``<tag>/<key>``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from pathlib import Path
+from typing import Any
+
+from reporter.errors import LogFormatError
+from reporter.ingest import _protobuf as pb
+from reporter.ingest._sniff import head
+from reporter.ingest._table import finish_run
+from reporter.ingest._tfrecord import decode_simple, frame
+from reporter.ingest._ultralytics import is_ultralytics, ultralytics_frame
+from reporter.ingest.aliases import canonical_name
+from reporter.ingest.lightning_csv import metric_names
+
+ID = "tfevents"
+_NAME = re.compile(r"events\.out\.tfevents\.(\d+)\.?(.*)$")
+_SPLIT_DIRS = {"train": "train", "validation": "val", "val": "val", "eval": "val"}
+_SKIP_TAGS = ("hp_metric", "_hparams_/")
+_EPOCH_TAGS = ("epoch", "train/epoch")
+_HF_SUMMARY = ("train/train_loss", "train/train_runtime", "train/train_samples_per_second",
+               "train/train_steps_per_second", "train/total_flos")
+
+
+def is_event_file(path: Path) -> bool:
+    return "tfevents" in path.name and not path.name.endswith(".profile-empty")
+
+
+def detect(path: Path) -> float:
+    if path.is_dir():
+        if event_files(path):
+            return 0.97
+        return 0.9 if any(event_files(c) for c in _children(path)) else 0.0
+    if is_event_file(path):
+        return 1.0
+    start = head(path, 64)
+    return 0.9 if len(start) > 12 and b"brain.Event:" in start else 0.0
+
+
+def event_files(folder: Path) -> list[Path]:
+    """Event files directly in ``folder``, in writing order."""
+    try:
+        files = [p for p in folder.iterdir() if p.is_file() and is_event_file(p)]
+    except OSError:
+        return []
+    return sorted(files, key=_order)
+
+
+def _order(path: Path) -> tuple:
+    match = _NAME.search(path.name)
+    if not match:
+        return (0, (), path.name)
+    numbers = tuple(int(x) for x in re.findall(r"\.(\d+)(?=\.|$)", "." + match[2]))
+    return (int(match[1]), numbers[-2:], path.name)
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(c for c in folder.iterdir() if c.is_dir() and c.name != "plugins")
+    except OSError:
+        return []
+
+
+def read(path: Path):
+    import numpy as np
+    import pandas as pd
+
+    groups = _groups(path)
+    notes: list[str] = []
+    frames, starts = [], {}
+    plugins: dict[str, str | None] = {}
+    keras = False
+    for group, files in groups:
+        for segment, file in enumerate(files):
+            rows, start = _read_file(file, notes, plugins)
+            if start is not None:
+                starts[segment] = min(start, starts.get(segment, start))
+                notes.append(f"{file.name}: SessionLog.START at step {start}; earlier points "
+                             f"at steps >= {start} are purged")
+            if group is not None and group.lower() in _SPLIT_DIRS:  # Keras: epoch_* by epoch
+                by_epoch = np.array([t.startswith("epoch_") for t in rows["metric"]], dtype=bool)
+                rows["epoch"] = np.where(by_epoch, rows["step"], np.nan)
+                keras |= bool(by_epoch.any())
+            rows["metric"] = [_metric_name(tag, group) for tag in rows["metric"]]
+            rows["segment"] = np.full(len(rows["value"]), segment, dtype=np.int64)
+            frames.append(pd.DataFrame(rows))
+    if len(groups) == 1 and len(groups[0][1]) > 1:
+        notes.append(f"{len(groups[0][1])} event files: one segment each, in writing order")
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if table.empty:
+        raise LogFormatError(path, "no scalar values in the event file(s)")
+    table = table[~table["metric"].str.startswith(_SKIP_TAGS)]
+    table, meta, step_kind = _interpret(table, keras, notes)
+    return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta,
+                      starts=starts)
+
+
+def _groups(path: Path) -> list[tuple[str | None, list[Path]]]:
+    if path.is_file():
+        return [(None, [path])]
+    groups: list[tuple[str | None, list[Path]]] = []
+    own = event_files(path)
+    if own:
+        groups.append((None, own))
+    for child in _children(path):
+        files = event_files(child)
+        if files and not child.name.replace(".", "").isdigit():  # add_hparams child runs
+            groups.append((child.name, files))
+    if not groups:
+        raise LogFormatError(path, "no event files (events.out.tfevents.*) in this folder")
+    return groups
+
+
+def _metric_name(tag: str, group: str | None) -> str:
+    if group is None:
+        return tag
+    split = _SPLIT_DIRS.get(group.lower())
+    if split is None:  # torch add_scalars("grp", {"a": ...}) writes <logdir>/grp_a/ with tag grp
+        if group.startswith(tag + "_"):
+            return f"{tag}/{group[len(tag) + 1:]}"
+        return f"{group}/{tag}"
+    if tag.startswith("epoch_"):  # Keras History names: loss, mae, val_loss, val_mae
+        base = tag[len("epoch_"):]
+        return base if split == "train" else f"val_{base}"
+    return f"{split}/{tag}"  # batch_loss, evaluation_loss_vs_iterations: another x-axis
+
+
+def _read_file(file: Path, notes: list[str], plugins: dict[str, str | None]):
+    """Columns of one event file (metric = raw tag) and its ``SessionLog.START`` step."""
+    import numpy as np
+
+    try:
+        with open(file, "rb") as handle:
+            size = handle.seek(0, 2)
+            buf = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    except OSError as err:
+        raise LogFormatError(file, f"cannot read the file ({err.strerror})") from err
+    if not size:
+        raise LogFormatError(file, "empty file")
+    offsets, lengths = frame(buf, notes, file.name)
+    fast = decode_simple(buf, offsets, lengths)
+    order = [np.flatnonzero(fast["mask"])]
+    tags = [np.asarray(fast["tags"], dtype=object)[fast["tag_id"]]
+            if len(fast["tags"]) else np.zeros(0, dtype=object)]
+    steps, walls, values = [fast["step"]], [fast["wall_time"]], [fast["value"]]
+    slow, start = _decode_slow(buf, offsets, lengths, ~fast["mask"], file, plugins)
+    order.append(slow["order"])
+    tags.append(np.asarray(slow["tag"], dtype=object))
+    steps.append(np.asarray(slow["step"], dtype=np.int64))
+    walls.append(np.asarray(slow["wall"], dtype=np.float64))
+    values.append(np.asarray(slow["value"], dtype=np.float64))
+    sort = np.argsort(np.concatenate(order), kind="stable")
+    if hasattr(buf, "close"):
+        buf.close()
+    return {
+        "metric": np.concatenate(tags)[sort],
+        "step": np.concatenate(steps)[sort],
+        "epoch": np.full(len(sort), np.nan),
+        "wall_time": np.concatenate(walls)[sort],
+        "value": np.concatenate(values)[sort],
+    }, start
+
+
+def _decode_slow(buf: Any, offsets: Any, lengths: Any, mask: Any, file: Path,
+                 plugins: dict[str, str | None]) -> tuple[dict[str, list], int | None]:
+    out: dict[str, list] = {"order": [], "tag": [], "step": [], "wall": [], "value": []}
+    start = None
+    for index in mask.nonzero()[0]:
+        offset, length = int(offsets[index]), int(lengths[index])
+        try:
+            event = pb.event(bytes(buf[offset:offset + length]))
+        except pb.WireError as err:
+            raise LogFormatError(file, f"not an Event record ({err})", record=int(index)) from err
+        if event.session_status == pb.SESSION_START:
+            start = event.step if start is None else min(start, event.step)
+        for value in event.values:
+            if value.plugin_name is not None:
+                plugins.setdefault(value.tag, value.plugin_name)
+            number = _scalar(value, plugins)
+            if number is not None:
+                out["order"].append(index)
+                out["tag"].append(value.tag)
+                out["step"].append(event.step)
+                out["wall"].append(event.wall_time)
+                out["value"].append(number)
+    return out, start
+
+
+def _scalar(value: pb.Value, plugins: dict[str, str | None]) -> float | None:
+    if value.simple_value is not None:
+        return value.simple_value
+    if value.tensor is not None and plugins.get(value.tag) == "scalars":
+        return value.tensor
+    return None
+
+
+def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, str]:
+    """Epoch column, canonical names, framework and step kind from the tags present."""
+    tags = set(table["metric"].unique())
+    meta: dict[str, Any] = {"framework": "unknown", "lr_timing": "unknown"}
+    if is_ultralytics(tags):
+        table = table.assign(epoch=table["step"] - 1.0)
+        table, meta = ultralytics_frame(table, notes)
+        return table, meta, "epoch"
+    if keras:
+        meta.update(framework="keras", lr_timing="used")
+        other = sorted(t for t in tags if t.startswith(("train/", "val/")))
+        if other:  # batch_* count batches, evaluation_*_vs_iterations count iterations
+            meta["x_axis"] = dict.fromkeys(other, "iteration")
+        step_kind = "epoch"
+    else:
+        step_kind = "optimizer_step"
+    for tag in _EPOCH_TAGS:
+        if tag in tags:
+            table = _epoch_from_tag(table, tag)
+            if tag == "train/epoch":
+                meta.update(framework="hf", epoch_kind="progress")
+            else:
+                meta.update(framework="lightning")
+    if any(t.startswith("lr-") for t in tags):
+        meta.update(framework="lightning", lr_timing="used")
+    if meta["framework"] == "hf":
+        table = _hf_summary(table, meta)
+    if meta["framework"] == "lightning":
+        names, meta["granularity"] = metric_names(list(table["metric"].unique()))
+    else:
+        names = {t: canonical_name(t) for t in table["metric"].unique()}
+    table = table.assign(metric=table["metric"].map(names))
+    return table, meta, step_kind
+
+
+def _hf_summary(table: Any, meta: dict[str, Any]) -> Any:
+    """HF's end-of-training values (``train/train_loss``…) go to ``meta["summary"]``."""
+    summary = table["metric"].isin(_HF_SUMMARY)
+    if summary.any():
+        last = table[summary].drop_duplicates("metric", keep="last")
+        meta["summary"] = {m.split("/", 1)[1]: v for m, v in zip(last["metric"], last["value"],
+                                                                 strict=True)}
+    return table[~summary]
+
+
+def _epoch_from_tag(table: Any, tag: str) -> Any:
+    """Fill ``epoch`` from an epoch tag (Lightning ``epoch``, HF ``train/epoch``) by step."""
+    import pandas as pd
+
+    is_tag = table["metric"] == tag
+    marks = table.loc[is_tag, ["step", "value"]].drop_duplicates("step", keep="last")
+    marks = marks.sort_values("step")
+    rest = table[~is_tag].reset_index(drop=True)
+    if marks.empty or rest.empty:
+        return rest
+    order = rest["step"].argsort(kind="stable")
+    merged = pd.merge_asof(rest.iloc[order][["step"]].reset_index(),
+                           marks.rename(columns={"value": "_epoch"}), on="step",
+                           direction="nearest")
+    epoch = pd.Series(merged["_epoch"].to_numpy(), index=merged["index"].to_numpy())
+    return rest.assign(epoch=rest["epoch"].fillna(epoch.sort_index()))

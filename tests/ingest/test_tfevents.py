@@ -1,0 +1,159 @@
+"""TensorBoard event files with our own reader (issue 4; formats.md §1).
+
+Fixtures are written by torch 2.13 ``SummaryWriter`` (and HF / Lightning through it); each
+``<name>.tbparse.json`` beside them is what tbparse 0.0.9 read from the same files: the
+oracle for the decoder, so the tests need neither tensorboard nor tbparse.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import pytest
+
+from reporter.errors import LogFormatError
+from reporter.ingest import _protobuf as pb
+from reporter.ingest import read_run
+from reporter.ingest.tfevents import _read_file, event_files
+
+ORACLES = ["simple_values", "restart_purge", "new_style_tensors", "add_scalars_folders",
+           "hf_trainer", "lightning_logger", "keras_train_validation"]
+
+
+def _decoded(folder):
+    """(dir, file index, tag, step, value) of every scalar in a run folder, by our decoder."""
+    rows = []
+    for directory in [folder, *sorted(p for p in folder.iterdir() if p.is_dir())]:
+        for index, file in enumerate(event_files(directory)):
+            cols, _ = _read_file(file, [], {})
+            for tag, step, value in zip(cols["metric"], cols["step"], cols["value"],
+                                        strict=True):
+                rows.append((directory.name if directory != folder else "", index, tag,
+                             int(step), value))
+    return rows
+
+
+def _key(row):
+    value = row[-1]
+    value = repr(float(value)) if isinstance(value, str) or not math.isfinite(value) else value
+    return (*row[:-1], value if isinstance(value, str) else round(value, 6))
+
+
+@pytest.mark.parametrize("name", ORACLES)
+def test_decoder_matches_tbparse(datapath, name):
+    folder = datapath("tfevents", name)
+    oracle = json.loads(datapath("tfevents", f"{name}.tbparse.json").read_text())
+    expected = sorted(_key((r["dir"] if r["dir"] not in (".", "") else "", 0, r["tag"],
+                            r["step"], r["value"])) for r in oracle)
+    ours = sorted(_key((d, 0, t, s, v)) for d, _, t, s, v in _decoded(folder))
+    assert ours == expected
+
+
+def test_tfevents_simple_values_nan_and_float32_overflow(datapath):
+    run = read_run(datapath("tfevents", "simple_values"))
+    assert run.format == "tfevents" and run.step_kind == "optimizer_step"
+    loss = run.series("train/loss").set_index("step")["value"]
+    assert math.isnan(loss[30])
+    assert loss[0] == 0.009999999776482582  # float32(0.01), logged twice at step 0: last wins
+    assert run.series("val/loss")["value"].iloc[-1] == math.inf  # 1e40 as float32
+    assert run.series("lr")["value"].iloc[0] == pytest.approx(0.1)
+    assert run.series("train/loss").set_index("step")["wall_time"][1] == 1_700_000_001
+
+
+def test_tfevents_no_downsampling(datapath):
+    assert len(read_run(datapath("tfevents", "simple_values")).series("train/loss")) == 40
+
+
+def test_tfevents_session_start_purge_and_later_segment_wins(datapath):
+    run = read_run(datapath("tfevents", "restart_purge"))
+    loss = run.series("train/loss")
+    assert loss["step"].tolist() == [0, 10, 20, 30, 40, 50, 60, 70, 80]
+    assert loss["segment"].tolist() == [0] * 5 + [1] + [2] * 3
+    assert "SessionLog.START at step 50" in run.notes[0]
+    assert len(run.superseded) == 7
+
+
+def test_tfevents_new_style_tensor_scalars(datapath):
+    run = read_run(datapath("tfevents", "new_style_tensors"))
+    assert run.series("lr")["value"].tolist() == pytest.approx([0.001 * k for k in range(1, 6)])
+    assert run.series("train/loss")["value"].iloc[1] == 0.5
+
+
+def test_tfevents_add_scalars_folders_fold_back(datapath):
+    run = read_run(datapath("tfevents", "add_scalars_folders"))
+    assert set(run.metrics) == {"train/loss", "val/loss"}
+
+
+def test_tfevents_truncated_tail_read_up_to_it(datapath):
+    run = read_run(datapath("tfevents", "truncated_tail"))
+    whole = read_run(datapath("tfevents", "simple_values"))
+    # the cut record was the re-logged step 0, so step 0 keeps its first value here
+    assert len(run.scalars) == len(whole.scalars) and run.superseded.empty
+    assert run.series("train/loss")["value"].iloc[0] == 2.0
+    assert "the last record is cut short at byte 3788 of 3827" in run.notes[0]
+
+
+def test_tfevents_hf_trainer_tags(datapath):
+    run = read_run(datapath("tfevents", "hf_trainer"))
+    assert run.meta["framework"] == "hf" and run.meta["epoch_kind"] == "progress"
+    assert {"train/loss", "val/loss", "lr", "grad_norm"} <= set(run.metrics)
+    assert "train_loss" in run.meta["summary"]
+    assert run.series("train/loss")["epoch"].iloc[0] == pytest.approx(1 / 3)
+
+
+def test_tfevents_lightning_logger(datapath):
+    run = read_run(datapath("tfevents", "lightning_logger"))
+    assert run.meta["framework"] == "lightning" and run.meta["lr_timing"] == "used"
+    assert {"train/loss", "train/loss_step", "val/loss", "lr"} <= set(run.metrics)
+    assert "hp_metric" not in run.metrics and "epoch" not in run.metrics
+    assert run.series("val/loss")["epoch"].tolist() == [0, 1, 2]
+
+
+def test_tfevents_keras_train_validation_tf2_tensors(datapath):
+    """Keras 3 + TF 2.21 writes TF2 tensor scalars (tensor_content) in train/ and validation/."""
+    run = read_run(datapath("tfevents", "keras_train_validation"))
+    assert run.meta["framework"] == "keras" and run.step_kind == "epoch"
+    assert run.by_epoch()[["train/loss", "val/loss", "lr"]].notna().all().all()
+    assert run.series("val/loss")["epoch"].tolist() == [0, 1, 2, 3]
+    assert run.meta["x_axis"]["train/batch_loss"] == "iteration"
+    assert run.series("lr")["value"].iloc[0] == pytest.approx(0.01)
+
+
+def test_tfevents_single_file_path(datapath):
+    file = next(datapath("tfevents", "simple_values").glob("events.out.tfevents.*"))
+    assert read_run(file).has("train/loss")
+
+
+def test_tfevents_garbage_record_names_the_record(tmp_path):
+    data = b"\x00" * 4 + b"\xff" * 8
+    record = struct.pack("<Q", len(data)) + b"\0" * 4 + data + b"\0" * 4
+    path = tmp_path / "events.out.tfevents.1.host"
+    path.write_bytes(record)
+    with pytest.raises(LogFormatError, match=r"events\.out\.tfevents\.1\.host: record 0: not "
+                                             r"an Event record \(varint runs past the end\)$"):
+        read_run(path)
+
+
+def test_tfevents_folder_without_event_files(tmp_path):
+    with pytest.raises(LogFormatError, match=r"no event files"):
+        read_run(tmp_path, format="tfevents")
+
+
+@pytest.mark.parametrize(("dtype", "content", "expected"), [
+    (pb.DT_FLOAT, struct.pack("<f", 0.5), 0.5),
+    (pb.DT_DOUBLE, struct.pack("<d", 0.1), 0.1),
+    (pb.DT_HALF, struct.pack("<e", 1.5), 1.5),
+    (pb.DT_BFLOAT16, struct.pack("<f", 2.0)[2:], 2.0),
+    (pb.DT_FLOAT, b"\x00\x00\xc0\x7f", math.nan),
+])
+def test_tensor_content_scalars(dtype, content, expected):
+    message = bytes([0x08, dtype, 0x22, len(content)]) + content
+    value = pb.tensor_scalar(message)
+    assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+def test_tensor_with_several_elements_is_not_a_scalar():
+    message = bytes([0x08, pb.DT_FLOAT, 0x2A, 8]) + struct.pack("<2f", 1.0, 2.0)
+    assert pb.tensor_scalar(message) is None
