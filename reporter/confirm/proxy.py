@@ -3,7 +3,8 @@
 The loop is the ordinary hand-written torch loop the seed run used: per epoch, shuffled
 mini-batches with ``zero_grad → loss.backward() → clip_grad_norm_ → optimizer.step()``, then
 the validation loss, then ``scheduler.step(val_loss)`` for ``ReduceLROnPlateau`` or
-``scheduler.step()`` for the others, then the early-stopping check on the validation loss.
+``scheduler.step()`` for the others, then the early-stopping check on the validation loss
+with the counting rule of the spec's ``semantics`` (``replay.early_stop``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
-from reporter.confirm.early_stop import EarlyStopper
+from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR, early_stop
 from reporter.confirm.spec import ProxyTask, SeedCurve, TrialSpec
 
 __all__ = ["make_data", "train_trial"]
@@ -127,13 +127,12 @@ def _train(spec: TrialSpec, seed: int, task: ProxyTask, name: str) -> SeedCurve:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=spec.learning_rate)
     scheduler = _torch_scheduler(spec, optimizer)
-    stopper = EarlyStopper(spec.early_stopping) if spec.early_stopping else None
     batch_order = torch.Generator().manual_seed(seed)
     loss_fn = nn.MSELoss()
 
     rows: list[tuple[float, float, float, float, float]] = []
-    stopped_at, diverged = None, False
-    for epoch in range(spec.epochs):
+    stopped_at, stop_reason, diverged = None, "", False
+    for _ in range(spec.epochs):
         lr_used = optimizer.param_groups[0]["lr"]
         model.train()
         losses, norms, clipped = [], [], 0
@@ -158,9 +157,13 @@ def _train(spec: TrialSpec, seed: int, task: ProxyTask, name: str) -> SeedCurve:
             scheduler.step(val)
         elif scheduler is not None:
             scheduler.step()
-        if stopper is not None and stopper.update(val):
-            stopped_at = epoch
-            break
+        if spec.early_stopping is not None:
+            # The replay of the same callback over the val losses so far decides, so a trial
+            # stops exactly where replay.early_stop says the framework would have.
+            stop = early_stop(spec.early_stopping, [row[1] for row in rows])
+            if stop is not None:
+                stopped_at, stop_reason = stop.index, stop.reason
+                break
 
     cols = np.array(rows, dtype=float).T
     return SeedCurve(
@@ -172,6 +175,7 @@ def _train(spec: TrialSpec, seed: int, task: ProxyTask, name: str) -> SeedCurve:
         grad_norm=cols[3],
         clip_fraction=cols[4],
         stopped_at=stopped_at,
+        stop_reason=stop_reason,
         diverged=diverged,
         seconds=time.perf_counter() - start,
     )

@@ -29,7 +29,9 @@ def run_confirmation(
     ``on_progress(done, total, label)`` is called after each trial × seed finishes, with
     ``label`` like ``"current, seed 2"``. ``workers`` > 1 runs them in that many ``spawn``ed
     processes (each imports torch once, about a second); every trial runs on one thread and
-    its numbers do not depend on the process it ran in.
+    its numbers do not depend on the process it ran in. As with any ``spawn`` pool, a script
+    that calls this with ``workers`` > 1 must guard its top level with
+    ``if __name__ == "__main__":``.
     """
     if seeds < 1:
         raise ValueError(f"run_confirmation needs seeds >= 1, got {seeds!r}")

@@ -15,15 +15,15 @@ from replay import ConstantSchedule, CosineAnnealingLR, EarlyStopping, ReduceLRO
 SCHEDULER_SPECS = (ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR)
 
 PROXY_DESCRIPTION = (
-    "Built-in proxy task, not your model: a one-layer LSTM (hidden size {hidden_size}) "
-    "reads {seq_len} noisy samples of a unit-amplitude sine wave (random phase, period "
-    "{period_min:g} to {period_max:g} steps, input noise sd {noise:g}) and predicts the next "
-    "clean value, trained with MSE loss and Adam (batch {batch_size}) on {n_train} windows "
-    "and validated on {n_val} others; each seed draws its own data and initial weights. "
-    "Predicting a constant scores an MSE of about 0.5, the variance of the target. It shares "
-    "the optimizer, the LR schedule, early stopping and gradient clipping with your run, "
-    "so it shows how those settings behave on a small recurrent regression; it cannot show "
-    "how your own model and data would respond."
+    "Built-in proxy task, not your model: a {num_layers}-layer LSTM (hidden size {hidden_size}) "
+    "with a Linear-ReLU-Linear read-out ({head_size} ReLU units) reads {seq_len} samples of a "
+    "unit-amplitude sine wave (random phase, period {period_min:g} to {period_max:g} steps, "
+    "input noise sd {noise:g}) and predicts the next value, trained with MSE loss and Adam "
+    "(batch {batch_size}) on {n_train} windows and validated on {n_val} others; each seed "
+    "draws its own data and initial weights. Predicting a constant scores an MSE of about 0.5, "
+    "the variance of the target. The proxy shares the learning rate, the LR schedule, early "
+    "stopping and gradient clipping with your run, so it shows how those settings behave on "
+    "a small recurrent regression; it cannot show how your own model and data would respond."
 )
 
 
@@ -35,18 +35,23 @@ class ProxyTask:
     ``φ`` uniform in [0, 2π); ``P`` uniform in [``period_min``, ``period_max``] steps;
     ``ε`` Gaussian with sd ``noise``), and its target is the next clean value. A uniform
     phase makes the target's variance exactly 0.5, the MSE of a constant prediction.
+    The model is ``LSTM → Linear(hidden_size, head_size) → ReLU → Linear(head_size, 1)``
+    (a plain ``Linear`` read-out when ``head_size`` is 0). The narrow ReLU read-out is
+    what lets a large update end in a lasting collapse: once every ReLU unit is inactive
+    on every input, the output is the last bias, nothing upstream gets a gradient, and
+    the loss stays at the target's variance.
     """
 
-    n_train: int = 512
+    n_train: int = 1024
     n_val: int = 256
     seq_len: int = 24
     period_min: float = 12.0
     period_max: float = 40.0
-    noise: float = 0.1
+    noise: float = 0.0
     hidden_size: int = 32
     num_layers: int = 1
-    head_size: int = 16
-    batch_size: int = 32
+    head_size: int = 8
+    batch_size: int = 16
 
     def describe(self) -> str:
         """:data:`PROXY_DESCRIPTION` filled in with this task's numbers."""
@@ -102,7 +107,8 @@ class SeedCurve:
     pre-clipping total gradient norm (L2) among its steps and ``clip_fraction[i]`` the share
     of its steps that ``clip_grad_norm_`` scaled down (0 without clipping).
     ``stopped_at`` is the index of the last epoch trained when early stopping ended the
-    trial (None: it ran all epochs or diverged); ``diverged`` is True when a loss became
+    trial (None: it ran all epochs or diverged) and ``stop_reason`` the callback's reason
+    (empty when it did not stop); ``diverged`` is True when a loss became
     NaN or infinite, which ends the trial after that epoch. ``seconds`` is its wall time.
     """
 
@@ -114,6 +120,7 @@ class SeedCurve:
     grad_norm: np.ndarray
     clip_fraction: np.ndarray
     stopped_at: int | None
+    stop_reason: str
     diverged: bool
     seconds: float
 
@@ -131,6 +138,7 @@ class SeedCurve:
             "grad_norm": _floats(self.grad_norm),
             "clip_fraction": _floats(self.clip_fraction),
             "stopped_at": self.stopped_at,
+            "stop_reason": self.stop_reason,
             "diverged": self.diverged,
             "seconds": self.seconds,
         }

@@ -9,9 +9,15 @@ import sys
 import numpy as np
 import pytest
 
-from replay import ConstantSchedule, CosineAnnealingLR, EarlyStopping, ReduceLROnPlateau, StepLR
+from replay import (
+    ConstantSchedule,
+    CosineAnnealingLR,
+    EarlyStopping,
+    ReduceLROnPlateau,
+    StepLR,
+    early_stop,
+)
 from reporter.confirm import ProxyTask, TrialSpec, run_confirmation
-from reporter.confirm.early_stop import EarlyStopper
 
 torch = pytest.importorskip("torch")
 from reporter.confirm.proxy import _clip, make_data, train_trial  # noqa: E402
@@ -109,30 +115,13 @@ def test_train_trial_clipping_changes_the_training():
     assert not np.array_equal(free.val_loss, tight.val_loss)
 
 
-@pytest.mark.parametrize(
-    ("values", "patience", "min_delta", "semantics", "expected_stop"),
-    [
-        ([1.0, 0.9, 0.8, 0.7], 2, 0.0, "lightning", None),
-        ([1.0, 1.0, 1.0, 1.0], 2, 0.0, "lightning", 2),
-        ([1.0, 0.5, 0.6, 0.4, 0.45, 0.45, 0.45], 3, 0.0, "lightning", 6),
-        ([1.0, 0.95, 0.9, 0.85, 0.8], 2, 0.1, "lightning", 2),
-        ([1.0, 0.95, 0.9, 0.85, 0.8], 2, 0.1, "keras", 2),
-        ([1.0, 1.0, 0.5], 0, 0.0, "lightning", 1),
-        ([1.0, 1.0, 0.5], 0, 0.0, "hf", 0),
-        # hf: the best follows every strict improvement, so small steps never reset the counter
-        ([1.0, 0.95, 0.9, 0.85, 0.8], 3, 0.1, "hf", 3),
-        ([1.0, 0.8, 0.75, 0.7, 0.6], 2, 0.1, "hf", 3),
-    ],
-)
-def test_early_stopper_stop_index(values, patience, min_delta, semantics, expected_stop):
-    stopper = EarlyStopper(EarlyStopping(patience, min_delta, semantics=semantics))
-    stop = next((i for i, v in enumerate(values) if stopper.update(v)), None)
-    assert stop == expected_stop
-
-
-def test_early_stopper_mode_max():
-    stopper = EarlyStopper(EarlyStopping(patience=1, mode="max"))
-    assert [stopper.update(v) for v in (0.1, 0.2, 0.2)] == [False, False, True]
+@pytest.mark.parametrize("semantics", ["lightning", "keras", "hf"])
+def test_train_trial_stops_where_replay_says(semantics):
+    es = EarlyStopping(patience=1, min_delta=0.02, semantics=semantics)
+    curve = train_trial(TrialSpec(0.02, None, es, None, epochs=12), 1, task=TINY)
+    stop = early_stop(es, curve.val_loss)
+    assert stop is not None and curve.stopped_at == stop.index == curve.epochs_trained - 1
+    assert curve.stop_reason == stop.reason
 
 
 def test_train_trial_stops_when_val_loss_cannot_move():
