@@ -2,4 +2,5 @@
 
 from reporter.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # the confirmation's worker processes re-import this module
+    raise SystemExit(main())
