@@ -5,6 +5,15 @@ from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
 from replay.hf_schedules import HFScheduler, hf_logged_learning_rate
+from replay.keras_callbacks import KerasReduceLROnPlateau
+from replay.keras_schedules import (
+    CosineDecay,
+    CosineDecayRestarts,
+    ExponentialDecay,
+    InverseTimeDecay,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+)
 from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
@@ -28,18 +37,25 @@ __all__ = [
     "ConstantSchedule",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CosineDecay",
+    "CosineDecayRestarts",
     "Counterfactual",
     "CyclicLR",
     "EarlyStopping",
     "Event",
+    "ExponentialDecay",
     "ExponentialLR",
     "Fidelity",
     "HFScheduler",
+    "InverseTimeDecay",
+    "KerasReduceLROnPlateau",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "MultiplicativeLR",
     "OneCycleLR",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
     "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",

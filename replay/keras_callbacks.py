@@ -1,0 +1,112 @@
+"""Keras 3 ``ReduceLROnPlateau`` callback: spec and exact float32 replay.
+
+Keras >= 3.11 compares in float32 (``keras.ops``), keeps the LR in a float32 variable,
+counts patience one epoch earlier than torch (``wait >= patience``, decremented cooldown),
+and starts with ``best = None``. Early stopping lives in :mod:`replay.early_stopping`
+(``semantics="keras"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from replay._registry import Replayer, register
+from replay.types import Event
+
+__all__ = ["KerasReduceLROnPlateau"]
+
+_F = np.float32
+
+
+@dataclass(frozen=True)
+class KerasReduceLROnPlateau:
+    """``keras.callbacks.ReduceLROnPlateau(monitor, factor=0.1, patience=10, mode, min_delta=1e-4,
+    cooldown=0, min_lr=0.0)`` (Keras >= 3.11 semantics; ``mode`` must be explicit here).
+
+    .. math::
+        \\text{improved}(a) = f_{32}(a + |\\delta|) < f_{32}(b) \\ (\\text{min}), \\quad
+        f_{32}(a - |\\delta|) > f_{32}(b) \\ (\\text{max})
+
+    where :math:`b` is the best value (the first epoch always improves) and :math:`\\delta` =
+    ``min_delta`` (absolute). Per epoch end: the cooldown counter is decremented first (and
+    resets ``wait``); an improvement resets ``wait``; otherwise, outside cooldown, ``wait += 1``
+    and at ``wait >= patience`` the LR becomes :math:`f_{32}(\\max(\\eta \\cdot \\text{factor},
+    \\text{min\\_lr}))` if :math:`\\eta > f_{32}(\\text{min\\_lr})`.
+
+    Timing: best at epoch ``k`` then flat ⇒ the reduction happens at the end of epoch
+    ``k + max(patience, 1)`` (one epoch earlier than torch), the new LR is used from the next
+    epoch; ``lr[e]`` is what ``history["learning_rate"][e]`` logs.
+
+    Args:
+        factor (float): must be < 1. Default: 0.1.
+        patience (int): Default: 10.
+        mode (str): ``"min"`` or ``"max"``. Default: ``"min"``.
+        min_delta (float): absolute improvement threshold. Default: 1e-4.
+        cooldown (int): Default: 0.
+        min_lr (float): Default: 0.0.
+
+    Example:
+        >>> from replay import KerasReduceLROnPlateau, lr_trajectory
+        >>> spec = KerasReduceLROnPlateau(patience=1, factor=0.5)
+        >>> print(lr_trajectory(spec, 0.1, 4, [1.0, 1.0, 1.0]).table())
+        epoch  lr
+            0  0.1
+            1  0.1
+            2  0.05
+            3  0.025
+    """
+
+    factor: float = 0.1
+    patience: int = 10
+    mode: str = "min"
+    min_delta: float = 1e-4
+    cooldown: int = 0
+    min_lr: float = 0.0
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        if self.factor >= 1.0:
+            raise ValueError(
+                f"ReduceLROnPlateau does not support a factor >= 1.0, got factor={self.factor!r}"
+            )
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau mode must be 'min' or 'max', got {self.mode!r}")
+
+
+def _improved(spec: KerasReduceLROnPlateau, current: float, best: float | None) -> bool:
+    if best is None:
+        return True
+    delta = -abs(spec.min_delta) if spec.mode == "min" else abs(spec.min_delta)
+    a, b = _F(current - delta), _F(best)
+    return bool(a < b) if spec.mode == "min" else bool(a > b)
+
+
+def _keras_plateau_run(spec: KerasReduceLROnPlateau, base_lr, n, metrics):
+    lr = float(_F(base_lr))
+    out = [lr]
+    events = []
+    best, wait, cooldown_counter = None, 0, 0
+    for epoch, current in enumerate(np.asarray(metrics, dtype=np.float64)[: max(n - 1, 0)]):
+        current = float(current)
+        if cooldown_counter > 0:
+            cooldown_counter -= 1
+            wait = 0
+        if _improved(spec, current, best):
+            best, wait = current, 0
+        elif cooldown_counter <= 0:
+            wait += 1
+            if wait >= spec.patience and lr > _F(spec.min_lr):
+                new = float(_F(max(lr * spec.factor, spec.min_lr)))
+                reason = f"no improvement beyond min_delta for {wait} epochs (best {best:.6g})"
+                events.append(Event(epoch, "reduce", lr, new, reason))
+                lr, cooldown_counter, wait = new, spec.cooldown, 0
+        out.append(lr)
+    return np.array(out[:n], dtype=np.float64), tuple(events)
+
+
+register(
+    KerasReduceLROnPlateau,
+    Replayer(run=_keras_plateau_run, metric_driven=True, events="change"),
+)

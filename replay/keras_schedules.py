@@ -1,0 +1,371 @@
+"""Keras 3 learning-rate schedules (``keras.optimizers.schedules``), evaluated in float32.
+
+Keras turns Python floats into float32 tensors, so every intermediate is float32
+(0.1 -> 0.10000000149011612). Schedules are pure functions of ``step = optimizer.iterations``
+read before the increment: batch ``s`` (0-based) trains with ``schedule(s)``. The replay runs
+the same float32 operations in the same order with numpy; the elementary operations
+(+, -, *, /, floor, min) are then bit-identical on every backend, and cos/pow/log follow the
+backend's float32 math to within one unit in the last place (see the tests for the torch
+backend).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from replay._registry import EVENT_STYLES, Replayer, register
+
+__all__ = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+]
+
+_F = np.float32
+
+
+def _positive(name: str, decay_steps) -> None:
+    if decay_steps <= 0:
+        raise ValueError(f"{name}: argument `decay_steps` must be > 0, got {decay_steps!r}")
+
+
+def _cos(x: np.ndarray) -> np.ndarray:
+    # float32 cos/pow/log: the float64 result rounded once, i.e. the correctly rounded float32
+    # (backends differ here: torch's vectorised cosf is off by one ulp for ~5% of arguments).
+    return np.cos(np.asarray(x, dtype=np.float64)).astype(_F)
+
+
+def _pow(a, b) -> np.ndarray:
+    return np.power(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)).astype(_F)
+
+
+def _log(x):
+    return np.log(np.asarray(x, dtype=np.float64)).astype(_F)
+
+
+@dataclass(frozen=True)
+class ExponentialDecay:
+    """Keras ``ExponentialDecay(initial_learning_rate, decay_steps, decay_rate,
+    staircase=False)``.
+
+    .. math::
+        \\eta_s = \\eta_0 \\cdot r^{p}, \\quad p = s / D \\ (\\lfloor s / D \\rfloor
+        \\text{ if staircase})
+
+    where :math:`r` = ``decay_rate`` and :math:`D` = ``decay_steps``; float32 throughout.
+
+    Args:
+        initial_learning_rate (float): :math:`\\eta_0`.
+        decay_steps (int): D, > 0.
+        decay_rate (float): r.
+        staircase (bool): decay in whole steps of D. Default: False.
+
+    Example:
+        >>> from replay import ExponentialDecay, lr_trajectory
+        >>> spec = ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5, staircase=True)
+        >>> print(lr_trajectory(spec, 0.0, 4).table(label="step"))
+         step  lr
+            0  0.1
+            1  0.1
+            2  0.05
+            3  0.05
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool = False
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive("ExponentialDecay", self.decay_steps)
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        lr0 = _F(self.initial_learning_rate)
+        p = step.astype(_F) / _F(self.decay_steps)
+        if self.staircase:
+            p = np.floor(p)
+        return lr0 * _pow(_F(self.decay_rate), p)
+
+
+@dataclass(frozen=True)
+class PiecewiseConstantDecay:
+    """Keras ``PiecewiseConstantDecay(boundaries, values)``.
+
+    .. math::
+        \\eta_s = v_0 \\ (s \\le b_0), \\quad v_i \\ (b_{i-1} < s \\le b_i), \\quad
+        v_{last} \\ (s > b_{last})
+
+    The boundary step itself still uses the earlier value.
+
+    Args:
+        boundaries (tuple[int, ...]): increasing step boundaries.
+        values (tuple[float, ...]): one more value than boundaries.
+
+    Example:
+        >>> from replay import PiecewiseConstantDecay, lr_trajectory
+        >>> spec = PiecewiseConstantDecay(boundaries=(1,), values=(1.0, 0.5))
+        >>> print(lr_trajectory(spec, 0.0, 3).table(label="step"))
+         step  lr
+            0  1
+            1  1
+            2  0.5
+    """
+
+    boundaries: tuple
+    values: tuple
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "boundaries", tuple(self.boundaries))
+        object.__setattr__(self, "values", tuple(self.values))
+        if len(self.boundaries) != len(self.values) - 1:
+            raise ValueError(
+                "PiecewiseConstantDecay: the length of boundaries should be 1 less than the "
+                f"length of values, got {len(self.boundaries)} boundaries and "
+                f"{len(self.values)} values"
+            )
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        values = np.asarray(self.values, dtype=_F)
+        return values[np.searchsorted(np.asarray(self.boundaries), step, side="left")]
+
+
+@dataclass(frozen=True)
+class PolynomialDecay:
+    """Keras ``PolynomialDecay(initial_learning_rate, decay_steps, end_learning_rate=1e-4,
+    power=1.0, cycle=False)``.
+
+    .. math::
+        \\eta_s = (\\eta_0 - \\eta_{end})(1 - p)^{k} + \\eta_{end}, \\quad
+        p = \\min(s, D) / D
+
+    where :math:`k` = ``power``; with ``cycle`` :math:`p = s / D'`,
+    :math:`D' = D \\lceil s / D \\rceil` (1 at s = 0), so the LR jumps back up after each
+    multiple of D.
+
+    Args:
+        initial_learning_rate (float): :math:`\\eta_0`.
+        decay_steps (int): D, > 0.
+        end_learning_rate (float): Default: 1e-4.
+        power (float): Default: 1.0.
+        cycle (bool): Default: False.
+
+    Example:
+        >>> from replay import PolynomialDecay, lr_trajectory
+        >>> spec = PolynomialDecay(1.0, decay_steps=2, end_learning_rate=0.0)
+        >>> print(lr_trajectory(spec, 0.0, 4).table(label="step"))
+         step  lr
+            0  1
+            1  0.5
+            2  0
+            3  0
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    end_learning_rate: float = 1e-4
+    power: float = 1.0
+    cycle: bool = False
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive("PolynomialDecay", self.decay_steps)
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        lr0, end = _F(self.initial_learning_rate), _F(self.end_learning_rate)
+        gs = step.astype(_F)
+        ds = np.full(gs.shape, _F(self.decay_steps))
+        if self.cycle:
+            mult = np.where(gs == 0, _F(1.0), np.ceil(gs / _F(self.decay_steps)))
+            ds = ds * mult
+        else:
+            gs = np.minimum(gs, ds)
+        p = gs / ds
+        return (lr0 - end) * _pow(_F(1) - p, _F(self.power)) + end
+
+
+@dataclass(frozen=True)
+class InverseTimeDecay:
+    """Keras ``InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate,
+    staircase=False)``.
+
+    .. math::
+        \\eta_s = \\frac{\\eta_0}{1 + r p}, \\quad p = s / D \\ (\\text{floored if staircase})
+
+    Args:
+        initial_learning_rate (float): :math:`\\eta_0`.
+        decay_steps (int): D, > 0.
+        decay_rate (float): r.
+        staircase (bool): Default: False.
+
+    Example:
+        >>> from replay import InverseTimeDecay, lr_trajectory
+        >>> spec = InverseTimeDecay(1.0, decay_steps=1, decay_rate=1.0)
+        >>> print(lr_trajectory(spec, 0.0, 3).table(label="step"))
+         step  lr
+            0  1
+            1  0.5
+            2  0.333333
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool = False
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive("InverseTimeDecay", self.decay_steps)
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        p = step.astype(_F) / _F(self.decay_steps)
+        if self.staircase:
+            p = np.floor(p)
+        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
+
+
+def _cosine_decay(step, decay_steps, decay_from, alpha) -> np.ndarray:
+    # keras CosineDecay._decay_function; ``1 - alpha`` is a Python float there.
+    cf = step / decay_steps
+    decayed = _F(0.5) * (_F(1.0) + _cos(_F(math.pi) * cf))
+    return decay_from * (_F(1 - alpha) * decayed + _F(alpha))
+
+
+@dataclass(frozen=True)
+class CosineDecay:
+    """Keras ``CosineDecay(initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None,
+    warmup_steps=0)``.
+
+    .. math::
+        \\eta_s = \\eta_0 \\left((1 - \\alpha) \\tfrac{1}{2}(1 + \\cos(\\pi s' / D)) +
+        \\alpha\\right), \\quad s' = \\min(s, D)
+
+    Unlike torch it clamps at :math:`\\alpha \\eta_0` after D. With ``warmup_target``: linear
+    from :math:`\\eta_0` to the target over W steps, then the cosine from the target.
+
+    Args:
+        initial_learning_rate (float): :math:`\\eta_0`.
+        decay_steps (int): D, > 0.
+        alpha (float): floor as a fraction. Default: 0.0.
+        warmup_target (float | None): peak after warm-up. Default: None.
+        warmup_steps (int): W. Default: 0.
+
+    Example:
+        >>> from replay import CosineDecay, lr_trajectory
+        >>> spec = CosineDecay(0.0, decay_steps=2, warmup_target=1.0, warmup_steps=2)
+        >>> print(lr_trajectory(spec, 0.0, 6).table(label="step"))
+         step  lr
+            0  0
+            1  0.5
+            2  1
+            3  0.5
+            4  0
+            5  0
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    alpha: float = 0.0
+    warmup_target: float | None = None
+    warmup_steps: int = 0
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive("CosineDecay", self.decay_steps)
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        lr0, ds = _F(self.initial_learning_rate), _F(self.decay_steps)
+        gs = step.astype(_F)
+        if self.warmup_target is None:
+            return _cosine_decay(np.minimum(gs, ds), ds, lr0, self.alpha)
+        target, ws = _F(self.warmup_target), _F(self.warmup_steps)
+        gs = np.minimum(gs, ds + ws)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            warm = (target - lr0) * (gs / ws) + lr0
+        return np.where(gs < ws, warm, _cosine_decay(gs - ws, ds, target, self.alpha))
+
+
+@dataclass(frozen=True)
+class CosineDecayRestarts:
+    """Keras ``CosineDecayRestarts(initial_learning_rate, first_decay_steps, t_mul=2.0,
+    m_mul=1.0, alpha=0.0)`` (SGDR).
+
+    .. math::
+        \\eta_s = \\eta_0 \\left((1 - \\alpha) \\tfrac{1}{2} m^{i} (1 + \\cos(\\pi f)) +
+        \\alpha\\right)
+
+    where :math:`i` is the restart count and :math:`f` the fraction of the current period
+    (periods grow by ``t_mul``, amplitudes by ``m_mul``).
+
+    Args:
+        initial_learning_rate (float): :math:`\\eta_0`.
+        first_decay_steps (int): first period, > 0.
+        t_mul (float): period multiplier. Default: 2.0.
+        m_mul (float): amplitude multiplier. Default: 1.0.
+        alpha (float): floor as a fraction. Default: 0.0.
+
+    Example:
+        >>> from replay import CosineDecayRestarts, lr_trajectory
+        >>> spec = CosineDecayRestarts(1.0, first_decay_steps=2, t_mul=1.0, m_mul=0.5)
+        >>> print(lr_trajectory(spec, 0.0, 5).table(label="step"))
+         step  lr
+            0  1
+            1  0.5
+            2  0.5
+            3  0.25
+            4  0.25
+    """
+
+    initial_learning_rate: float
+    first_decay_steps: int
+    t_mul: float = 2.0
+    m_mul: float = 1.0
+    alpha: float = 0.0
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive("CosineDecayRestarts", self.first_decay_steps)
+
+    def __call__(self, step: np.ndarray) -> np.ndarray:
+        lr0, alpha = _F(self.initial_learning_rate), _F(self.alpha)
+        t_mul, m_mul = _F(self.t_mul), _F(self.m_mul)
+        cf = step.astype(_F) / _F(self.first_decay_steps)
+        if t_mul == 1.0:
+            i = np.floor(cf)
+            cf = cf - i
+        else:
+            inner = (_F(1.0) - cf * (_F(1.0) - t_mul)).astype(_F)
+            i = np.floor(_log(inner) / _log(t_mul))
+            sum_r = (_F(1.0) - _pow(t_mul, i)) / (_F(1.0) - t_mul)
+            cf = (cf - sum_r) / _pow(t_mul, i)
+        m_fac = _pow(m_mul, i)
+        decayed = _F(0.5) * m_fac * (_F(1.0) + _cos(_F(math.pi) * cf))
+        return lr0 * ((_F(1) - alpha) * decayed + alpha)
+
+
+def _schedule_run(spec, base_lr, n, metrics):
+    lr = spec(np.arange(n)).astype(np.float64) if n else np.empty(0)
+    style = "change" if isinstance(spec, PiecewiseConstantDecay) else "turn"
+    return lr, EVENT_STYLES[style](lr, repr(spec))
+
+
+def _schedule_closed(spec, base_lr, t):
+    return spec(np.asarray(t)).astype(np.float64)
+
+
+for _cls in (
+    ExponentialDecay,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+    InverseTimeDecay,
+    CosineDecay,
+    CosineDecayRestarts,
+):
+    register(_cls, Replayer(run=_schedule_run, closed=_schedule_closed))
