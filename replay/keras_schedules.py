@@ -50,7 +50,25 @@ def _log(x):
 
 
 @dataclass(frozen=True)
-class ExponentialDecay:
+class _RateDecay:
+    """Shared fields of ExponentialDecay and InverseTimeDecay (same Keras signature)."""
+
+    initial_learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool = False
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        _positive(type(self).__name__, self.decay_steps)
+
+    def _progress(self, step: np.ndarray) -> np.ndarray:
+        p = step.astype(_F) / _F(self.decay_steps)
+        return np.floor(p) if self.staircase else p
+
+
+@dataclass(frozen=True)
+class ExponentialDecay(_RateDecay):
     """Keras ``ExponentialDecay(initial_learning_rate, decay_steps, decay_rate,
     staircase=False)``.
 
@@ -77,21 +95,8 @@ class ExponentialDecay:
             3  0.05
     """
 
-    initial_learning_rate: float
-    decay_steps: int
-    decay_rate: float
-    staircase: bool = False
-    framework = "keras"
-
-    def __post_init__(self) -> None:
-        _positive("ExponentialDecay", self.decay_steps)
-
     def __call__(self, step: np.ndarray) -> np.ndarray:
-        lr0 = _F(self.initial_learning_rate)
-        p = step.astype(_F) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return lr0 * _pow(_F(self.decay_rate), p)
+        return _F(self.initial_learning_rate) * _pow(_F(self.decay_rate), self._progress(step))
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,7 @@ class PolynomialDecay:
 
 
 @dataclass(frozen=True)
-class InverseTimeDecay:
+class InverseTimeDecay(_RateDecay):
     """Keras ``InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate,
     staircase=False)``.
 
@@ -215,19 +220,8 @@ class InverseTimeDecay:
             2  0.333333
     """
 
-    initial_learning_rate: float
-    decay_steps: int
-    decay_rate: float
-    staircase: bool = False
-    framework = "keras"
-
-    def __post_init__(self) -> None:
-        _positive("InverseTimeDecay", self.decay_steps)
-
     def __call__(self, step: np.ndarray) -> np.ndarray:
-        p = step.astype(_F) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
+        p = self._progress(step)
         return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
 
 
