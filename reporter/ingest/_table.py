@@ -108,7 +108,7 @@ def finish_run(
     lower than the segment's first logged step.
     """
     notes = list(notes or [])
-    frame = table.frame() if isinstance(table, ScalarTable) else table
+    frame = table.frame() if isinstance(table, ScalarTable) else _canonical_frame(table)
     if frame.empty:
         raise LogFormatError(path, "no metric values in the file")
     if require_loss and not any(is_loss_name(m) for m in frame["metric"].unique()):
@@ -126,6 +126,13 @@ def finish_run(
     )
     run.superseded = superseded
     return run
+
+
+def _canonical_frame(frame: Any) -> Any:
+    """A reader's own DataFrame with the canonical column order and dtypes."""
+    return frame.astype({"metric": object, "step": "Int64", "epoch": "float64",
+                         "wall_time": "float64", "value": "float64", "segment": "int64"}
+                        )[list(SCALAR_COLUMNS)].reset_index(drop=True)
 
 
 def resolve_segments(frame: Any, notes: list[str],

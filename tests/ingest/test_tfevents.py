@@ -27,9 +27,10 @@ def _decoded(folder):
     rows = []
     for directory in [folder, *sorted(p for p in folder.iterdir() if p.is_dir())]:
         for index, file in enumerate(event_files(directory)):
-            cols, _ = _read_file(file, [], {})
-            for tag, step, value in zip(cols["metric"], cols["step"], cols["value"],
-                                        strict=True):
+            cols, tags, _ = _read_file(file, [], {})
+            for tag_id, step, value in zip(cols["tag_id"], cols["step"], cols["value"],
+                                           strict=True):
+                tag = tags[tag_id]
                 rows.append((directory.name if directory != folder else "", index, tag,
                              int(step), value))
     return rows
@@ -157,3 +158,65 @@ def test_tensor_content_scalars(dtype, content, expected):
 def test_tensor_with_several_elements_is_not_a_scalar():
     message = bytes([0x08, pb.DT_FLOAT, 0x2A, 8]) + struct.pack("<2f", 1.0, 2.0)
     assert pb.tensor_scalar(message) is None
+
+
+def test_crc_checked_on_request_when_a_crc32c_library_is_there(datapath, tmp_path,
+                                                                monkeypatch):
+    from reporter.ingest import _tfrecord, tfevents
+
+    monkeypatch.setattr(_tfrecord, "_crc_function", lambda: _tfrecord.crc32c_python)
+    source = next(datapath("tfevents", "simple_values").glob("events.out.tfevents.*"))
+    assert tfevents.read(source, verify_crc=True).notes == [
+        "1 points were logged twice for the same metric and step; the last value was kept"]
+    data = bytearray(source.read_bytes())
+    data[200] ^= 0xFF  # inside the data of an early record
+    broken = tmp_path / source.name
+    broken.write_bytes(bytes(data))
+    unchecked = read_run(broken)  # the flipped byte breaks record 3: read up to it
+    assert unchecked.notes[0].endswith("record 3 does not decode as an Event; read the 3 "
+                                       "records before it")
+    run = tfevents.read(broken, verify_crc=True)
+    assert "fails its checksum" in run.notes[0]
+    assert len(run.scalars) < 10
+
+
+def test_crc32c_known_vector():
+    from reporter.ingest._tfrecord import crc32c_python
+
+    assert crc32c_python(b"123456789") == 0xE3069283
+
+
+def _synthetic(path, steps=700, tags=("a/loss", "lr", "grad_norm")):
+    from reporter.ingest._tfwriter import write_scalars
+
+    points = [(1.7e9 + s, s, t, s * 0.5 + k) for s in range(steps) for k, t in enumerate(tags)]
+    write_scalars(path, points)
+    return points
+
+
+@pytest.mark.parametrize("cut", [0, 1, 13, 1000])
+def test_fast_framing_equals_record_by_record_walk(tmp_path, cut):
+    """The vectorised framing (pattern breaks at step 128, truncation anywhere) is exact."""
+    import numpy as np
+
+    from reporter.ingest import _tfrecord
+
+    path = tmp_path / "events.out.tfevents.1.h"
+    _synthetic(path)
+    data = path.read_bytes()
+    data = data[:len(data) - cut]
+    fast_notes, walk_notes = [], []
+    fast = _tfrecord._frame_fast(data)
+    walk = _tfrecord._frame_checked(data, walk_notes, "x", _tfrecord.crc32c_python)
+    assert np.array_equal(fast[0], walk[0]) and np.array_equal(fast[1], walk[1])
+    assert fast[2] == walk[2] and not fast_notes and not walk_notes
+
+
+def test_synthetic_file_values_exact(tmp_path):
+    path = tmp_path / "events.out.tfevents.1.h"
+    points = _synthetic(path, steps=300)
+    run = read_run(path)
+    loss = run.series("a/loss")
+    assert loss["step"].tolist() == list(range(300))
+    assert loss["value"].tolist() == [p[3] for p in points if p[2] == "a/loss"]
+    assert run.series("lr")["wall_time"].iloc[-1] == 1.7e9 + 299

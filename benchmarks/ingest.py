@@ -1,0 +1,187 @@
+"""Time our readers against the usual baseline in one process, print ratios (issue 4).
+
+1. TensorBoard: a 1,000,000-point event file (4 tags x 250,000 steps, the torch
+   ``SummaryWriter`` layout) read by tbparse 0.0.9 (the baseline, 1.00x) and by
+   ``reporter.ingest.read_run``; both must return the same values. Target: ours >= 20x.
+2. Text log: a ~1 GB nanoGPT-style log streamed by ``read_run`` in a child process whose
+   peak RSS is printed. Target: <= 300 MB.
+
+Run it where tbparse is installed (it is not a runtime dependency), e.g.::
+
+    /work/fixtures-venv/bin/pip install tbparse google-crc32c
+    PYTHONPATH=. /work/fixtures-venv/bin/python benchmarks/ingest.py [--points N] [--text-mb N]
+
+Inputs are generated once into ``$TMPDIR/reporter-bench`` (never into the repository).
+Timings are the min of ``--repeat`` runs for ours and one run of tbparse (about 30 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CACHE = Path(tempfile.gettempdir()) / "reporter-bench"
+TAGS = ("bench/loss_a", "bench/loss_b", "bench/lr", "bench/grad")
+
+
+def make_event_file(points: int) -> Path:
+    """The torch SummaryWriter layout, byte for byte (file_version record first)."""
+    folder = CACHE / f"tb_{points}"
+    path = folder / "events.out.tfevents.1700000000.bench.1.0"
+    if path.exists():
+        return folder
+    from reporter.ingest._tfwriter import write_scalars
+
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = points // len(TAGS)
+    write_scalars(path.with_suffix(".tmp"), ((1.7e9 + step * 0.01, step, tag, 1.0 / (step + 1 + k))
+                                             for step in range(steps)
+                                             for k, tag in enumerate(TAGS)))
+    path.with_suffix(".tmp").rename(path)
+    return folder
+
+
+def make_text_log(megabytes: int) -> Path:
+    path = CACHE / f"nanogpt_{megabytes}mb.log"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    target = megabytes * 1_000_000
+    with open(path.with_suffix(".tmp"), "w") as out:
+        written, step = 0, 0
+        while written < target:
+            lines = []
+            for _ in range(10_000):
+                lines.append(f"iter {step}: loss {3.0 / (1 + step / 1e5):.4f}, "
+                             f"time 45.67ms, mfu 12.34%\n")
+                if step % 2000 == 0:
+                    lines.append(f"step {step}: train loss {3.0 / (1 + step / 1e5):.4f}, "
+                                 f"val loss {3.1 / (1 + step / 1e5):.4f}\n")
+                step += 1
+            chunk = "".join(lines)
+            out.write(chunk)
+            written += len(chunk)
+    path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def _versions() -> str:
+    import numpy
+    import pandas
+
+    parts = [f"python {platform.python_version()}", f"numpy {numpy.__version__}",
+             f"pandas {pandas.__version__}"]
+    for name in ("tbparse", "tensorboard", "google_crc32c"):
+        try:
+            module = __import__(name)
+            parts.append(f"{name} {getattr(module, '__version__', '?')}")
+        except ImportError:
+            parts.append(f"{name} absent")
+    return ", ".join(parts)
+
+
+def _ours(folder: Path):
+    from reporter.ingest import read_run
+
+    return read_run(folder).scalars
+
+
+def _tbparse(folder: Path):
+    from tbparse import SummaryReader
+
+    return SummaryReader(str(folder)).scalars
+
+
+def _timed(fn, repeat: int):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _same_values(ours, theirs) -> bool:
+    import numpy as np
+
+    a = ours.sort_values(["metric", "step"])
+    b = theirs.sort_values(["tag", "step"])
+    return (len(a) == len(b) and a["metric"].tolist() == b["tag"].tolist()
+            and np.array_equal(a["step"].to_numpy(dtype=np.int64), b["step"].to_numpy())
+            and np.array_equal(a["value"].to_numpy(), b["value"].to_numpy(dtype=np.float64)))
+
+
+def bench_tensorboard(points: int, repeat: int, with_tbparse: bool) -> None:
+    folder = make_event_file(points)
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    print(f"\n## TensorBoard: {points:,} scalars, {size:.1f} MB, one file")
+    rows = []
+    theirs = None
+    if with_tbparse:
+        seconds, theirs = _timed(lambda: _tbparse(folder), 1)
+        rows.append(("tbparse SummaryReader(dir).scalars", seconds, len(theirs)))
+    seconds, ours = _timed(lambda: _ours(folder), repeat)
+    rows.append(("reporter read_run(dir)", seconds, len(ours)))
+    base = rows[0][1]
+    print("| reader | time (s) | points | points/s | ratio |\n|---|---|---|---|---|")
+    for name, secs, count in rows:
+        print(f"| {name} | {secs:.2f} | {count:,} | {count / secs:,.0f} | {base / secs:.2f}x |")
+    if theirs is not None:
+        print(f"same values as tbparse: {_same_values(ours, theirs)}")
+
+
+def bench_text(megabytes: int) -> None:
+    path = make_text_log(megabytes)
+    print(f"\n## Text log: {path.stat().st_size / 1e6:,.0f} MB nanoGPT lines, streamed")
+    code = ("import resource, sys, time\n"
+            "from reporter.ingest import read_run\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "t = time.perf_counter(); run = read_run(sys.argv[1])\n"
+            "t = time.perf_counter() - t\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print(len(run.scalars), t, base / 1024, peak / 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    count, secs, base, peak = out.stdout.split()
+    print("| reader | time (s) | points | lines/s | peak RSS (MB) | RSS after imports (MB) |")
+    print("|---|---|---|---|---|---|")
+    with open(path, "rb") as handle:
+        lines = sum(1 for _ in handle)
+    print(f"| reporter read_run(file) | {float(secs):.1f} | {int(count):,} | "
+          f"{lines / float(secs):,.0f} | {float(peak):.0f} | {float(base):.0f} |")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--text-mb", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-tbparse", action="store_true")
+    parser.add_argument("--skip-text", action="store_true")
+    parser.add_argument("--skip-tensorboard", action="store_true")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    print(f"# benchmarks/ingest.py: {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"{platform.system()} {platform.release()}")
+    print(f"# {_versions()}")
+    print(f"# max RSS of this process so far: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if not args.skip_tensorboard:
+        bench_tensorboard(args.points, args.repeat, not args.skip_tbparse)
+    if not args.skip_text:
+        bench_text(args.text_mb)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
