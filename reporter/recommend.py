@@ -30,14 +30,18 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
     """Pick an option: by measurement when the confirmation ran, else by replay, and say which."""
     options = analysis.options
     if not options:
-        return {"option": None, "basis": "none", "extra": [],
-                "text": "Nothing to change: keep the current settings."}
+        return {
+            "option": None,
+            "basis": "none",
+            "extra": [],
+            "text": "Nothing to change: keep the current settings.",
+        }
     conf = analysis.confirmation
     collapse = any(f["kind"] == "collapse" for f in analysis.diagnosis["findings"])
     extra = []
     if collapse:
         extra.append(
-            "The run also ended on a flat plateau at its starting level: restart from "
+            "The run also ended on a flat plateau at or above its starting level: restart from "
             "the checkpoint of the best epoch rather than continuing from the last one."
         )
     if conf and conf["trials"]["current"]["spiked"] > 0:
@@ -58,18 +62,29 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
 def _by_measurement(options: list[dict], trials: dict) -> dict[str, Any]:
     def failures(o: dict) -> tuple:
         t = trials[o["key"]]
-        return (t["spiked"] + t["collapsed"] + t["diverged"],
-                t["median_best_val"] if t["median_best_val"] is not None else float("inf"))
+        return (
+            t["spiked"] + t["collapsed"] + t["diverged"],
+            t["median_best_val"] if t["median_best_val"] is not None else float("inf"),
+        )
 
     best = min(options, key=failures)
     t, cur = trials[best["key"]], trials["current"]
-    text = (f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} seeds "
-            f"(current settings: {cur['spiked']} of {cur['n']}) with a median best validation "
-            f"loss of {_num(t['median_best_val'])} (current: {_num(cur['median_best_val'])}; "
-            "measured).")
+    text = (
+        f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} seeds "
+        f"(current settings: {cur['spiked']} of {cur['n']}) with a median best validation "
+        f"loss of {_num(t['median_best_val'])} (current: {_num(cur['median_best_val'])}; "
+        "measured)."
+    )
     if t["spiked"] >= cur["spiked"]:
-        text += (" No option spiked less often than the current settings on the proxy, so this "
-                 "is a weak preference.")
+        text += (
+            " No option spiked less often than the current settings on the proxy, so this "
+            "is a weak preference."
+        )
+    elif cur["spiked"] - t["spiked"] <= 1:
+        text += (
+            f" With {t['n']} seeds per setting a difference of one seed can be chance; "
+            "run more seeds (--seeds) before relying on it."
+        )
     return {"option": best["key"], "basis": "measured", "text": text}
 
 
@@ -77,11 +92,15 @@ def _by_replay(options: list[dict]) -> dict[str, Any]:
     acting = [o for o in options if o["replay"]["acted_before_spike"]]
     pick = acting[0] if acting else options[0]
     if acting:
-        text = (f"{pick['title']}: the replay shows it lowers the LR before the spike "
-                f"(exact replay where the table says so). This is not a measured result.")
+        text = (
+            f"{pick['title']}: the replay shows it lowers the LR before the spike "
+            f"(exact replay where the table says so). This is not a measured result."
+        )
     else:
-        text = (f"{pick['title']}: no option could have lowered the LR before the spike in "
-                "replay, so this pick is not backed by the replay or by a measurement.")
+        text = (
+            f"{pick['title']}: no option could have lowered the LR before the spike in "
+            "replay, so this pick is not backed by the replay or by a measurement."
+        )
     return {"option": pick["key"], "basis": "replay", "text": text}
 
 

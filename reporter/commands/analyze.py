@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confirm", default="proxy", choices=("off", "proxy"),
                         help="run short confirmation trainings on the proxy task (default) or not")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per option (default 3)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes for the confirmation trainings (default 1)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes for the confirmation trainings (default: up to 2)")
     parser.add_argument("--log-format", dest="log_format",
                         help="force a log reader instead of detecting it (see 'reporter formats')")
     parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",

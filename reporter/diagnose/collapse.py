@@ -1,4 +1,4 @@
-"""Collapse to a trivial plateau: the loss goes back to about where it started and stays flat.
+"""Collapse to a trivial plateau: the loss goes back to (or above) where it started, stays flat.
 
 For a regression with MSE, a model that predicts a constant scores the target's variance,
 which is close to an untrained model's first-epoch loss; no learning-rate schedule repairs
@@ -14,16 +14,16 @@ from reporter.diagnose.series import Curve
 
 MIN_FLAT_POINTS = 4
 FLAT_SPREAD = 0.10
-NEAR_FIRST = (0.6, 1.4)
+MIN_RATIO_TO_FIRST = 0.6
 CRITERION = (
     f"the last ≥{MIN_FLAT_POINTS} points stay within ±{FLAT_SPREAD / 2:.0%} of their mean "
-    f"and that mean is {NEAR_FIRST[0]:g}–{NEAR_FIRST[1]:g}× the first logged value, "
-    "after the loss had been well below it"
+    f"and that mean is at least {MIN_RATIO_TO_FIRST:g}× the first logged value (back at or above "
+    "where training started), after the loss had been well below it"
 )
 
 
 def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
-    """A critical finding when the tail of ``curve`` is a flat plateau near its first value.
+    """A critical finding when the tail of ``curve`` is a flat plateau at or above its start.
 
     ``start`` (a 0-based position, e.g. a spike's peak) restricts where the plateau may begin;
     by default the longest flat tail is used.
@@ -40,12 +40,12 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
     level = float(np.mean(tail))
     best = float(np.nanmin(np.where(finite[:begin], y[:begin], np.nan))) if begin else level
     ratio = level / first if first else float("inf")
-    if not (NEAR_FIRST[0] <= ratio <= NEAR_FIRST[1]) or best > 0.5 * level:
+    if ratio < MIN_RATIO_TO_FIRST or best > 0.5 * level:
         return None
     return Finding(
         kind="collapse",
         severity="critical",
-        title=f"{curve.metric} went back to its first-{curve.axis} level and stayed flat",
+        title=f"{curve.metric} went back to {_where(ratio, curve.axis)} and stayed flat",
         metric=curve.metric,
         start=float(curve.x[begin]),
         end=float(curve.x[-1]),
@@ -59,12 +59,17 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
         },
         criterion=CRITERION,
         caveats=(
-            "A flat loss at the starting level is what a constant prediction gives (for an MSE "
+            "A flat loss at or above the level where training started is what a constant prediction gives (for an MSE "
             "regression, the variance of the target). Check the model's outputs on a few "
             "inputs: if they no longer vary, the model has collapsed and no change of "
             "learning-rate schedule brings it back; restart from the best checkpoint.",
         ),
     )
+
+
+def _where(ratio: float, axis: str) -> str:
+    level = f"its first-{axis} level"
+    return level if ratio < 1.5 else f"{ratio:.3g}× {level}"
 
 
 def _flat_tail_start(y: np.ndarray, earliest: int) -> int | None:

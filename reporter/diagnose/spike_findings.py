@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporter.diagnose.findings import Finding
+from reporter.diagnose.findings import Finding, fmt_ratio
 from reporter.diagnose.series import Curve
 from reporter.diagnose.spikes import CRITERION, Spike, find_spikes
 
@@ -32,7 +32,7 @@ def _finding(curve: Curve, s: Spike, window: int) -> Finding:
     return Finding(
         kind="spike",
         severity="critical" if not s.recovered else "warning",
-        title=f"{curve.metric} spiked at {where} ({s.ratio:.1f}× its best so far), {recovered}",
+        title=f"{curve.metric} spiked at {where} ({fmt_ratio(s.ratio)} its best), {recovered}",
         metric=curve.metric,
         start=float(x[s.onset]),
         end=float(x[s.end]) if s.end is not None else None,

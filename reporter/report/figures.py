@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from reporter.diagnose.findings import fmt_ratio
+
 COLORS = {"train/loss": "#1f77b4", "val/loss": "#d62728", "lr": "#444444"}
 OPTION_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -51,7 +53,7 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
         )
         ax.axvline(ev["onset"], color="#d62728", ls="--", lw=1)
         ax.annotate(
-            f"spike: {ev['ratio']:.1f}× best",
+            f"spike: {fmt_ratio(ev['ratio'])} best",
             (ev["onset"], ev["peak_value"]),
             xytext=(6, -4),
             textcoords="offset points",

@@ -10,6 +10,8 @@ import itertools
 import re
 from typing import Any
 
+from reporter.diagnose.findings import fmt_ratio
+
 FIDELITY_WORDS = {
     "match": "Matches.",
     "mismatch": "Does not match.",
@@ -76,7 +78,7 @@ def _timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dic
                 "when": f"{axis} {_n(ev['onset'])}",
                 "what": f"{metric} jumped to {_fmt(ev['onset_value'])}"
                 f" (peak {_fmt(ev['peak_value'])} at {axis} {_n(ev['peak'])}, "
-                f"{ev['ratio']:.1f}× the best)",
+                f"{fmt_ratio(ev['ratio'])} the best)",
             }
         )
         if collapse:
@@ -85,7 +87,7 @@ def _timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dic
                 {
                     "when": f"{axis}s {_n(collapse['start'])}–{_n(collapse['end'])}",
                     "what": f"{metric} stayed flat at {_fmt(cev['plateau_level'])} "
-                    f"({cev['ratio_to_first']:.2f}× its first value, "
+                    f"({fmt_ratio(cev['ratio_to_first'])} its first value, "
                     f"{_fmt(cev['first_value'])})",
                 }
             )
@@ -221,7 +223,7 @@ def _root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[s
         cev = collapse["evidence"]
         out.append(
             f"After the spike the loss settled at {_fmt(cev['plateau_level'])}, "
-            f"{cev['ratio_to_first']:.2f}× its first value, and stayed within "
+            f"{fmt_ratio(cev['ratio_to_first'])} its first value, and stayed within "
             f"{cev['plateau_spread']:.1%} for {cev['plateau_points']} {axis}s (observed). That is "
             "the signature of a collapse to a constant prediction, which no LR schedule "
             "repairs: the options below aim at avoiding the spike, not at leaving the plateau."
