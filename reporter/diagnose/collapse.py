@@ -59,10 +59,11 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
         },
         criterion=CRITERION,
         caveats=(
-            "A flat loss at or above the level where training started is what a constant prediction gives (for an MSE "
-            "regression, the variance of the target). Check the model's outputs on a few "
-            "inputs: if they no longer vary, the model has collapsed and no change of "
-            "learning-rate schedule brings it back; restart from the best checkpoint.",
+            "A flat loss at or above the level where training started is what a constant "
+            "prediction gives (for an MSE regression, the variance of the target). Check the "
+            "model's outputs on a few inputs: if they no longer vary, the model has collapsed "
+            "and no change of learning-rate schedule brings it back; restart from the best "
+            "checkpoint.",
         ),
     )
 
