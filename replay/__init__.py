@@ -5,6 +5,7 @@ from replay.clipping import ClipReplay, clip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
 from replay.hf_schedules import HFScheduler, hf_logged_learning_rate
+from replay.inference import Candidate, infer_schedule
 from replay.keras_callbacks import KerasReduceLROnPlateau
 from replay.keras_schedules import (
     CosineDecay,
@@ -31,6 +32,7 @@ from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
 
 __all__ = [
+    "Candidate",
     "ChainedScheduler",
     "ClipReplay",
     "ConstantLR",
@@ -67,6 +69,7 @@ __all__ = [
     "exact_until",
     "fidelity",
     "hf_logged_learning_rate",
+    "infer_schedule",
     "lightning_scheduler_steps",
     "lr_trajectory",
     "per_step",

@@ -1,0 +1,276 @@
+"""Infer the scheduler behind a logged LR series: propose specs, replay them, rank by fit.
+
+Proposers read the shape of the log (where it changes, by which ratio, where it turns) and
+suggest specs with exact-looking parameters; every proposal is then replayed under both
+alignments (``"used"``, ``"after_step"``) and scored by the share of logged values it
+reproduces within ``rtol``. A plateau log needs the metric that drove it; the search covers
+torch and Keras ReduceLROnPlateau, which is how the two semantics are told apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from replay.counterfactual import ALIGNMENTS
+from replay.hf_schedules import HFScheduler
+from replay.keras_callbacks import KerasReduceLROnPlateau
+from replay.torch_composite import SequentialLR
+from replay.torch_decays import ExponentialLR, LinearLR, MultiStepLR
+from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
+from replay.trajectory import lr_trajectory, metric_driven
+
+__all__ = ["PROPOSERS", "Candidate", "infer_schedule"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A spec that may have produced the log.
+
+    ``score`` is the share of logged (non-missing) values the replay reproduces within
+    ``rtol`` under ``alignment`` (1.0 = every value); ``first_mismatch`` the first index
+    that it does not (None when score is 1.0).
+    """
+
+    spec: object
+    base_lr: float
+    score: float
+    alignment: str
+    first_mismatch: int | None = None
+
+
+def _snap(x: float) -> float:
+    """The short decimal a config most likely held (0.10000000000000002 -> 0.1)."""
+    return float(f"{x:.6g}") if math.isfinite(x) and x != 0 else x
+
+
+def _filled(lr: np.ndarray) -> np.ndarray:
+    """Forward-fill missing values (shape analysis only; scoring skips them)."""
+    out = lr.copy()
+    good = np.isfinite(out)
+    if not good.any():
+        return out
+    idx = np.where(good, np.arange(out.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = out[idx]
+    out[: int(np.argmax(good))] = out[int(np.argmax(good))]
+    return out
+
+
+def _changes(lr: np.ndarray, rtol: float) -> np.ndarray:
+    a, b = lr[:-1], lr[1:]
+    return np.flatnonzero(np.abs(b - a) > rtol * np.maximum(np.abs(a), np.abs(b)))
+
+
+def _propose_constant(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+    yield ConstantSchedule(), float(lr[0])
+
+
+def _step_ratio(lr, changes) -> float | None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = lr[changes + 1] / lr[changes]
+    if changes.size and np.all(ratios < 1) and np.ptp(ratios) <= 1e-6 * abs(ratios[0]):
+        return _snap(float(ratios[0]))
+    return None
+
+
+def _propose_steps(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+    changes = _changes(lr, rtol)
+    gamma = _step_ratio(lr, changes)
+    if gamma is None:
+        return
+    bases = {float(lr[0]), _snap(float(lr[0]) / gamma)}
+    for shift, base in itertools.product((1, 2), bases):
+        marks = changes + shift
+        gaps = np.diff(np.concatenate(([0], marks)))
+        if changes.size == lr.size - 1:
+            yield ExponentialLR(gamma=gamma), base
+        if np.all(gaps == gaps[0]):
+            yield StepLR(step_size=int(gaps[0]), gamma=gamma), base
+        yield MultiStepLR(milestones=tuple(int(m) for m in marks), gamma=gamma), base
+
+
+def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
+    """Best (T_max, eta_min, base) for ``lr[t] ~ eta + (base - eta)(1 + cos(pi (t+o)/T))/2``:
+    a grid over T, linear least squares for base and eta."""
+    t = np.arange(lr.size) + offset
+    n = lr.size + offset
+    turn = int(np.argmin(lr))
+    grid = {turn + offset, turn + offset + 1} if 0 < turn < lr.size - 1 else set()
+    grid |= set(np.unique(np.geomspace(max(n - 1, 1), 50 * n, 400).astype(int)).tolist())
+    best = None
+    for T in sorted(g for g in grid if g >= 1):
+        c = (1 + np.cos(np.pi * t / T)) / 2
+        design = np.stack([c, 1 - c], axis=1)
+        (base, eta), *_ = np.linalg.lstsq(design, lr, rcond=None)
+        resid = float(np.abs(design @ (base, eta) - lr).max())
+        if best is None or resid < best[0]:
+            best = (resid, T, float(eta), float(base))
+    if best is None:
+        return None
+    _, T, eta, base = best
+    base = _snap(base)
+    eta = 0.0 if abs(eta) <= 1e-6 * abs(base) else _snap(eta)  # float32 logs leave ~1e-8
+    return T, eta, base
+
+
+def _propose_cosine(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+    if _changes(lr, rtol).size < max(3, lr.size // 4):
+        return
+    for offset in (0, 1):  # "after_step" logs start one step in
+        fit = _cosine_fit(lr, offset)
+        if fit is None:
+            continue
+        T, eta, base = fit
+        for b in {base, float(lr[0])} if offset == 0 else {base}:
+            for t_max in {T - 1, T, T + 1} - {0}:
+                yield CosineAnnealingLR(T_max=t_max, eta_min=eta), b
+
+
+def _propose_warmup(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+    peak = int(np.argmax(lr))
+    if peak < 1 or peak >= lr.size - 2 or not np.all(np.diff(lr[: peak + 1]) > 0):
+        return
+    top = float(lr[peak])
+    for w in (peak, peak + 1):
+        rest = lr[peak:]
+        fit = _cosine_fit(rest, 0)
+        if fit is not None:
+            T, eta, _ = fit
+            start = _snap(float(lr[0]) / top) if lr[0] > 0 else None
+            if start:
+                warm = LinearLR(start_factor=start, total_iters=w)
+                yield SequentialLR((warm, CosineAnnealingLR(T_max=T, eta_min=eta)), (w,)), top
+            if lr[0] == 0 or start:
+                yield HFScheduler("cosine", w, w + T), top
+        slope = float(rest[0] - rest[1]) if rest.size > 1 else 0.0
+        if slope > 0:
+            yield HFScheduler("linear", w, w + round(top / slope)), top
+
+
+_TORCH_THRESHOLDS = [(1e-4, "rel"), (0.0, "rel"), (1e-3, "rel"), (1e-2, "rel"), (1e-4, "abs"),
+                     (1e-3, "abs"), (1e-2, "abs"), (0.0, "abs")]  # fmt: skip
+_KERAS_DELTAS = [1e-4, 0.0, 1e-3, 1e-2]
+
+
+def _propose_plateau(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+    if metrics is None:
+        return
+    changes = _changes(lr, rtol)
+    factor = _step_ratio(lr, changes) if changes.size else 0.1
+    if factor is None:
+        return
+    base = float(lr[0])
+    floors = {0.0, float(lr[-1])} if changes.size else {0.0}
+    max_p = min(20, lr.size)
+    for mode, (thr, tmode), patience, cooldown, min_lr in itertools.product(
+        ("min", "max"), _TORCH_THRESHOLDS, range(max_p), range(4), floors
+    ):
+        yield ReduceLROnPlateau(mode, factor, patience, thr, tmode, cooldown, min_lr), base
+    for mode, delta, patience, cooldown, min_lr in itertools.product(
+        ("min", "max"), _KERAS_DELTAS, range(1, max_p), range(4), floors
+    ):
+        yield KerasReduceLROnPlateau(factor, patience, mode, delta, cooldown, min_lr), base
+
+
+#: proposer name -> ``(filled lr, metrics, rtol) -> (spec, base_lr)`` suggestions.
+PROPOSERS: dict[str, Callable] = {
+    "constant": _propose_constant,
+    "steps": _propose_steps,
+    "cosine": _propose_cosine,
+    "warmup": _propose_warmup,
+    "plateau": _propose_plateau,
+}
+
+#: Simpler explanations first when scores tie (MultiStepLR also pays per milestone, so a
+#: plateau rule beats a list of milestones that merely memorises the drops).
+_SIMPLICITY = {ConstantSchedule: 0, StepLR: 1, ExponentialLR: 1, CosineAnnealingLR: 2,
+               MultiStepLR: 2, ReduceLROnPlateau: 3.5, KerasReduceLROnPlateau: 3.5,
+               HFScheduler: 4, SequentialLR: 5}  # fmt: skip
+
+
+def _rank(c: Candidate, float32_log: bool) -> tuple:
+    cost = _SIMPLICITY.get(type(c.spec), 9) + len(getattr(c.spec, "milestones", ()))
+    keras = getattr(c.spec, "framework", "") == "keras"
+    return (-c.score, cost, keras != float32_log, c.alignment != "used")
+
+
+def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
+    best = None
+    n = logged.size
+    total = int(np.isfinite(logged).sum())
+    for shift, alignment in enumerate(ALIGNMENTS):
+        steps = n + shift
+        if metric_driven(spec):
+            steps = min(steps, metrics.size + 1)
+        try:
+            replayed = lr_trajectory(spec, base, steps, metrics).lr[shift:]
+        except ValueError:
+            continue
+        m = min(replayed.size, n)
+        diff = np.abs(replayed[:m] - logged[:m])
+        scale = np.maximum(np.abs(replayed[:m]), np.abs(logged[:m]))
+        present = np.isfinite(logged[:m])
+        ok = (diff <= rtol * scale) & present
+        compared = int(present.sum())
+        if not compared:
+            continue
+        bad = np.flatnonzero(present & ~ok)
+        cand = Candidate(
+            spec, base, float(ok.sum()) / total, alignment, int(bad[0]) if bad.size else None
+        )
+        if best is None or cand.score > best.score:
+            best = cand
+    return best
+
+
+def infer_schedule(logged_lr, metrics=None, *, rtol: float = 1e-6, top: int = 5) -> list[Candidate]:
+    """Rank scheduler specs by how well they reproduce a logged LR series.
+
+    .. math::
+        \\text{score} = \\frac{1}{n} \\left|\\{ i : |\\eta_i - \\ell_i| \\le \\text{rtol}
+        \\cdot \\max(|\\eta_i|, |\\ell_i|) \\}\\right|
+
+    where :math:`\\ell` is the log (:math:`n` non-missing values; NaN gaps are skipped) and
+    :math:`\\eta` a candidate's replay under the better of the two alignments. Ties go to the
+    simpler spec, then to Keras when every logged value is a float32 (Keras keeps its LR in
+    float32) and to torch otherwise, then to the ``"used"`` alignment.
+
+    Timing: ``logged_lr[i]`` is one value per scheduler step (epoch or optimizer step);
+    ``metrics[i]`` the metric passed to a plateau scheduler after step ``i``.
+
+    Args:
+        logged_lr: the logged LR series.
+        metrics: the metric series that drove it, if any (enables plateau candidates).
+            Default: None.
+        rtol (float): relative tolerance for a value to count as reproduced. Default: 1e-6.
+        top (int): how many candidates to return. Default: 5.
+
+    Example:
+        >>> from replay import StepLR, infer_schedule, lr_trajectory
+        >>> logged = lr_trajectory(StepLR(step_size=3, gamma=0.5), 0.1, 10).lr
+        >>> best = infer_schedule(logged)[0]
+        >>> best.spec, best.base_lr, best.score, best.alignment
+        (StepLR(step_size=3, gamma=0.5), 0.1, 1.0, 'used')
+    """
+    logged = np.asarray(logged_lr, dtype=np.float64).ravel()
+    if logged.size == 0 or not np.isfinite(logged).any():
+        return []
+    m = None if metrics is None else np.asarray(metrics, dtype=np.float64).ravel()
+    shape = _filled(logged)
+    found: dict[tuple, Candidate] = {}
+    for propose in PROPOSERS.values():
+        for spec, base in propose(shape, m, rtol):
+            key = (repr(spec), base)
+            if key in found:
+                continue
+            cand = _score(spec, base, logged, m, rtol)
+            if cand is not None:
+                found[key] = cand
+    finite = logged[np.isfinite(logged)]
+    float32_log = bool(np.all(finite.astype(np.float32).astype(np.float64) == finite))
+    return sorted(found.values(), key=lambda c: _rank(c, float32_log))[:top]

@@ -1,0 +1,94 @@
+"""infer_schedule: recover the spec behind logs made by our replays (bit-identical to torch,
+HF, Keras per the other test modules), under both alignments and with float32 logs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from replay import (
+    ConstantSchedule,
+    CosineAnnealingLR,
+    ExponentialLR,
+    HFScheduler,
+    KerasReduceLROnPlateau,
+    LinearLR,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+    infer_schedule,
+    lr_trajectory,
+)
+
+RNG_METRICS = list(1 + np.cumsum(np.random.default_rng(1).normal(-0.002, 0.02, 60)))
+
+CASES = [
+    pytest.param(ConstantSchedule(), 0.01, 20, None, id="constant"),
+    pytest.param(StepLR(step_size=5, gamma=0.5), 0.1, 30, None, id="step"),
+    pytest.param(MultiStepLR(milestones=(10, 25)), 0.05, 40, None, id="multistep"),
+    pytest.param(ExponentialLR(gamma=0.95), 0.1, 40, None, id="exponential"),
+    pytest.param(CosineAnnealingLR(T_max=50, eta_min=1e-4), 0.1, 40, None, id="cosine_partial"),
+    pytest.param(CosineAnnealingLR(T_max=20), 0.1, 40, None, id="cosine_past_t_max"),
+    pytest.param(
+        SequentialLR((LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=45)),
+                     milestones=(5,)), 0.1, 50, None, id="warmup_cosine",
+    ),
+    pytest.param(HFScheduler("cosine", 10, 100), 3e-4, 100, None, id="hf_cosine"),
+    pytest.param(HFScheduler("linear", 10, 100), 3e-4, 100, None, id="hf_linear"),
+    pytest.param(ReduceLROnPlateau(patience=3, factor=0.5), 0.1, 61, RNG_METRICS,
+                 id="torch_plateau"),
+    pytest.param(KerasReduceLROnPlateau(patience=3, factor=0.5), 0.1, 61, RNG_METRICS,
+                 id="keras_plateau"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("spec", "base_lr", "n", "metrics"), CASES)
+def test_infer_schedule_recovers_spec_from_used_log(spec, base_lr, n, metrics):
+    logged = lr_trajectory(spec, base_lr, n, metrics).lr
+    best = infer_schedule(logged, metrics)[0]
+    assert (best.spec, best.score, best.alignment) == (spec, 1.0, "used")
+    assert best.first_mismatch is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "n"),
+    [(StepLR(step_size=5, gamma=0.5), 30), (CosineAnnealingLR(T_max=30), 40)],
+)
+def test_infer_schedule_recovers_after_step_alignment(spec, n):
+    logged = lr_trajectory(spec, 0.1, n + 1).lr[1:]
+    best = infer_schedule(logged)[0]
+    assert (best.spec, best.alignment, best.score) == (spec, "after_step", 1.0)
+
+
+def test_infer_schedule_float32_log_matches_within_rtol():
+    logged = np.float32(lr_trajectory(CosineAnnealingLR(T_max=30), 0.1, 40).lr)
+    best = infer_schedule(logged)[0]
+    assert best.spec == CosineAnnealingLR(T_max=30)
+    assert best.score == 1.0
+
+
+def test_infer_schedule_nan_gaps_are_skipped():
+    logged = lr_trajectory(StepLR(step_size=4), 0.1, 20).lr.copy()
+    logged[[2, 9, 10]] = math.nan
+    best = infer_schedule(logged)[0]
+    assert (best.spec, best.score) == (StepLR(step_size=4), 1.0)
+
+
+def test_infer_schedule_plateau_needs_metrics():
+    logged = lr_trajectory(ReduceLROnPlateau(patience=3, factor=0.5), 0.1, 61, RNG_METRICS).lr
+    specs = [type(c.spec) for c in infer_schedule(logged, top=50)]
+    assert ReduceLROnPlateau not in specs
+
+
+def test_infer_schedule_ranks_by_score():
+    logged = lr_trajectory(StepLR(step_size=5, gamma=0.5), 0.1, 30).lr
+    scores = [c.score for c in infer_schedule(logged, top=10)]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("logged", [[], [math.nan, math.nan]])
+def test_infer_schedule_nothing_to_fit_returns_empty(logged):
+    assert infer_schedule(logged) == []
