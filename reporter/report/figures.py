@@ -111,7 +111,11 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
         for seed_curve in curves[name]:
             ax.plot(range(len(seed_curve)), seed_curve, lw=1)
         t = conf["trials"][name]
-        ax.set_title(f"{titles.get(name, name)}\nspiked {t['spiked']}/{t['n']}", fontsize=9)
+        ax.set_title(
+            f"{titles.get(name, name)}\nspiked {t['spiked']}/{t['n']}, "
+            f"collapsed {t['collapsed']}/{t['n']}",
+            fontsize=9,
+        )
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.set_xlabel("epoch")
