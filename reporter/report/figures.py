@@ -55,8 +55,9 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
         ax.annotate(
             f"spike: {fmt_ratio(ev['ratio'])} best",
             (ev["onset"], ev["peak_value"]),
-            xytext=(6, -4),
+            xytext=(-6, -14),
             textcoords="offset points",
+            ha="right",
             color="#d62728",
             fontsize=8,
         )
