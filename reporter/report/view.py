@@ -307,6 +307,13 @@ def _confirmation(data: dict) -> dict | None:
     return {**conf, "rows": rows}
 
 
+def _lr_cell(rep: dict) -> str:
+    if rep["lr_at_onset"] is None:
+        return "n/a"
+    mark = " (conditional)" if rep["lr_at_onset_label"] == "conditional replay" else ""
+    return _fmt(rep["lr_at_onset"]) + mark
+
+
 def _comparison(data: dict, options: list[dict]) -> dict:
     cols = [
         {
@@ -334,13 +341,8 @@ def _comparison(data: dict, options: list[dict]) -> dict:
         ),
         (
             "LR when the spike began",
-            [
-                _fmt(c["replay"]["lr_at_onset"])
-                if c["replay"]["lr_at_onset"] is not None
-                else "n/a"
-                for c in cols
-            ],
-            "replay",
+            [_lr_cell(c["replay"]) for c in cols],
+            "exact replay unless marked",
         ),
         (
             "First LR reduction after epoch",
