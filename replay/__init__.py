@@ -15,6 +15,7 @@ from replay.keras_schedules import (
     PiecewiseConstantDecay,
     PolynomialDecay,
 )
+from replay.names import SPEC_NAMES
 from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
@@ -32,6 +33,7 @@ from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
 
 __all__ = [
+    "SPEC_NAMES",
     "Candidate",
     "ChainedScheduler",
     "ClipReplay",

@@ -1,0 +1,292 @@
+"""``reporter replay``: preview or replay an LR schedule without a report.
+
+    reporter replay "torch:ReduceLROnPlateau(patience=5, factor=0.5)" --lr 0.1 \\
+        --metrics run/metrics.csv
+    reporter replay "hf:cosine(num_warmup_steps=100, num_training_steps=1000)" --lr 3e-4 \\
+        --steps 1000 --format json
+
+The schedule is written like the framework's own constructor call (without the optimizer),
+with an optional ``framework:`` prefix (``torch`` by default; ``keras``, ``hf``). Composites
+take nested calls: ``torch:SequentialLR([LinearLR(start_factor=0.1, total_iters=5),
+CosineAnnealingLR(T_max=95)], milestones=[5])``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from pathlib import Path
+
+from reporter.errors import UsageError, suggest
+
+DEFAULT_METRIC = "val/loss"
+# Schedules that set their own LR (the optimizer's is overwritten or unused).
+_NO_BASE_LR = frozenset(
+    [
+        "CyclicLR",
+        "OneCycleLR",
+        "ExponentialDecay",
+        "PiecewiseConstantDecay",
+        "PolynomialDecay",
+        "InverseTimeDecay",
+        "CosineDecay",
+        "CosineDecayRestarts",
+    ]
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``reporter replay``."""
+    parser.add_argument(
+        "schedule",
+        help='the schedule as a constructor call, e.g. "torch:StepLR(step_size=30, gamma=0.1)", '
+        '"keras:ReduceLROnPlateau(patience=3)", "hf:linear(num_warmup_steps=10, '
+        'num_training_steps=100)"',
+    )
+    parser.add_argument("--lr", type=float, help="the optimizer's base learning rate")
+    count = parser.add_mutually_exclusive_group()
+    count.add_argument("--epochs", type=int, help="number of epochs to replay")
+    count.add_argument("--steps", type=int, help="number of optimizer steps to replay")
+    parser.add_argument(
+        "--metrics",
+        help="metric series for plateau schedules: a JSON list, a .json file holding one, "
+        "or a training log that reporter reads",
+    )
+    parser.add_argument(
+        "--metric",
+        default=DEFAULT_METRIC,
+        help=f"which metric of a log file to use (default: {DEFAULT_METRIC})",
+    )
+    parser.add_argument(
+        "--stepping",
+        default="standard",
+        choices=["standard", "step_before", "step_epoch_after"],
+        help="how the loop calls scheduler.step() (default: standard)",
+    )
+    parser.add_argument(
+        "--format", default="table", choices=["table", "json"], help="output format"
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=60,
+        help="table rows at most (runs of equal LR share a row; 0 = all)",
+    )
+
+
+# --- parsing the schedule ------------------------------------------------------------------
+
+
+def _spec_names() -> dict:
+    from replay.names import SPEC_NAMES
+
+    return SPEC_NAMES
+
+
+def parse_schedule(text: str):
+    """Build the spec a ``framework:Name(args)`` string describes; UsageError if it cannot."""
+    names = _spec_names()
+    framework, sep, call = text.partition(":")
+    if not sep or "(" in framework:
+        framework, call = "torch", text
+    framework = framework.strip().lower()
+    if framework not in names:
+        raise UsageError(
+            f"unknown framework {framework!r} in schedule {text!r} "
+            f"(choose from {', '.join(names)})",
+            hint=suggest(framework, names),
+        )
+    try:
+        node = ast.parse(call.strip(), mode="eval").body
+    except SyntaxError as err:
+        raise UsageError(
+            f"cannot read schedule {text!r}: {err.msg}",
+            hint='write it like a constructor call, e.g. "StepLR(step_size=30)"',
+        ) from err
+    if isinstance(node, ast.Name):  # a bare name: all defaults
+        node = ast.Call(func=node, args=[], keywords=[])
+    return _build(node, framework, names, text)
+
+
+def _build(node: ast.AST, framework: str, names: dict, text: str):
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise UsageError(
+            f"cannot read schedule {text!r}: expected a call like Name(arg=value)",
+            hint='e.g. "torch:ReduceLROnPlateau(patience=5, factor=0.5)"',
+        )
+    name = node.func.id
+    table = names[framework]
+    if name not in table:
+        raise UsageError(
+            f"unknown {framework} schedule {name!r} (choose from {', '.join(table)})",
+            hint=suggest(name, table),
+        )
+    if name in ("LambdaLR", "MultiplicativeLR"):
+        raise UsageError(f"{name} needs a Python function; it cannot be given on the command line")
+    args = [_value(a, framework, names, text) for a in node.args]
+    kwargs = {k.arg: _value(k.value, framework, names, text) for k in node.keywords}
+    return _construct(table[name], name, framework, args, kwargs)
+
+
+def _value(node: ast.AST, framework: str, names: dict, text: str):
+    if isinstance(node, ast.Call):
+        return _build(node, framework, names, text)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return tuple(_value(e, framework, names, text) for e in node.elts)
+    try:
+        return ast.literal_eval(node)
+    except ValueError as err:
+        raise UsageError(
+            f"cannot read schedule {text!r}: {ast.unparse(node)!r} is not a number, string or list",
+        ) from err
+
+
+def _construct(factory, name: str, framework: str, args: list, kwargs: dict):
+    import dataclasses
+
+    cls = getattr(factory, "func", factory)
+    fields = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+    for key in kwargs:
+        if fields and key not in fields:
+            raise UsageError(
+                f"{framework}:{name} has no parameter {key!r} "
+                f"(parameters: {', '.join(f for f in fields if f != 'lr_scheduler_type')})",
+                hint=suggest(key, fields),
+            )
+    try:
+        return factory(*args, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"{framework}:{name}: {err}") from err
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def load_metrics(source: str, metric: str = DEFAULT_METRIC, *, per: str = "epoch") -> list:
+    """A metric series from a JSON list, a .json file holding one, or a training log."""
+    text = source.strip()
+    if text.startswith("["):
+        return _json_list(text, "--metrics")
+    path = Path(source)
+    if not path.exists():
+        raise UsageError(
+            f"--metrics {source!r} is neither a JSON list nor an existing file",
+            hint='give a list like "[1.0, 0.9, 0.85]" or a path to a log',
+        )
+    if path.suffix == ".json":
+        raw = path.read_text(encoding="utf-8").strip()
+        if raw.startswith("["):
+            return _json_list(raw, str(path))
+    from reporter.ingest import canonical_name, read_run
+
+    run = read_run(path)
+    wanted = canonical_name(metric)
+    if not run.has(wanted):
+        raise UsageError(
+            f"{path} has no metric {metric!r} (metrics: {', '.join(run.metrics())})",
+            hint=suggest(wanted, run.metrics()),
+        )
+    table = run.by_epoch() if per == "epoch" else run.by_step()
+    if wanted not in table:
+        raise UsageError(f"{path}: metric {metric!r} has no per-{per} values")
+    return [float(v) for v in table[wanted].tolist()]
+
+
+def _json_list(text: str, where: str) -> list:
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{where}: not a JSON list of numbers ({err.msg})") from err
+    if not isinstance(values, list) or not all(
+        isinstance(v, (int, float)) or v is None for v in values
+    ):
+        raise UsageError(f"{where}: expected a JSON list of numbers")
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+# --- run -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay the schedule and print the LR per epoch/step and the events."""
+    from replay import lr_trajectory
+    from replay.trajectory import metric_driven
+
+    spec = parse_schedule(args.schedule)
+    unit = "step" if args.steps is not None else "epoch"
+    metrics = None
+    if args.metrics is not None:
+        metrics = load_metrics(args.metrics, args.metric, per=unit)
+    n = args.steps if args.steps is not None else args.epochs
+    if n is None:
+        if metrics is None:
+            raise UsageError("say how long to replay: --epochs N or --steps N")
+        n = len(metrics)  # the epochs the metrics describe
+    if n < 0:
+        raise UsageError(f"--{unit}s must be >= 0, got {n}")
+    needs_lr = type(spec).__name__ not in _NO_BASE_LR
+    if args.lr is None and needs_lr:
+        raise UsageError(f"{type(spec).__name__} needs the base learning rate: --lr VALUE")
+    if metric_driven(spec) and metrics is None:
+        raise UsageError(
+            f"{type(spec).__name__} is driven by a metric: give --metrics (a JSON list or a log)"
+        )
+    try:
+        traj = lr_trajectory(spec, args.lr or 0.0, n, metrics, stepping=args.stepping)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+    out = _json(spec, args, traj, unit) if args.format == "json" else _table(spec, args, traj, unit)
+    sys.stdout.write(out + "\n")
+    return 0
+
+
+def _json(spec, args, traj, unit: str) -> str:
+    doc = {
+        "schedule": args.schedule,
+        "spec": repr(spec),
+        "base_lr": args.lr,
+        "unit": unit,
+        "stepping": args.stepping,
+        **traj.to_dict(),
+    }
+    return json.dumps(doc, indent=2, allow_nan=False, default=str)
+
+
+def _table(spec, args, traj, unit: str) -> str:
+    lr = traj.lr
+    lines = [
+        f"schedule: {spec!r}",
+        f"base lr {args.lr if args.lr is not None else '(set by the schedule)'}, "
+        f"{lr.size} {unit}s, stepping {args.stepping}",
+        "",
+        f"{unit + 's':<15} lr",
+    ]
+    runs = _runs(lr)
+    limit = args.max_rows if args.max_rows > 0 else len(runs)
+    for start, stop in runs[:limit]:
+        span = f"{start}" if stop == start else f"{start}-{stop}"
+        lines.append(f"{span:<15} {float(lr[start]):.6g}")
+    if len(runs) > limit:
+        lines.append(f"... {len(runs) - limit} more rows (--max-rows 0 shows all)")
+    if traj.events:
+        lines += ["", "events:"]
+        for ev in traj.events:
+            change = f"{ev.before:.6g} -> {ev.after:.6g}" if ev.before is not None else ""
+            lines.append(
+                f"  after {unit} {ev.index}: {ev.kind} {change}"
+                + (f" ({ev.reason})" if ev.reason else "")
+            )
+    return "\n".join(lines)
+
+
+def _runs(lr) -> list[tuple[int, int]]:
+    """(first, last) index of each run of equal consecutive values."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(lr) + 1):
+        if i == len(lr) or lr[i] != lr[start]:
+            runs.append((start, i - 1))
+            start = i
+    return runs
