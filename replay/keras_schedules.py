@@ -354,12 +354,15 @@ def _schedule_closed(spec, base_lr, t):
     return spec(np.asarray(t)).astype(np.float64)
 
 
-for _cls in (
+#: Every Keras schedule spec, in the order of the Keras docs.
+KERAS_SCHEDULES = (
     ExponentialDecay,
     PiecewiseConstantDecay,
     PolynomialDecay,
     InverseTimeDecay,
     CosineDecay,
     CosineDecayRestarts,
-):
+)
+
+for _cls in KERAS_SCHEDULES:
     register(_cls, Replayer(run=_schedule_run, closed=_schedule_closed))

@@ -14,14 +14,7 @@ from functools import partial
 from replay.early_stopping import EarlyStopping
 from replay.hf_schedules import HF_SCHEDULER_TYPES, HFScheduler
 from replay.keras_callbacks import KerasReduceLROnPlateau
-from replay.keras_schedules import (
-    CosineDecay,
-    CosineDecayRestarts,
-    ExponentialDecay,
-    InverseTimeDecay,
-    PiecewiseConstantDecay,
-    PolynomialDecay,
-)
+from replay.keras_schedules import KERAS_SCHEDULES
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from replay.torch_decays import (
@@ -55,19 +48,11 @@ _TORCH = (
     LambdaLR,
     MultiplicativeLR,
 )
-_KERAS = (
-    ExponentialDecay,
-    PiecewiseConstantDecay,
-    PolynomialDecay,
-    InverseTimeDecay,
-    CosineDecay,
-    CosineDecayRestarts,
-)
 
 SPEC_NAMES: dict[str, dict[str, Callable]] = {
     "torch": {cls.__name__: cls for cls in _TORCH},
     "keras": {
-        **{cls.__name__: cls for cls in _KERAS},
+        **{cls.__name__: cls for cls in KERAS_SCHEDULES},
         "ReduceLROnPlateau": KerasReduceLROnPlateau,
         "EarlyStopping": partial(EarlyStopping, semantics="keras", patience=0),
     },
