@@ -29,7 +29,7 @@ demo: venv
 	@echo "report: $(OUT)/TRAINING_INSTABILITY_FIX.md  $(OUT)/report.html  $(OUT)/report.json"
 
 lint: venv
-	$(BIN)/ruff check reporter replay templates tests benchmarks samples
+	$(BIN)/ruff check reporter replay templates tests benchmarks samples docs
 
 test: venv lint
 	$(BIN)/python -m pytest -q
