@@ -108,7 +108,7 @@ def finish_run(
     lower than the segment's first logged step.
     """
     notes = list(notes or [])
-    frame = table.frame() if isinstance(table, ScalarTable) else _canonical_frame(table)
+    frame = table.frame() if hasattr(table, "frame") else _canonical_frame(table)
     if frame.empty:
         raise LogFormatError(path, "no metric values in the file")
     if require_loss and not any(is_loss_name(m) for m in frame["metric"].unique()):

@@ -53,6 +53,11 @@ FORMATS: tuple[FormatInfo, ...] = (
                "History stored in a torch checkpoint (.pt/.pth/.ckpt)",
                "the history / train_losses / val_losses entries (weights_only loading)",
                "torch zip archive or legacy pickle magic, .pt/.pth/.ckpt/.tar names"),
+    FormatInfo("text_log", "reporter.ingest.text_log",
+               "Plain-text console logs (Keras progress, HF dict lines, nanoGPT, Epoch/Step "
+               "lines)",
+               "name: value pairs on lines led by Epoch/Step/Iter, or a user --pattern",
+               "a .log/.txt/.out/.md file whose first 16 KB hold a known line shape"),
     FormatInfo("history_json", "reporter.ingest.history_json",
                "Generic history JSON (Keras History dump, hand-written loops)",
                "dict of lists, list of per-epoch records, nested train/val, [step, value] "
@@ -94,13 +99,16 @@ def detect(path: str | Path) -> list[tuple[float, str]]:
     return sorted(scores, key=lambda s: -s[0])
 
 
-def read_run(path: str | Path, *, format: str | None = None) -> Run:
+def read_run(path: str | Path, *, format: str | None = None,
+             pattern: str | None = None) -> Run:
     """Read one run from a log file or a folder holding one run.
 
     Args:
         path: a log file, or a folder holding one run (a Lightning ``lightning_logs/`` or
             ``version_N`` folder, an HF output folder, or a folder with one log file).
         format: a format id from ``FORMATS`` to skip detection. Default: detect.
+        pattern: a regex with named groups for a text log (``step``/``epoch``/``iter`` give
+            the x-axis, other groups are metrics); implies ``format="text_log"``.
 
     Raises:
         LogFormatError: missing path, empty file, unreadable or unrecognised content; the
@@ -108,11 +116,22 @@ def read_run(path: str | Path, *, format: str | None = None) -> Run:
         UsageError: ``format`` is not a known id.
     """
     path = Path(path)
+    if pattern is not None:
+        if format not in (None, "text_log"):
+            raise UsageError(f"--pattern reads text logs; it cannot be used with --format "
+                             f"{format}")
+        format = "text_log"
     info = _info(format) if format is not None else None
     if not path.exists():
         raise LogFormatError(path, "no such file or directory")
     if path.is_file() and not _has_content(path):
         raise LogFormatError(path, "empty file")
+    if pattern is not None:
+        if path.is_dir():
+            raise LogFormatError(path, "--pattern needs a log file, not a folder")
+        run = _module(info).read(path, pattern=pattern)
+        run.format = info.id
+        return run
     if info is not None:
         return _read(info, path)
     if path.is_dir():

@@ -441,9 +441,88 @@ def _tb_lightning(target: Path) -> None:
     _oracle(target)
 
 
+# ---------------------------------------------------------------------------------- text
+def make_text(out: Path) -> None:
+    """Console output: Keras 3 and HF 5 captured from real runs; three loop styles printed
+    with the exact format strings of their sources (nanoGPT train.py, yunjey/pytorch-tutorial,
+    the common 'Epoch i/n - Train Loss' loop) over a real torch training."""
+    import contextlib
+    import io
+
+    d = out / "text_log"
+    d.mkdir(parents=True, exist_ok=True)
+    _text_keras(d)
+    _text_hf(d)
+    res = torch_loop()
+    hist = res["history"]
+    lines = []
+    for i, loss in enumerate(hist["step_loss"]):  # nanoGPT train.py print statements
+        lines.append(f"iter {i}: loss {loss:.4f}, time {12.5 + i % 3:.2f}ms, mfu {-100.0:.2f}%")
+        if i % 24 == 0:
+            e = i // 8
+            lines.append(f"step {i}: train loss {hist['train_loss'][e]:.4f}, "
+                         f"val loss {hist['val_loss'][e]:.4f}")
+    (d / "nanogpt_iter_lines.log").write_text("\n".join(lines) + "\n")
+    lines = []
+    for e in range(len(hist["train_loss"])):  # pytorch-tutorial feedforward_neural_network
+        for i in range(8):
+            if (i + 1) % 4 == 0:
+                lines.append("Epoch [{}/{}], Step [{}/{}], Loss: {:.4f}".format(
+                    e + 1, len(hist["train_loss"]), i + 1, 8, hist["step_loss"][e * 8 + i]))
+    (d / "epoch_bracket_step.log").write_text("\n".join(lines) + "\n")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        rows = zip(hist["train_loss"], hist["val_loss"], hist["lr"], strict=True)
+        for e, (t, v, lr) in enumerate(rows):
+            print(f"Epoch {e + 1}/{len(hist['lr'])} - Train Loss: {t:.4f}, Val Loss: {v:.4f}, "
+                  f"LR: {lr:.6f}")
+    (d / "epoch_train_val_lr.txt").write_text(buffer.getvalue())
+
+
+def _text_keras(d: Path) -> None:
+    import subprocess
+
+    code = (
+        "import keras, numpy as np\n"
+        "keras.utils.set_random_seed(0)\n"
+        "x = np.random.rand(256, 8).astype('float32'); y = x.sum(1, keepdims=True)\n"
+        "m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation='relu'),"
+        " keras.layers.Dense(1)])\n"
+        "m.compile(keras.optimizers.Adam(0.01), 'mse', metrics=['mae'])\n"
+        "cb = [keras.callbacks.ReduceLROnPlateau(patience=1, factor=0.5, verbose=1)]\n"
+        "m.fit(x, y, validation_split=0.25, epochs=6, verbose=VERBOSE, callbacks=cb)\n")
+    for verbose, name in ((2, "keras_verbose2.log"), (1, "keras_progress_bar_ansi.log")):
+        result = subprocess.run([sys.executable, "-c", code.replace("VERBOSE", str(verbose))],
+                                capture_output=True, text=True, check=True,
+                                env={**os.environ, "KERAS_BACKEND": "torch", "TERM": "xterm",
+                                     "FORCE_COLOR": "1"})
+        (d / name).write_text(result.stdout)
+
+
+def _text_hf(d: Path) -> None:
+    import subprocess
+
+    code = (
+        "import torch\n"
+        "from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments\n"
+        "ids = torch.randint(0, 64, (48, 16), generator=torch.Generator().manual_seed(0))\n"
+        "data = [{'input_ids': i, 'labels': i} for i in ids]\n"
+        "torch.manual_seed(0)\n"
+        "model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=16, vocab_size=64,"
+        " n_positions=16))\n"
+        "args = TrainingArguments(output_dir=OUT, per_device_train_batch_size=8,"
+        " num_train_epochs=2, logging_steps=2, eval_strategy='epoch', report_to='none',"
+        " use_cpu=True, save_strategy='no')\n"
+        "Trainer(model=model, args=args, train_dataset=data, eval_dataset=data[:8]).train()\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run([sys.executable, "-c", code.replace("OUT", repr(tmp))],
+                                capture_output=True, text=True, check=True)
+    (d / "hf_v5_stdout_tqdm.log").write_text(result.stdout + result.stderr)
+
+
 # --------------------------------------------------------------------------------- main
 PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras,
-         "tensorboard": make_tensorboard}
+         "tensorboard": make_tensorboard, "text": make_text}
 
 
 def main(argv: list[str] | None = None) -> int:

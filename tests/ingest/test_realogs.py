@@ -19,7 +19,8 @@ REALOGS = Path(os.environ.get("REPORTER_REALOGS",
 FOLDERS = sorted(p for p in REALOGS.iterdir() if p.is_dir()) if REALOGS.is_dir() else []
 
 # Folders this version reads, by MANIFEST format; the others must fail with a clear message.
-SUPPORTED = {"hf_trainer_state", "lightning_csv", "keras_csv", "history_json", "tfevents"}
+SUPPORTED = {"hf_trainer_state", "lightning_csv", "keras_csv", "history_json", "tfevents",
+             "text_log"}
 # Not a training log at all: a config file beside a run.
 NOT_LOGS = {"config"}
 

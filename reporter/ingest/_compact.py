@@ -1,0 +1,58 @@
+"""A scalar table in typed arrays, for readers that stream large files (text logs).
+
+``ScalarTable`` keeps Python lists (about 100 bytes per point); this one keeps
+``array.array`` columns and a metric-name index (about 40 bytes per point), and hands
+numpy views of them to pandas without a copy.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Any
+
+from reporter.ingest.run import SCALAR_COLUMNS
+
+_NAN = math.nan
+
+
+class CompactTable:
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+        self.metric_id = array("i")
+        self.step = array("d")
+        self.epoch = array("d")
+        self.value = array("d")
+        self.segment = array("i")
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def add(self, metric: str, value: float, *, step: float | None = None,
+            epoch: float | None = None, wall_time: float | None = None,
+            segment: int = 0) -> None:
+        index = self.names.get(metric)
+        if index is None:
+            index = self.names[metric] = len(self.names)
+        self.metric_id.append(index)
+        self.value.append(value)
+        self.step.append(_NAN if step is None else step)
+        self.epoch.append(_NAN if epoch is None else epoch)
+        self.segment.append(segment)
+
+    def frame(self) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        names = np.asarray(list(self.names) or [""], dtype=object)
+        step = np.frombuffer(self.step, dtype=np.float64)
+        frame = pd.DataFrame({
+            "metric": names[np.frombuffer(self.metric_id, dtype=np.int32)],
+            "step": pd.array(np.nan_to_num(step).astype(np.int64), dtype="Int64"),
+            "epoch": np.frombuffer(self.epoch, dtype=np.float64),
+            "wall_time": np.full(len(step), np.nan),
+            "value": np.frombuffer(self.value, dtype=np.float64),
+            "segment": np.frombuffer(self.segment, dtype=np.int32).astype(np.int64),
+        })
+        frame.loc[np.isnan(step), "step"] = pd.NA
+        return frame[list(SCALAR_COLUMNS)]

@@ -1,0 +1,286 @@
+"""Plain-text training logs: console output saved to a file (formats.md §2, §4, §5.5).
+
+Built-in line shapes, tried in this order on every line (ANSI colours stripped, ``\\r``
+progress-bar rewrites split into fragments, the file streamed line by line):
+
+- Hugging Face dict lines ``{'loss': 0.69, 'learning_rate': 5e-05, 'epoch': 0.1}`` (v4 bare
+  numbers and ``nan``, v5 quoted strings); ``epoch`` is progress, the step is the row count;
+- nanoGPT ``iter 100: loss 2.3456, time 45.67ms`` (optimizer step) and the evaluation lines
+  ``step 100: train loss 2.34, val loss 2.45``;
+- Keras ``Epoch 3/50`` headers followed by progress lines ``... - loss: 0.52 - val_loss: 0.61``
+  (the last values of an epoch win) and ``LearningRateScheduler setting learning rate to x``;
+- lines led by an x-axis word: ``Epoch [3/50], Step [100/600], Loss: 0.12``,
+  ``Epoch 3/50 - Train Loss: 0.5, Val Loss: 0.6, LR: 0.001``, ``Step 7 -- Train loss: 1.6``
+  with ``name: value`` or ``name=value`` pairs.
+
+``pattern=`` replaces them with a user regex: named groups ``step``, ``epoch`` (0-based
+unless it starts at 1), ``iter``/``iteration`` give the x-axis, every other named group is a
+metric. An epoch counter that goes back (a second session in the same file) starts a new
+segment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reporter.errors import LogFormatError, UsageError
+from reporter.ingest._sniff import head_text, suffix
+from reporter.ingest._table import finish_run, parse_float
+from reporter.ingest.aliases import canonical_name
+
+ID = "text_log"
+SUFFIXES = ("", ".log", ".txt", ".out", ".md", ".err", ".stdout", ".text")
+NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity)"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_HF_PAIR = re.compile(rf"'([^']+)':\s*'?({NUM})'?")
+_NANOGPT_ITER = re.compile(rf"^iter (\d+): loss ({NUM})")
+_NANOGPT_EVAL = re.compile(rf"^step (\d+): train loss ({NUM}), val loss ({NUM})")
+_KERAS_EPOCH = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$")
+_KERAS_LR = re.compile(rf"Epoch (\d+): LearningRateScheduler setting learning rate to ({NUM})")
+_KERAS_PROGRESS = re.compile(r"(\d+/\d+ .*?(?:step|\]))|(^\d+/\d+ - )")
+_LEAD = re.compile(r"^\W*(epoch|step|iter|iteration)\s*\[?\s*(\d+)\s*(?:/\s*(\d+))?\s*\]?",
+                   re.IGNORECASE)
+_INNER_STEP = re.compile(r"\b(?:step|iter|batch)\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?", re.IGNORECASE)
+_PAIR = re.compile(rf"([A-Za-z_][\w.]*(?:[ /][A-Za-z_][\w.]*){{0,2}})\s*[:=]\s*({NUM})(?![\w.])")
+_SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:loss|eval_)"),
+               re.compile(r"^iter \d+: loss", re.M), re.compile(r"Epoch \[\d+/\d+\]"),
+               re.compile(rf"(?im)^\W*(?:epoch|step|iter|iteration)\s*\[?\d+.*loss\w*\s*[:=]\s*{NUM}"))
+_AXIS_WORDS = {"epoch": "epoch", "step": "step", "iter": "step", "iteration": "step"}
+_HF_SUMMARY = ("train_runtime", "train_samples_per_second", "train_steps_per_second",
+               "total_flos", "train_loss")
+_SKIP_NAMES = frozenset({"time", "eta", "mfu", "epoch", "step", "iter", "iteration"})
+
+
+def detect(path: Path) -> float:
+    if path.is_dir() or suffix(path) not in SUFFIXES:
+        return 0.0
+    text = head_text(path, 16384)
+    if "\x00" in text:
+        return 0.0
+    if any(sig.search(text) for sig in _SIGNATURES):
+        return 0.6 if suffix(path) != ".md" else 0.5
+    return 0.0
+
+
+def read(path: Path, *, pattern: str | None = None):
+    user = _compile(pattern) if pattern else None
+    parser = _Parser()
+    with _open(path) as handle:
+        for number, fragment in _fragments(handle):
+            if user is not None:
+                parser.user_line(user, fragment, number)
+            else:
+                parser.line(fragment, number)
+    parser.flush()
+    if not len(parser.table):
+        why = "no line matches the given pattern" if user else \
+            "no line matches a known training-log pattern"
+        raise LogFormatError(path, why, hint="describe the lines with --pattern, e.g. "
+                                             "'it (?P<step>\\d+) loss=(?P<loss>\\S+)'")
+    meta = {"framework": parser.framework, "lr_timing": parser.lr_timing, **parser.meta}
+    return finish_run(path, ID, parser.table, step_kind=parser.step_kind(),
+                      notes=parser.notes + parser.shift_notes(), meta=meta)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        regex = re.compile(pattern)
+    except re.error as err:
+        raise UsageError(f"--pattern is not a valid regular expression: {err}") from err
+    metrics = [g for g in regex.groupindex if g.lower() not in _AXIS_WORDS]
+    if not metrics:
+        raise UsageError("--pattern needs at least one named group for a metric, e.g. "
+                         "(?P<loss>\\S+)")
+    return regex
+
+
+def _open(path: Path):
+    try:
+        return open(path, encoding="utf-8", errors="replace")  # universal newlines: \r too
+    except OSError as err:
+        raise LogFormatError(path, f"cannot read the file ({err.strerror})") from err
+
+
+def _fragments(handle) -> Iterator[tuple[int, str]]:
+    """(line number, text) per line, ``\\r`` or backspace-rewritten fragment, no ANSI codes."""
+    for number, raw in enumerate(handle, 1):
+        text = _ANSI.sub("", raw) if "\x1b" in raw else raw
+        for piece in text.split("\b") if "\b" in text else (text,):
+            piece = piece.strip()
+            if piece:
+                yield number, piece
+
+
+class _Parser:
+    """Line-by-line state: current epoch, counters, segments, and the points read."""
+
+    def __init__(self) -> None:
+        from reporter.ingest._compact import CompactTable
+
+        self.table = CompactTable()
+        self.notes: list[str] = []
+        self.meta: dict[str, Any] = {}
+        self.framework = "unknown"
+        self.lr_timing = "unknown"
+        self.kinds: dict[str, int] = {}
+        self.epoch: float | None = None  # Keras: 0-based epoch of the lines that follow
+        self.rows = 0
+        self.segment = 0
+        self.last_x: dict[str, float] = {}
+        self.one_based: dict[str, bool] = {}
+        self.pending: dict[str, float | None] = {}  # Keras: the epoch's latest progress values
+
+    def flush(self) -> None:
+        """Write the last progress values of the current Keras epoch."""
+        for key, value in self.pending.items():
+            self.add(key, value, step=self.epoch, epoch=self.epoch)
+        self.pending = {}
+
+    def _count(self, kind: str) -> None:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def step_kind(self) -> str:
+        kind = max(self.kinds, key=self.kinds.get) if self.kinds else "row"
+        return {"hf": "row", "nanogpt": "optimizer_step", "keras": "epoch", "epoch": "epoch",
+                "step": "iteration", "user": "iteration"}.get(kind, "row")
+
+    def _advance(self, axis: str, x: float, number: int) -> None:
+        """A new segment when an axis goes back (a second session appended to the file)."""
+        last = self.last_x.get(axis)
+        if last is not None and x < last:
+            self.segment += 1
+            self.last_x.clear()
+            self.notes.append(f"line {number}: the {axis} goes back from {_fmt(last)} to "
+                              f"{_fmt(x)}; a new segment starts")
+        self.last_x[axis] = x
+
+    def add(self, name: str, value: float | None, *, step: float | None,
+            epoch: float | None) -> None:
+        if value is not None:
+            self.table.add(canonical_name(name), value, step=step, epoch=epoch,
+                           segment=self.segment)
+
+    def line(self, text: str, number: int) -> None:
+        if text.startswith("{") and "'" in text:
+            self._hf(text, number)
+        elif text.startswith(("iter ", "step ")) and self._nanogpt(text, number):
+            return
+        elif (match := _KERAS_EPOCH.match(text)) is not None:
+            self.flush()
+            epoch = float(match[1]) - 1
+            self._advance("keras epoch", epoch, number)
+            self.epoch = epoch
+        elif (match := _KERAS_LR.search(text)) is not None:
+            self._count("keras")
+            epoch = float(match[1]) - 1
+            self.add("lr", parse_float(match[2]), step=epoch, epoch=epoch)
+            self.framework, self.lr_timing = "keras", "used"
+        elif self.epoch is not None and _KERAS_PROGRESS.search(text):
+            self._keras_progress(text)
+        elif (match := _LEAD.match(text)) is not None:
+            self._lead(match, text, number)
+
+    def _hf(self, text: str, number: int) -> None:
+        pairs = {k: parse_float(v) for k, v in _HF_PAIR.findall(text)}
+        known = any(k in pairs for k in ("loss", "learning_rate", "train_runtime"))
+        if not known and not any(k.endswith("_loss") for k in pairs):
+            return
+        self._count("hf")
+        self.framework = "hf"
+        self.meta["epoch_kind"] = "progress"
+        if "train_runtime" in pairs:
+            self.meta["summary"] = {k: v for k, v in pairs.items() if k in _HF_SUMMARY}
+            return
+        epoch = pairs.pop("epoch", None)
+        if epoch is not None:
+            self._advance("epoch", epoch, number)
+        self.rows += 1
+        for key, value in pairs.items():
+            self.add(key, value, step=self.rows, epoch=epoch)
+
+    def _nanogpt(self, text: str, number: int) -> bool:
+        if (match := _NANOGPT_ITER.match(text)) is not None:
+            step = float(match[1])
+            self._advance("iter", step, number)
+            self.add("train/loss", parse_float(match[2]), step=step, epoch=None)
+            for key, value in _PAIR.findall(text[match.end():]):
+                if key == "lr":
+                    self.add("lr", parse_float(value), step=step, epoch=None)
+        elif (match := _NANOGPT_EVAL.match(text)) is not None:
+            step = float(match[1])
+            self.add("eval_train_loss", parse_float(match[2]), step=step, epoch=None)
+            self.add("val/loss", parse_float(match[3]), step=step, epoch=None)
+        else:
+            return False
+        self._count("nanogpt")
+        self.framework = "torch"
+        return True
+
+    def _keras_progress(self, text: str) -> None:
+        pairs = _PAIR.findall(text)
+        if not pairs:
+            return
+        self._count("keras")
+        self.framework = "keras"
+        for key, value in pairs:
+            if key.lower() in ("lr", "learning_rate"):
+                self.lr_timing = "used"
+            self.pending[key] = parse_float(value)
+
+    def _lead(self, match: re.Match[str], text: str, number: int) -> None:
+        pairs = [(k, v) for k, v in _PAIR.findall(text[match.end():])
+                 if k.lower() not in _SKIP_NAMES]
+        if not pairs:
+            return
+        axis = _AXIS_WORDS[match[1].lower()]
+        x = float(match[2])
+        if axis == "epoch" and not self.one_based.setdefault("epoch", x == 1 or bool(match[3])):
+            epoch = x
+        elif axis == "epoch":
+            epoch = x - 1
+        else:
+            epoch = None
+        step = epoch if axis == "epoch" else x
+        inner = _INNER_STEP.search(text, match.end())
+        if axis == "epoch" and inner is not None:  # Epoch [3/50], Step [100/600]
+            per_epoch = float(inner[2])
+            step = epoch * per_epoch + float(inner[1])
+            epoch = epoch + float(inner[1]) / per_epoch
+            axis = "step"
+        self._advance(axis, step, number)
+        self._count(axis)
+        for key, value in pairs:
+            self.add(key, parse_float(value), step=step, epoch=epoch)
+
+    def user_line(self, regex: re.Pattern[str], text: str, number: int) -> None:
+        match = regex.search(text)
+        if match is None:
+            return
+        groups = {k: v for k, v in match.groupdict().items() if v is not None}
+        epoch = parse_float(groups.pop("epoch", "") or "")
+        step = None
+        for key in ("step", "iter", "iteration"):
+            if key in groups:
+                step = parse_float(groups.pop(key))
+        if epoch is not None:
+            if self.one_based.setdefault("epoch", epoch == 1):
+                epoch -= 1
+            self._advance("epoch", epoch, number)
+        if step is not None:
+            self._advance("step", step, number)
+        self._count("user" if step is not None else "epoch")
+        for key, value in groups.items():
+            self.add(key, parse_float(value), step=step if step is not None else epoch,
+                     epoch=epoch)
+
+    def shift_notes(self) -> list[str]:
+        if self.one_based.get("epoch"):
+            return ["epoch numbers start at 1 in the log; shifted to 0-based epoch indices"]
+        return []
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
