@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from replay.early_stopping import EarlyStopping, early_stop
 from replay.trajectory import lr_trajectory, metric_driven
 from replay.types import Trajectory
 
@@ -54,13 +55,25 @@ class Counterfactual:
             mask[self.horizon + 1 :] = False
         return mask
 
+    @property
+    def stop(self):
+        """The replayed early stop (an Event), or None."""
+        return self.trajectory.first("stop")
+
     def label(self, i: int) -> str:
         """The honesty label of index ``i``: ``"exact replay"`` or ``"conditional replay"``."""
         return "exact replay" if self.exact[i] else "conditional replay"
 
 
 def counterfactual(
-    spec, base_lr: float, metrics, observed_lr, *, rtol: float = 1e-6, stepping: str = "standard"
+    spec,
+    base_lr: float,
+    metrics,
+    observed_lr,
+    *,
+    rtol: float = 1e-6,
+    stepping: str = "standard",
+    early_stopping: EarlyStopping | None = None,
 ) -> Counterfactual:
     """Replay ``spec`` on the recorded ``metrics`` over as many epochs as ``observed_lr``.
 
@@ -81,6 +94,9 @@ def counterfactual(
         observed_lr: the LR the run actually used, one per epoch; NaN where not logged.
         rtol (float): relative tolerance of "same LR" (logs often hold float32). Default: 1e-6.
         stepping (str): see :func:`replay.lr_trajectory`. Default: ``"standard"``.
+        early_stopping (EarlyStopping | None): also replay this callback on the metrics; its
+            ``"stop"`` event joins the trajectory's events (exact when its index is at or
+            before the horizon). Default: None.
 
     Example:
         >>> from replay import ReduceLROnPlateau, counterfactual
@@ -91,7 +107,13 @@ def counterfactual(
     """
     observed = np.asarray(observed_lr, dtype=np.float64).ravel()
     traj = lr_trajectory(spec, base_lr, observed.size, metrics, stepping=stepping)
-    return Counterfactual(trajectory=traj, horizon=_first_over(_rel_error(traj.lr, observed), rtol))
+    if early_stopping is not None and metrics is not None:
+        stop = early_stop(early_stopping, np.asarray(metrics, dtype=np.float64)[: observed.size])
+        if stop is not None:
+            events = tuple(sorted((*traj.events, stop), key=lambda e: e.index))
+            traj = Trajectory(lr=traj.lr, events=events)
+    horizon = _first_over(_rel_error(traj.lr, observed), rtol)
+    return Counterfactual(trajectory=traj, horizon=horizon)
 
 
 def exact_until(spec, base_lr: float, metrics, observed_lr, *, rtol: float = 1e-6) -> int:
@@ -122,6 +144,7 @@ class Fidelity:
     max_rel_error: float
     explanation: str
     compared: int = 0
+    stepping: str = "standard"
 
 
 def _compare(replayed: np.ndarray, logged: np.ndarray, rtol: float, alignment: str) -> Fidelity:
@@ -134,18 +157,33 @@ def _compare(replayed: np.ndarray, logged: np.ndarray, rtol: float, alignment: s
     return Fidelity(alignment, first is None and compared > 0, first, max_err, "", compared)
 
 
-def _explain(best: Fidelity, other: Fidelity, rtol: float) -> str:
+_HOW = {
+    "used": "the LR used in epoch i",
+    "after_step": (
+        "the LR after epoch i's step: a loop that logs get_last_lr() after scheduler.step() "
+        "(HF <= 4.50), or one that calls scheduler.step() at the start of each epoch and so "
+        "trains with these values one epoch early"
+    ),
+}
+
+
+def _explain(best: Fidelity, other: Fidelity | None, rtol: float) -> str:
     if best.compared == 0:
         return "no logged LR value to compare with"
-    if best.matches and other.matches:
+    if best.matches and other is not None and other.matches:
         return (
             f"replay matches the log under both alignments over {best.compared} values "
             "(the LR does not change where it would tell them apart)"
         )
-    if best.matches:
-        how = "LR used in epoch i" if best.alignment == "used" else "LR after epoch i's step"
+    if best.matches and best.stepping == "step_epoch_after":
         return (
-            f"replay matches the log ({how}) over {best.compared} values, "
+            f"replay matches the log over {best.compared} values only if scheduler.step(epoch) "
+            "is called after each epoch (deprecated closed form: the LR lags one epoch), "
+            f"logged as {_HOW[best.alignment].split(':')[0]}"
+        )
+    if best.matches:
+        return (
+            f"replay matches the log ({_HOW[best.alignment]}) over {best.compared} values, "
             f"max rel. error {best.max_rel_error:.2g}"
         )
     return (
@@ -153,6 +191,24 @@ def _explain(best: Fidelity, other: Fidelity, rtol: float) -> str:
         f"at index {best.first_mismatch} beyond rtol={rtol:g} "
         f"(max rel. error {best.max_rel_error:.2g})"
     )
+
+
+def _attempts(spec, base_lr, metrics, logged, rtol, stepping) -> list[Fidelity]:
+    n = logged.size
+    out = []
+    for alignment, shift in zip(ALIGNMENTS, (0, 1), strict=True):
+        steps = n + shift
+        if metric_driven(spec) and metrics is not None:
+            steps = min(steps, np.asarray(metrics).size + 1)
+        try:
+            traj = lr_trajectory(spec, base_lr, steps, metrics, stepping=stepping)
+        except ValueError:
+            if stepping == "standard":
+                raise
+            continue
+        found = _compare(traj.lr[shift:], logged, rtol, alignment)
+        out.append(replace(found, stepping=stepping))
+    return out
 
 
 def fidelity(spec, base_lr: float, metrics, logged_lr, *, rtol: float = 1e-6) -> Fidelity:
@@ -163,11 +219,14 @@ def fidelity(spec, base_lr: float, metrics, logged_lr, *, rtol: float = 1e-6) ->
         \\text{after\\_step}: \\ \\ell_i \\approx \\eta_{i+1}
 
     where :math:`\\ell` is the logged series (NaN = gap, ignored) and :math:`\\eta` the replay;
-    "≈" means relative error ≤ ``rtol``.
+    "≈" means relative error ≤ ``rtol``. When neither fits with the canonical stepping, the
+    deprecated ``scheduler.step(epoch)`` after each epoch is tried too and named if it fits
+    (``stepping="step_epoch_after"``).
 
     Timing: ``"used"`` fits loops that log the LR during the epoch (Keras history,
     Lightning ``LearningRateMonitor``, HF >= 4.51); ``"after_step"`` fits ``get_last_lr()``
-    read after ``scheduler.step()`` (HF <= 4.50). The "after_step" comparison needs one more
+    read after ``scheduler.step()`` (HF <= 4.50) and, with the same numbers, a loop that steps
+    the scheduler at the start of each epoch. The "after_step" comparison needs one more
     metric than epochs for metric-driven specs; positions without it are not compared.
 
     Args:
@@ -180,32 +239,27 @@ def fidelity(spec, base_lr: float, metrics, logged_lr, *, rtol: float = 1e-6) ->
     Example:
         >>> from replay import StepLR, fidelity
         >>> f = fidelity(StepLR(step_size=2), 0.1, None, [0.1, 0.01, 0.01, 0.001])
-        >>> f.alignment, f.matches
-        ('after_step', True)
+        >>> f.alignment, f.matches, f.stepping
+        ('after_step', True, 'standard')
+        >>> fidelity(StepLR(step_size=2), 0.1, None, [0.1, 0.1, 0.1, 0.01]).stepping
+        'step_epoch_after'
     """
     logged = np.asarray(logged_lr, dtype=np.float64).ravel()
     n = logged.size
-    results = []
-    for alignment, shift in zip(ALIGNMENTS, (0, 1), strict=True):
-        steps = n + shift
-        if metric_driven(spec) and metrics is not None:
-            steps = min(steps, np.asarray(metrics).size + 1)
-        replayed = lr_trajectory(spec, base_lr, steps, metrics).lr[shift:]
-        results.append(_compare(replayed, logged, rtol, alignment))
-    used, after = results
 
     def key(f: Fidelity) -> tuple:
         return (f.matches, _reach(f, n), -np.nan_to_num(f.max_rel_error, nan=np.inf))
 
-    best, other = (used, after) if key(used) >= key(after) else (after, used)
-    return Fidelity(
-        alignment=best.alignment,
-        matches=best.matches,
-        first_mismatch=best.first_mismatch,
-        max_rel_error=best.max_rel_error,
-        explanation=_explain(best, other, rtol),
-        compared=best.compared,
+    results = _attempts(spec, base_lr, metrics, logged, rtol, "standard")
+    if not any(f.matches for f in results) and not metric_driven(spec):
+        misuse = _attempts(spec, base_lr, metrics, logged, rtol, "step_epoch_after")
+        results += [f for f in misuse if f.matches]
+    ranked = sorted(results, key=key, reverse=True)
+    best = ranked[0]
+    other = next(
+        (f for f in ranked if f.alignment != best.alignment and f.stepping == best.stepping), None
     )
+    return replace(best, explanation=_explain(best, other, rtol))
 
 
 def _reach(f: Fidelity, n: int) -> int:

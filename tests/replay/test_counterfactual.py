@@ -111,3 +111,34 @@ def test_fidelity_all_missing_does_not_match():
     f = fidelity(ConstantSchedule(), 0.01, None, [math.nan] * 3)
     assert not f.matches
     assert f.explanation == "no logged LR value to compare with"
+
+
+@pytest.mark.parametrize(
+    ("spec", "n"), [(StepLR(step_size=3), 12), (CosineAnnealingLR(T_max=8), 20)]
+)
+def test_fidelity_names_the_step_epoch_misuse(spec, n, torch_lrs):
+    logged = torch_lrs(spec, 0.1, n, stepping="step_epoch_after")
+    f = fidelity(spec, 0.1, None, logged)
+    assert (f.matches, f.stepping, f.alignment) == (True, "step_epoch_after", "used")
+    assert "scheduler.step(epoch)" in f.explanation
+
+
+def test_fidelity_step_before_misuse_reads_as_after_step(torch_lrs):
+    logged = torch_lrs(StepLR(step_size=3), 0.1, 12, stepping="step_before")
+    f = fidelity(StepLR(step_size=3), 0.1, None, logged)
+    assert (f.matches, f.alignment, f.stepping) == (True, "after_step", "standard")
+    assert "start of each epoch" in f.explanation
+
+
+def test_counterfactual_with_early_stopping_adds_the_stop_event():
+    from replay import EarlyStopping
+
+    cf = counterfactual(
+        ReduceLROnPlateau(patience=1), 0.1, LOSS, [0.1] * 8,
+        early_stopping=EarlyStopping(patience=3),
+    )  # fmt: skip
+    assert [(e.kind, e.index) for e in cf.trajectory.events] == [
+        ("reduce", 3), ("stop", 4), ("reduce", 5)
+    ]  # fmt: skip
+    assert cf.stop.index == 4
+    assert cf.label(cf.stop.index) == "exact replay"
