@@ -1,7 +1,7 @@
 """Exact, numpy-only replays of LR schedulers, early stopping and gradient clipping."""
 
 from replay import _plateau  # noqa: F401  (registers the ReduceLROnPlateau replay)
-from replay.clipping import ClipReplay, clip_scale
+from replay.clipping import ClipReplay, ZClip, clip_scale, zclip_scale
 from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exact_until, fidelity
 from replay.early_stopping import EarlyStopping, early_stop
 from replay.hf_schedules import HFScheduler, hf_logged_learning_rate
@@ -65,6 +65,7 @@ __all__ = [
     "SequentialLR",
     "StepLR",
     "Trajectory",
+    "ZClip",
     "clip_scale",
     "counterfactual",
     "early_stop",
@@ -75,4 +76,5 @@ __all__ = [
     "lightning_scheduler_steps",
     "lr_trajectory",
     "per_step",
+    "zclip_scale",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLIP_RULES", "ClipReplay", "clip_scale"]
+__all__ = ["CLIP_RULES", "ClipReplay", "ZClip", "clip_scale", "zclip_scale"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,114 @@ def clip_scale(grad_norm, max_norm: float, *, rule: str = "torch") -> ClipReplay
     scale.setflags(write=False)
     clipped.setflags(write=False)
     return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=g.astype(np.float64))
+
+
+@dataclass(frozen=True)
+class ZClip:
+    """ZClip adaptive clipping (Kumar et al. 2025, bluorion-com/ZClip ``mode="zscore"``).
+
+    An EMA of the gradient norm's mean and variance flags spikes by z-score and clips them to
+    an adaptive threshold; the EMA then absorbs the clipped norm, not the spike.
+
+    .. math::
+        z_t = \frac{g_t - \\mu}{\\sigma + \\epsilon}, \\quad
+        c_t = \begin{cases} (\\mu + z_{th}\\sigma / (z_t / z_{th})) \\cdot k &
+        z_t > z_{th} \text{ (adaptive\\_scaling)} \\ \\mu & z_t > z_{th} \text{ (mean)}
+        \\ g_t & \text{otherwise} \\end{cases}
+
+    then :math:`\\mu \\leftarrow \alpha\\mu + (1-\alpha)c_t`,
+    :math:`\\sigma^2 \\leftarrow \alpha\\sigma^2 + (1-\alpha)(c_t - \\mu)^2` (with the new
+    :math:`\\mu`); the first ``warmup_steps`` norms only initialise :math:`\\mu, \\sigma^2`
+    (population mean and variance) and are clipped at ``max_grad_norm`` like torch. The
+    gradient is scaled by :math:`\\min(c_t, \text{max\\_grad\\_norm}) / (g_t + 10^{-6})` when
+    :math:`g_t` exceeds that, in float64 like the reference.
+
+    Args:
+        alpha (float): EMA factor. Default: 0.97.
+        z_thresh (float): z-score threshold :math:`z_{th}`. Default: 2.5.
+        max_grad_norm (float | None): hard cap as well; None = no cap. Default: 1.0.
+        eps (float): Default: 1e-6.
+        warmup_steps (int): norms used to initialise the EMA. Default: 25.
+        clip_option (str): ``"adaptive_scaling"`` or ``"mean"``. Default: adaptive_scaling.
+        clip_factor (float): k. Default: 1.0.
+        skip_update_on_spike (bool): leave the EMA untouched on clipped steps. Default: False.
+    """
+
+    alpha: float = 0.97
+    z_thresh: float = 2.5
+    max_grad_norm: float | None = 1.0
+    eps: float = 1e-6
+    warmup_steps: int = 25
+    clip_option: str = "adaptive_scaling"
+    clip_factor: float = 1.0
+    skip_update_on_spike: bool = False
+
+    def __post_init__(self) -> None:
+        if self.clip_option not in ("adaptive_scaling", "mean"):
+            raise ValueError(
+                f"ZClip clip_option must be 'adaptive_scaling' or 'mean', got {self.clip_option!r}"
+            )
+        if self.warmup_steps < 1:
+            raise ValueError(f"ZClip warmup_steps must be >= 1, got {self.warmup_steps!r}")
+
+
+def _zclip_threshold(spec: ZClip, g: float, mean: float, var: float) -> float | None:
+    std = var**0.5
+    z = (g - mean) / (std + spec.eps)
+    if not z > spec.z_thresh:
+        return None
+    if spec.clip_option == "mean":
+        return mean
+    eta = z / spec.z_thresh
+    return (mean + (spec.z_thresh * std) / eta) * spec.clip_factor
+
+
+def zclip_scale(grad_norm, spec: ZClip | None = None) -> ClipReplay:
+    """Replay ZClip over a logged pre-clip gradient-norm series (a remedy preview).
+
+    Conditional on the recorded norms: once ZClip would have clipped a step the run would have
+    continued differently, so later norms are the observed run's, not the remedy's.
+
+    Args:
+        grad_norm: pre-clip gradient norms, one per optimizer step.
+        spec (ZClip | None): the settings. Default: ``ZClip()``.
+
+    Example:
+        >>> from replay import ZClip, zclip_scale
+        >>> norms = [1.0, 1.1, 0.9, 1.0, 5.0, 1.0]
+        >>> r = zclip_scale(norms, ZClip(warmup_steps=4, max_grad_norm=None))
+        >>> [round(float(s), 3) for s in r.scale]
+        [1.0, 1.0, 1.0, 1.0, 0.202, 1.0]
+    """
+    spec = spec or ZClip()
+    g = np.asarray(grad_norm, dtype=np.float64).ravel()
+    scale = np.ones(g.size, dtype=np.float64)
+    buffer: list[float] = []
+    mean = var = 0.0
+    for t, norm in enumerate(g.tolist()):
+        if len(buffer) < spec.warmup_steps:
+            buffer.append(norm)
+            if len(buffer) == spec.warmup_steps:
+                mean = sum(buffer) / len(buffer)
+                var = sum((x - mean) ** 2 for x in buffer) / len(buffer)
+            if spec.max_grad_norm is not None:
+                scale[t] = float(_torch_scale(np.float32([norm]), spec.max_grad_norm)[0])
+            continue
+        clip = _zclip_threshold(spec, norm, mean, var)
+        effective = clip if clip is not None else norm
+        if spec.max_grad_norm is not None:
+            effective = min(effective, spec.max_grad_norm)
+        if norm > effective:
+            scale[t] = effective / (norm + 1e-6)
+        if clip is not None and spec.skip_update_on_spike:
+            continue
+        value = clip if clip is not None else norm
+        mean = spec.alpha * mean + (1 - spec.alpha) * value
+        var = spec.alpha * var + (1 - spec.alpha) * (value - mean) ** 2
+    finite = np.isfinite(scale)
+    clipped = finite & (scale < 1.0)
+    n_finite = int(finite.sum())
+    fraction = float(clipped.sum() / n_finite) if n_finite else float("nan")
+    scale.setflags(write=False)
+    clipped.setflags(write=False)
+    return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=g)

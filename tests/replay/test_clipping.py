@@ -99,3 +99,48 @@ def test_clip_scale_post_norm_is_norm_times_scale():
 def test_clip_scale_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         clip_scale([1.0], **kwargs)
+
+
+def test_zclip_scale_worked_spike_is_clipped_to_adaptive_threshold():
+    from replay import ZClip, zclip_scale
+
+    r = zclip_scale([1.0, 1.1, 0.9, 1.0, 5.0], ZClip(warmup_steps=4, max_grad_norm=None))
+    mean, std = 1.0, 0.005**0.5
+    z = (5.0 - mean) / (std + 1e-6)
+    threshold = mean + (2.5 * std) / (z / 2.5)
+    assert r.scale[4] == threshold / (5.0 + 1e-6)
+    assert r.clipped.tolist() == [False] * 4 + [True]
+
+
+def test_zclip_scale_warmup_uses_max_grad_norm_like_torch():
+    from replay import ZClip, zclip_scale
+
+    r = zclip_scale([4.0, 0.5], ZClip(warmup_steps=5, max_grad_norm=1.0))
+    assert r.scale[0] == clip_scale([4.0], 1.0).scale[0]
+    assert r.scale[1] == 1.0
+
+
+@pytest.mark.parametrize(("skip", "same_as_no_spike"), [(False, False), (True, True)])
+def test_zclip_scale_spike_updates_ema_unless_skipped(skip, same_as_no_spike):
+    from replay import ZClip, zclip_scale
+
+    spec = ZClip(warmup_steps=4, max_grad_norm=None, skip_update_on_spike=skip)
+    base = [1.0, 1.1, 0.9, 1.0]
+    after_spike = zclip_scale([*base, 5.0, 1.5], spec).scale[5]
+    without_spike = zclip_scale([*base, 1.5], spec).scale[4]
+    assert (after_spike == without_spike) is same_as_no_spike
+
+
+def test_zclip_scale_mean_option_clips_to_the_mean():
+    from replay import ZClip, zclip_scale
+
+    r = zclip_scale([1.0, 1.1, 0.9, 1.0, 5.0], ZClip(warmup_steps=4, max_grad_norm=None,
+                                                   clip_option="mean"))  # fmt: skip
+    assert r.scale[4] == 1.0 / (5.0 + 1e-6)
+
+
+def test_zclip_bad_option_raises():
+    from replay import ZClip
+
+    with pytest.raises(ValueError, match="clip_option must be 'adaptive_scaling' or 'mean'"):
+        ZClip(clip_option="median")
