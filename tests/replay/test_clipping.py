@@ -128,7 +128,7 @@ def test_zclip_scale_spike_updates_ema_unless_skipped(skip, same_as_no_spike):
     base = [1.0, 1.1, 0.9, 1.0]
     after_spike = zclip_scale([*base, 5.0, 1.5], spec).scale[5]
     without_spike = zclip_scale([*base, 1.5], spec).scale[4]
-    assert (after_spike == without_spike) is same_as_no_spike
+    assert bool(after_spike == without_spike) is same_as_no_spike
 
 
 def test_zclip_scale_mean_option_clips_to_the_mean():
