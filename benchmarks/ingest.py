@@ -48,8 +48,14 @@ def make_event_file(points: int) -> Path:
     return folder
 
 
-def make_text_log(megabytes: int) -> Path:
-    path = CACHE / f"nanogpt_{megabytes}mb.log"
+def make_text_log(megabytes: int, kind: str) -> Path:
+    """A console log of about ``megabytes`` MB.
+
+    ``hf``: transformers v4 stdout as a terminal captures it: a tqdm bar refreshed every step
+    (``\\r`` fragments), a dict line every 50 steps, an eval dict every 1000 steps.
+    ``nanogpt``: only ``iter N: loss X`` lines, one point per 45 bytes (the densest case).
+    """
+    path = CACHE / f"{kind}_{megabytes}mb.log"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -57,19 +63,33 @@ def make_text_log(megabytes: int) -> Path:
     with open(path.with_suffix(".tmp"), "w") as out:
         written, step = 0, 0
         while written < target:
-            lines = []
-            for _ in range(10_000):
-                lines.append(f"iter {step}: loss {3.0 / (1 + step / 1e5):.4f}, "
-                             f"time 45.67ms, mfu 12.34%\n")
-                if step % 2000 == 0:
-                    lines.append(f"step {step}: train loss {3.0 / (1 + step / 1e5):.4f}, "
-                                 f"val loss {3.1 / (1 + step / 1e5):.4f}\n")
-                step += 1
-            chunk = "".join(lines)
+            chunk = "".join(_text_lines(kind, step, 10_000))
+            step += 10_000
             out.write(chunk)
             written += len(chunk)
     path.with_suffix(".tmp").rename(path)
     return path
+
+
+def _text_lines(kind: str, first: int, count: int):
+    total = 10_000_000
+    for step in range(first, first + count):
+        loss = 3.0 / (1 + step / 1e5)
+        if kind == "nanogpt":
+            yield f"iter {step}: loss {loss:.4f}, time 45.67ms, mfu 12.34%\n"
+            if step % 2000 == 0:
+                yield f"step {step}: train loss {loss:.4f}, val loss {1.05 * loss:.4f}\n"
+            continue
+        pct = step * 100 // total
+        yield (f"\r {pct:3d}%|{'#' * (pct // 10):<10}| {step}/{total} [1:02:03<12:34:56, "
+               f" 12.34it/s]")
+        if step % 50 == 0:
+            yield (f"\n{{'loss': {loss:.4f}, 'grad_norm': {1 + step % 7 / 10:.4f}, "
+                   f"'learning_rate': {5e-5 * (1 - step / total):.4e}, "
+                   f"'epoch': {step / 1e5:.2f}}}\n")
+        if step % 1000 == 0:
+            yield (f"\n{{'eval_loss': {1.05 * loss:.4f}, 'eval_runtime': 12.3456, "
+                   f"'eval_samples_per_second': 81.0, 'epoch': {step / 1e5:.2f}}}\n")
 
 
 def _versions() -> str:
@@ -137,9 +157,9 @@ def bench_tensorboard(points: int, repeat: int, with_tbparse: bool) -> None:
         print(f"same values as tbparse: {_same_values(ours, theirs)}")
 
 
-def bench_text(megabytes: int) -> None:
-    path = make_text_log(megabytes)
-    print(f"\n## Text log: {path.stat().st_size / 1e6:,.0f} MB nanoGPT lines, streamed")
+def bench_text(megabytes: int, kind: str) -> None:
+    path = make_text_log(megabytes, kind)
+    print(f"\n## Text log ({kind}): {path.stat().st_size / 1e6:,.0f} MB, streamed")
     code = ("import resource, sys, time\n"
             "from reporter.ingest import read_run\n"
             "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -150,12 +170,11 @@ def bench_text(megabytes: int) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     count, secs, base, peak = out.stdout.split()
-    print("| reader | time (s) | points | lines/s | peak RSS (MB) | RSS after imports (MB) |")
+    print("| reader | time (s) | points | MB/s | peak RSS (MB) | RSS after imports (MB) |")
     print("|---|---|---|---|---|---|")
-    with open(path, "rb") as handle:
-        lines = sum(1 for _ in handle)
     print(f"| reporter read_run(file) | {float(secs):.1f} | {int(count):,} | "
-          f"{lines / float(secs):,.0f} | {float(peak):.0f} | {float(base):.0f} |")
+          f"{path.stat().st_size / 1e6 / float(secs):,.0f} | {float(peak):.0f} | "
+          f"{float(base):.0f} |")
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--text-mb", type=int, default=1000)
+    parser.add_argument("--dense-mb", type=int, default=100,
+                        help="size of the dense nanoGPT log (one point per line)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-tbparse", action="store_true")
     parser.add_argument("--skip-text", action="store_true")
@@ -179,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_tensorboard:
         bench_tensorboard(args.points, args.repeat, not args.skip_tbparse)
     if not args.skip_text:
-        bench_text(args.text_mb)
+        bench_text(args.text_mb, "hf")
+        bench_text(args.dense_mb, "nanogpt")
     return 0
 
 

@@ -46,13 +46,15 @@ class CompactTable:
 
         names = np.asarray(list(self.names) or [""], dtype=object)
         step = np.frombuffer(self.step, dtype=np.float64)
-        frame = pd.DataFrame({
+        missing = np.isnan(step)
+        steps = pd.arrays.IntegerArray(np.where(missing, 0, step).astype(np.int64), missing)
+        columns = {
             "metric": names[np.frombuffer(self.metric_id, dtype=np.int32)],
-            "step": pd.array(np.nan_to_num(step).astype(np.int64), dtype="Int64"),
-            "epoch": np.frombuffer(self.epoch, dtype=np.float64),
+            "step": steps,
+            "epoch": np.frombuffer(self.epoch, dtype=np.float64).copy(),
             "wall_time": np.full(len(step), np.nan),
-            "value": np.frombuffer(self.value, dtype=np.float64),
+            "value": np.frombuffer(self.value, dtype=np.float64).copy(),
             "segment": np.frombuffer(self.segment, dtype=np.int32).astype(np.int64),
-        })
-        frame.loc[np.isnan(step), "step"] = pd.NA
-        return frame[list(SCALAR_COLUMNS)]
+        }
+        self.__init__()  # the arrays are copied out: free them before pandas builds blocks
+        return pd.DataFrame({c: columns[c] for c in SCALAR_COLUMNS}, copy=False)

@@ -137,42 +137,68 @@ def _canonical_frame(frame: Any) -> Any:
 
 def resolve_segments(frame: Any, notes: list[str],
                      starts: dict[int, float] | None = None) -> tuple[Any, Any]:
-    """Apply the restart rule; return ``(kept, superseded)`` frames."""
+    """Apply the restart rule; return ``(kept, superseded)`` frames.
+
+    Works on numpy arrays and copies the frame only when something is dropped, so large
+    runs are resolved in little more memory than the frame itself.
+    """
     import numpy as np
 
-    x = frame["step"].astype("float64").fillna(frame["epoch"]).to_numpy()
+    x = frame["step"].to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(x)
+    if missing.any():
+        x[missing] = frame["epoch"].to_numpy()[missing]
     segment = frame["segment"].to_numpy()
-    drop = np.zeros(len(frame), dtype=bool)
-    segments = sorted(set(np.unique(segment).tolist()) | set(starts or ()))
-    if len(segments) > 1:
-        begin = {k: _segment_start(x[segment == k], (starts or {}).get(k)) for k in segments}
-        cut = math.inf
-        purged: list[str] = []
-        for k in reversed(segments):
-            in_k = segment == k
-            over = in_k & (x >= cut)
-            if over.any():
-                drop |= over
-                purged.insert(0,
-                    f"segment {k}: {int(over.sum())} points at steps >= {_fmt(cut)} were "
-                    "superseded by a later segment that restarted there (last segment wins)"
-                )
-            if not math.isnan(begin[k]):
-                cut = min(cut, begin[k])
-        notes.extend(purged)
-    kept = frame[~drop]
-    dup = kept.assign(_x=x[~drop]).duplicated(subset=["metric", "_x"], keep="last").to_numpy()
+    drop = _superseded_by_restarts(x, segment, starts, notes)
+    dup = _logged_twice(frame["metric"], x, drop)
     if dup.any():
         notes.append(
             f"{int(dup.sum())} points were logged twice for the same metric and step; "
             "the last value was kept"
         )
-    superseded = frame[drop]
+    drop |= dup
+    if not drop.any():
+        return frame, frame.iloc[:0]
+    return frame[~drop].reset_index(drop=True), frame[drop].reset_index(drop=True)
+
+
+def _superseded_by_restarts(x: Any, segment: Any, starts: dict[int, float] | None,
+                            notes: list[str]) -> Any:
+    import numpy as np
+
+    drop = np.zeros(len(x), dtype=bool)
+    segments = sorted(set(np.unique(segment).tolist()) | set(starts or ()))
+    if len(segments) < 2:
+        return drop
+    begin = {k: _segment_start(x[segment == k], (starts or {}).get(k)) for k in segments}
+    cut = math.inf
+    purged: list[str] = []
+    for k in reversed(segments):
+        over = (segment == k) & (x >= cut)
+        if over.any():
+            drop |= over
+            purged.insert(0, f"segment {k}: {int(over.sum())} points at steps >= {_fmt(cut)} "
+                             "were superseded by a later segment that restarted there (last "
+                             "segment wins)")
+        if not math.isnan(begin[k]):
+            cut = min(cut, begin[k])
+    notes.extend(purged)
+    return drop
+
+
+def _logged_twice(metric: Any, x: Any, dropped: Any) -> Any:
+    """Rows whose (metric, x) appears again later among the rows not dropped."""
+    import numpy as np
     import pandas as pd
 
-    superseded = pd.concat([superseded, kept[dup]]) if dup.any() else superseded
-    kept = kept[~dup].reset_index(drop=True)
-    return kept, superseded.reset_index(drop=True)
+    codes, _ = pd.factorize(metric)
+    keep = np.flatnonzero(~dropped)
+    order = keep[np.lexsort((keep, x[keep], codes[keep]))]
+    same_next = (codes[order][:-1] == codes[order][1:]) & (
+        (x[order][:-1] == x[order][1:]) | (np.isnan(x[order][:-1]) & np.isnan(x[order][1:])))
+    dup = np.zeros(len(x), dtype=bool)
+    dup[order[:-1][same_next]] = True
+    return dup
 
 
 def _segment_start(x: Any, explicit: float | None) -> float:

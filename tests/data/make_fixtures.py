@@ -520,9 +520,47 @@ def _text_hf(d: Path) -> None:
     (d / "hf_v5_stdout_tqdm.log").write_text(result.stdout + result.stderr)
 
 
+# --------------------------------------------------------------------------- ultralytics
+ULTRA_KEYS = ["train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision(B)",
+              "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)", "val/box_loss",
+              "val/cls_loss", "val/dfl_loss", "lr/pg0", "lr/pg1", "lr/pg2"]
+
+
+def _ultra_values(epoch: int) -> list[float]:
+    decay = 1 / (1 + 0.3 * epoch)
+    warm = min(1.0, (epoch + 1) / 3)
+    return [1.6 * decay, 3.0 * decay, 2.1 * decay, 0.2 + 0.05 * epoch, 0.25 + 0.04 * epoch,
+            0.15 + 0.05 * epoch, 0.05 + 0.03 * epoch, 2.3 * decay, 2.8 * decay, 3.3 * decay,
+            0.1 - 0.09 * warm, 0.01 * warm, 0.01 * warm]
+
+
+def make_ultralytics(out: Path) -> None:
+    """Ultralytics cannot train offline here (it downloads datasets and weights), so the
+    files are written with the writers' own format strings: 8.4 ``save_metrics`` (``%.6g``,
+    ``epoch + 1``, a ``time`` column) and 8.0 / YOLOv5 (``%23s`` / ``%23.5g`` padding, 0-based
+    epoch); see tests/data/ultralytics_csv/README.md."""
+    d = out / "ultralytics_csv"
+    d.mkdir(parents=True, exist_ok=True)
+    n = len(ULTRA_KEYS) + 2
+    lines = [("%s," * n % tuple(["epoch", "time", *ULTRA_KEYS])).rstrip(",")]
+    for epoch in range(6):
+        lines.append(("%.6g," * n % tuple([epoch + 1, 61.5 * (epoch + 1),
+                                            *_ultra_values(epoch)])).rstrip(","))
+    (d / "v8_4_time_column.csv").write_text("\n".join(lines) + "\n")
+    resumed = lines[:5] + lines[4:]  # died after writing epoch 4, resumed from epoch 4
+    (d / "resumed_duplicate_epoch.csv").write_text("\n".join(resumed) + "\n")
+    n = len(ULTRA_KEYS) + 1
+    lines = [("%23s," * n % tuple(["epoch", *ULTRA_KEYS])).rstrip(",")]
+    for epoch in range(6):
+        lines.append(("%23.5g," * n % tuple([epoch, *_ultra_values(epoch)])).rstrip(","))
+    (d / "v8_0_padded_zero_based.csv").write_text("\n".join(lines) + "\n")
+    trailing = [line + "," for line in lines]  # writers that did not rstrip the comma
+    (d / "padded_trailing_commas.csv").write_text("\n".join(trailing) + "\n")
+
+
 # --------------------------------------------------------------------------------- main
 PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras,
-         "tensorboard": make_tensorboard, "text": make_text}
+         "tensorboard": make_tensorboard, "text": make_text, "ultralytics": make_ultralytics}
 
 
 def main(argv: list[str] | None = None) -> int:

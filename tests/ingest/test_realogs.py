@@ -20,6 +20,7 @@ FOLDERS = sorted(p for p in REALOGS.iterdir() if p.is_dir()) if REALOGS.is_dir()
 
 # Folders this version reads, by MANIFEST format; the others must fail with a clear message.
 SUPPORTED = {"hf_trainer_state", "lightning_csv", "keras_csv", "history_json", "tfevents",
+             "ultralytics_csv",
              "text_log"}
 # Not a training log at all: a config file beside a run.
 NOT_LOGS = {"config"}
