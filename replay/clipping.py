@@ -31,6 +31,17 @@ class ClipReplay:
         return None if self.norm is None else self.norm * self.scale
 
 
+def _result(scale: np.ndarray, norm: np.ndarray) -> ClipReplay:
+    """Freeze a scale series into a ClipReplay (clipped = finite and below 1)."""
+    finite = np.isfinite(scale)
+    clipped = finite & (scale < 1.0)
+    n_finite = int(finite.sum())
+    fraction = float(clipped.sum() / n_finite) if n_finite else float("nan")
+    scale.setflags(write=False)
+    clipped.setflags(write=False)
+    return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=norm)
+
+
 def _torch_scale(g: np.ndarray, max_norm: float) -> np.ndarray:
     # torch.nn.utils.clip_grads_with_norm_: clip_coef = max_norm / (total_norm + 1e-6), where
     # ``float / tensor`` is Tensor.__rdiv__ = ``reciprocal() * max_norm``, all float32, then
@@ -100,14 +111,7 @@ def clip_scale(grad_norm, max_norm: float, *, rule: str = "torch") -> ClipReplay
             f"rule must be one of {', '.join(map(repr, CLIP_RULES))}, got {rule!r}"
         ) from None
     g = np.asarray(grad_norm, dtype=np.float32).ravel()
-    scale = fn(g, max_norm).astype(np.float64)
-    finite = np.isfinite(scale)
-    clipped = finite & (scale < 1.0)
-    n_finite = int(finite.sum())
-    fraction = float(clipped.sum() / n_finite) if n_finite else float("nan")
-    scale.setflags(write=False)
-    clipped.setflags(write=False)
-    return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=g.astype(np.float64))
+    return _result(fn(g, max_norm).astype(np.float64), g.astype(np.float64))
 
 
 @dataclass(frozen=True)
@@ -212,10 +216,4 @@ def zclip_scale(grad_norm, spec: ZClip | None = None) -> ClipReplay:
         value = clip if clip is not None else norm
         mean = spec.alpha * mean + (1 - spec.alpha) * value
         var = spec.alpha * var + (1 - spec.alpha) * (value - mean) ** 2
-    finite = np.isfinite(scale)
-    clipped = finite & (scale < 1.0)
-    n_finite = int(finite.sum())
-    fraction = float(clipped.sum() / n_finite) if n_finite else float("nan")
-    scale.setflags(write=False)
-    clipped.setflags(write=False)
-    return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=g)
+    return _result(scale, g)
