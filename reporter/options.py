@@ -15,6 +15,7 @@ import numpy as np
 
 import replay
 from reporter.diagnose import Diagnosis, Finding
+from reporter.semantics import is_plateau
 from reporter.training_setup import TrainingSetup
 
 COSINE_FLOOR = 0.01  # eta_min as a fraction of the base LR
@@ -116,7 +117,7 @@ def build_options(setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context) -> l
 def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
     """Replay a plan's LR schedule, early stop and clipping over the recorded metrics."""
     n = len(ctx.metric)
-    metric_driven = isinstance(plan.scheduler, replay.ReduceLROnPlateau)
+    metric_driven = is_plateau(plan.scheduler)
     metrics = ctx.metric if metric_driven else None
     observed = ctx.observed_lr
     if observed is not None and np.isfinite(observed).any():
@@ -178,7 +179,7 @@ def _stop(plan: Plan, metric: np.ndarray) -> int | None:
 
 
 def _faster_plateau(base: Plan, ctx: Context) -> Option:
-    current = base.scheduler if isinstance(base.scheduler, replay.ReduceLROnPlateau) else None
+    current = base.scheduler if is_plateau(base.scheduler) else None
     start = current or replay.ReduceLROnPlateau()
     factor = min(start.factor, FAST_FACTOR)
     rationale: list[str] = []
@@ -220,7 +221,7 @@ def _faster_plateau(base: Plan, ctx: Context) -> Option:
 
 
 def _earliest_acting_patience(
-    base: Plan, start: replay.ReduceLROnPlateau, factor: float, ctx: Context
+    base: Plan, start: Any, factor: float, ctx: Context
 ) -> int | None:
     if ctx.onset is None:
         return None

@@ -53,6 +53,10 @@ def analyze(
     run.setup = setup
     say("diagnosing")
     diagnosis = diagnose(run)
+    from reporter.semantics import adapt_setup, infer_missing_schedule
+
+    adapt_setup(setup, run)
+    inferred = infer_missing_schedule(setup, diagnosis)
     if "train/loss" not in diagnosis.curves and "val/loss" not in diagnosis.curves:
         raise LogFormatError(
             run.source,
@@ -84,7 +88,8 @@ def analyze(
         confirmation=confirmation,
         recommendation={},
         series=_series(diagnosis, ctx, aligned),
-        notes=list(run.notes),
+        notes=list(run.notes)
+        + ([f"Scheduler inference: {inferred['text']}."] if inferred else []),
     )
     analysis.recommendation = recommend(analysis)
     analysis.internals = {"setup": setup, "option_changes": {o.key: o.changes for o in opts}}
@@ -118,20 +123,29 @@ def _choose_loss(run, loss_metric: str | None) -> None:
     run.notes.append(f"'{loss_metric}' is analysed as the training loss.")
 
 
-def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str, Any]:
+def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str, Any] | None:
     from reporter.confirm import TrialSpec, run_confirmation
     from reporter.confirmation_summary import summarize
+    from reporter.semantics import torch_trial_scheduler
 
-    def trial(plan) -> TrialSpec:
-        return TrialSpec(
+    notes: list[str] = []
+    trials = {}
+    for key, plan in [("current", current), *((o.key, o.plan) for o in opts)]:
+        scheduler, note = torch_trial_scheduler(plan.scheduler)
+        if note:
+            notes.append(f"{key}: {note}")
+        if scheduler is None and plan.scheduler is not None:
+            continue
+        trials[key] = TrialSpec(
             learning_rate=plan.learning_rate,
-            scheduler=plan.scheduler,
+            scheduler=scheduler,
             early_stopping=plan.early_stopping,
             clip_grad_norm=plan.clip_grad_norm,
             epochs=plan.epochs,
         )
-
-    trials = {"current": trial(current), **{o.key: trial(o.plan) for o in opts}}
+    if "current" not in trials:
+        say("confirmation skipped: " + "; ".join(notes))
+        return None
     total = len(trials) * seeds
     say(f"confirming: {len(trials)} settings × {seeds} seeds on the proxy task")
 
@@ -145,6 +159,7 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str
         "seconds": result.seconds,
         "torch_version": result.torch_version,
         "trials": summarize(result),
+        "notes": notes,
         "curves": {
             name: [r.val_loss.tolist() for r in t.runs] for name, t in result.trials.items()
         },

@@ -181,7 +181,7 @@ def _root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[s
             "may need no fix; the options below make a repeat less likely."
         )
     sched = plan["scheduler"]
-    if "ReduceLROnPlateau" in sched:
+    if "ReduceLROnPlateau" in sched:  # torch's or Keras' plateau rule
         first = cur.get("first_reduction")
         best_at = ev["best_at"]
         if first is not None:
