@@ -151,7 +151,9 @@ def _hf(spec: EarlyStopping, values: list[float]) -> Event | None:
             counter += 1
         if counter >= spec.patience:
             return Event(k, "stop", reason=f"{counter} evaluations without improvement")
-        if best is None or op(value, best):
+        if best is None:  # Trainer._determine_best_metric starts from -inf/+inf
+            best = math.inf if spec.mode == "min" else -math.inf
+        if op(value, best):
             best = value
     return None
 

@@ -143,3 +143,42 @@ def test_early_stop_event_is_a_stop_with_a_reason():
 def test_early_stopping_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         EarlyStopping(**kwargs)
+
+
+HF_CASES = [
+    pytest.param({"patience": 3, "min_delta": 0.02}, [1.0, 0.95, 0.93, 0.92, 0.915], id="doc"),
+    pytest.param({"patience": 1}, [1.0, 0.9, 0.9], id="p1"),
+    pytest.param({"patience": 2, "mode": "max"}, [0.5, 0.6, 0.6, 0.55], id="max"),
+    pytest.param({"patience": 2}, [NAN, 1.0, 1.0, 1.0, 1.0], id="nan_first"),
+    pytest.param({"patience": 2}, [1.0, NAN, NAN, 0.5], id="nan_middle"),
+    pytest.param({"patience": 2, "min_delta": 0.1}, [1.0, 0.95, 0.9, 0.85, 0.8], id="slow"),
+    pytest.param({"patience": 3}, list(np.linspace(1.0, 0.1, 20)), id="never"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "series"), HF_CASES)
+def test_early_stop_hf_matches_transformers_callback(kwargs, series):
+    """The real EarlyStoppingCallback and Trainer._determine_best_metric, in Trainer order."""
+    import types
+
+    transformers = pytest.importorskip("transformers")
+    greater = kwargs.get("mode") == "max"
+    args = types.SimpleNamespace(
+        metric_for_best_model="loss", greater_is_better=greater, save_strategy="no"
+    )
+    state = types.SimpleNamespace(best_metric=None, best_global_step=None, global_step=0)
+    trainer = types.SimpleNamespace(args=args, state=state)
+    control = types.SimpleNamespace(should_training_stop=False)
+    cb = transformers.EarlyStoppingCallback(
+        early_stopping_patience=kwargs["patience"],
+        early_stopping_threshold=kwargs.get("min_delta", 0.0),
+    )
+    expected = None
+    for k, value in enumerate(series):
+        cb.on_evaluate(args, state, control, metrics={"eval_loss": value})
+        transformers.Trainer._determine_best_metric(trainer, {"eval_loss": value}, None)
+        if control.should_training_stop:
+            expected = k
+            break
+    event = early_stop(EarlyStopping(semantics="hf", **kwargs), series)
+    assert (event.index if event else None) == expected
