@@ -95,7 +95,8 @@ def torch_trial_scheduler(spec: Any) -> tuple[Any, str | None]:
     """A scheduler the proxy can run for ``spec`` (torch's own class), and a note if mapped.
 
     Keras' plateau rule is run as torch's with the equivalent counts (Keras patience p and
-    cooldown c behave like torch's p-1 and c-1, with an absolute threshold). Anything else the
+    cooldown c behave like torch's p-1 and c-1, with an absolute threshold and no eps: Keras
+    keeps halving where torch's eps would stop). Anything else the
     proxy cannot build yet gives (None, reason).
     """
     from reporter.confirm.spec import SCHEDULER_SPECS
@@ -106,7 +107,7 @@ def torch_trial_scheduler(spec: Any) -> tuple[Any, str | None]:
         mapped = replay.ReduceLROnPlateau(
             mode=spec.mode, factor=spec.factor, patience=max(spec.patience - 1, 0),
             threshold=spec.min_delta, threshold_mode="abs", cooldown=max(spec.cooldown - 1, 0),
-            min_lr=spec.min_lr)
+            min_lr=spec.min_lr, eps=0.0)
         return mapped, f"Keras {spec_text(spec)} run as torch {spec_text(mapped)}"
     return None, f"the proxy cannot run {spec_text(spec)} yet"
 
