@@ -68,6 +68,13 @@ def analyze(
     from reporter.fidelity import check_fidelity
 
     fid, aligned = check_fidelity(setup, diagnosis)
+    from reporter.hf_check import hf_step_check
+
+    fid["per_step"] = hf_step_check(setup, run)
+    if fid["per_step"] and fid["per_step"]["matches"] and fid["status"] != "match":
+        fid["status"] = "per_step"
+        fid["text"] = ("The learning rate follows a schedule stepped every optimizer update, so "
+                       "it is checked per update below, not per epoch.")
     ctx = catalog.context(diagnosis, aligned)
     current = catalog.current_plan(setup, ctx)
     current_outcome = catalog.replay_plan(current, ctx)

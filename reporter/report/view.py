@@ -17,6 +17,7 @@ FIDELITY_WORDS = {
     "mismatch": "Does not match.",
     "unidentified": "Schedule not identified.",
     "no_lr_logged": "Not checked.",
+    "per_step": "Per-epoch check not applicable.",
 }
 
 
