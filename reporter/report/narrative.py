@@ -1,0 +1,202 @@
+"""The story half of the view model: what happened (timeline) and why (root cause).
+
+Each sentence is built from observed or replayed numbers in the Analysis dict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from reporter.diagnose.findings import fmt_ratio
+
+
+def fmt_x(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict]:
+    """The 'what happened' lines, each labelled observed."""
+    series = data["series"]
+    metric = spike["metric"] if spike else ("val/loss" if "val/loss" in series else "train/loss")
+    s = series.get(metric)
+    if not s:
+        return []
+    x, y = s["x"], s["y"]
+    axis = s["axis"]
+    rows = []
+    if spike:
+        ev = spike["evidence"]
+        best_at = ev["best_at"]
+        rows.append(
+            {
+                "when": f"{axis}s {fmt_x(x[0])}–{fmt_x(best_at)}",
+                "what": f"{metric} fell from {fmt_number(y[0])} to its best, {fmt_number(ev['best_before'])}",
+            }
+        )
+        rows.append(
+            {
+                "when": f"{axis} {fmt_x(ev['onset'])}",
+                "what": f"{metric} jumped to {fmt_number(ev['onset_value'])}"
+                f" (peak {fmt_number(ev['peak_value'])} at {axis} {fmt_x(ev['peak'])}, "
+                f"{fmt_ratio(ev['ratio'])} the best)",
+            }
+        )
+        if collapse:
+            cev = collapse["evidence"]
+            rows.append(
+                {
+                    "when": f"{axis}s {fmt_x(collapse['start'])}–{fmt_x(collapse['end'])}",
+                    "what": f"{metric} stayed flat at {fmt_number(cev['plateau_level'])} "
+                    f"({fmt_ratio(cev['ratio_to_first'])} its first value, "
+                    f"{fmt_number(cev['first_value'])})",
+                }
+            )
+        elif ev["recovered"]:
+            rows.append(
+                {
+                    "when": f"{axis} {fmt_x(ev['recovered_at'])}",
+                    "what": f"{metric} back within 1.5× of its earlier best",
+                }
+            )
+    else:
+        finite = [v for v in y if v is not None]
+        if finite:
+            rows.append(
+                {
+                    "when": f"{axis}s {fmt_x(x[0])}–{fmt_x(x[-1])}",
+                    "what": f"{metric} went from {fmt_number(y[0])} to {fmt_number(y[-1])} "
+                    f"(best {fmt_number(min(finite))})",
+                }
+            )
+    late = next((f for f in data["diagnosis"]["findings"] if f["kind"] == "slow_reaction"), None)
+    if late and late["evidence"]["first_reduction"] is not None:
+        rows.append(
+            {
+                "when": f"{axis} {fmt_x(late['evidence']['first_reduction'])}",
+                "what": "the logged LR went down for the first time after the spike",
+            }
+        )
+    lr = series.get("lr_used")
+    if lr and not late and _stepwise(lr["y"]):
+        drops = [
+            i
+            for i in range(1, len(lr["y"]))
+            if lr["y"][i] is not None and lr["y"][i - 1] is not None and lr["y"][i] < lr["y"][i - 1]
+        ]
+        if drops:
+            rows.append(
+                {
+                    "when": f"{axis} {fmt_x(lr['x'][drops[0]])}",
+                    "what": f"first LR reduction, {fmt_number(lr['y'][drops[0] - 1])} → "
+                    f"{fmt_number(lr['y'][drops[0]])}",
+                }
+            )
+    rows.append({"when": f"{axis} {fmt_x(x[-1])}", "what": "last logged point (run ended)"})
+    return sorted(rows, key=_row_start)
+
+
+def _stepwise(values: list) -> bool:
+    """An LR that changes in a few discrete drops (plateau, step), not a smooth decay."""
+    finite = [v for v in values if v is not None]
+    changes = sum(1 for a, b in itertools.pairwise(finite) if a != b)
+    return 0 < changes <= max(1, len(finite) // 4)
+
+
+def _row_start(row: dict) -> float:
+    """The first number of a timeline row's ``when`` (rows are built out of order)."""
+    found = re.search(r"-?\d+(?:\.\d+)?", row["when"])
+    return float(found.group()) if found else 0.0
+
+
+def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[str]:
+    """Statements about why, each built from observed or replayed numbers."""
+    out: list[str] = []
+    if not spike:
+        return out
+    ev = spike["evidence"]
+    axis = ev["axis"]
+    cur = data["current"]["replay"]
+    plan = data["current"]["plan"]
+    lr_at = cur.get("observed_lr_at_onset")
+    if lr_at is not None:
+        same = (
+            "the base LR"
+            if abs(lr_at - plan["learning_rate"]) <= 1e-12 * lr_at
+            else f"down from the base {fmt_number(plan['learning_rate'])}"
+        )
+        out.append(
+            f"When the spike began ({axis} {fmt_x(ev['onset'])}) the run trained with LR "
+            f"{fmt_number(lr_at)} ({same}; observed)."
+        )
+    else:
+        out.append(
+            "No learning rate was logged, so the LR in effect when the spike began is "
+            "not known from the logs."
+        )
+    if ev["recovered"]:
+        out.append(
+            f"The loss came back within 1.5× of its earlier best at {axis} "
+            f"{fmt_x(ev['recovered_at'])}, {fmt_x(ev['recovered_at'] - ev['onset'])} {axis}(s) "
+            "after the spike began (observed). A transient spike that recovers by itself "
+            "may need no fix; the options below make a repeat less likely."
+        )
+    sched = plan["scheduler"]
+    if "ReduceLROnPlateau" in sched:  # torch's or Keras' plateau rule
+        first = cur.get("first_reduction")
+        best_at = ev["best_at"]
+        if first is not None:
+            gap = ev["onset"] - best_at
+            out.append(
+                f"{sched} watches {data['fidelity']['metric'] if data['fidelity'] else 'the loss'}"
+                f": its best was at {axis} {fmt_x(best_at)}, {fmt_x(gap)} {axis}s before the spike. By "
+                f"torch's rule (reduce when the bad-epoch count exceeds patience) its first "
+                f"reduction comes in the step after {axis} {first}, so the new LR applies from "
+                f"{axis} {first + 1} (exact replay) — "
+                + (
+                    "after the spike had begun."
+                    if first + 1 > ev["onset"]
+                    else "before the spike, yet the spike still happened."
+                )
+            )
+        else:
+            out.append(f"{sched} never reduces the LR over the recorded {axis}s (exact replay).")
+    gn = data["series"].get("grad_norm")
+    if gn:
+        before = [
+            v for x, v in zip(gn["x"], gn["y"], strict=False) if x < ev["onset"] and v is not None
+        ]
+        at = [v for x, v in zip(gn["x"], gn["y"], strict=False) if x == ev["onset"]]
+        if before and at and at[0] is not None:
+            med = sorted(before)[len(before) // 2]
+            out.append(
+                f"The logged gradient norm at the spike was {fmt_number(at[0])}, "
+                f"{at[0] / med:.1f}× its median before it ({fmt_number(med)}; observed)."
+                + (
+                    f" Clipping at max_norm {fmt_number(plan['clip_grad_norm'])} scaled "
+                    "that update down but did not prevent the jump: clip_grad_norm_ "
+                    "limits the step length, not its direction."
+                    if plan["clip_grad_norm"] and at[0] > plan["clip_grad_norm"]
+                    else ""
+                )
+            )
+    if collapse:
+        cev = collapse["evidence"]
+        out.append(
+            f"After the spike the loss settled at {fmt_number(cev['plateau_level'])}, "
+            f"{fmt_ratio(cev['ratio_to_first'])} its first value, and stayed within "
+            f"{cev['plateau_spread']:.1%} for {cev['plateau_points']} {axis}s (observed). That is "
+            "the signature of a collapse to a constant prediction, which no LR schedule "
+            "repairs: the options below aim at avoiding the spike, not at leaving the plateau."
+        )
+    return out
+
+
+def fmt_number(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if v == 0:
+        return "0"
+    return f"{v:.4g}"
