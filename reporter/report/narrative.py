@@ -33,7 +33,8 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
         rows.append(
             {
                 "when": f"{axis}s {fmt_x(x[0])}–{fmt_x(best_at)}",
-                "what": f"{metric} fell from {fmt_number(y[0])} to its best, {fmt_number(ev['best_before'])}",
+                "what": f"{metric} fell from {fmt_number(y[0])} to its best, "
+                f"{fmt_number(ev['best_before'])}",
             }
         )
         rows.append(
@@ -149,17 +150,22 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
         best_at = ev["best_at"]
         if first is not None:
             gap = ev["onset"] - best_at
+            watched = data["fidelity"]["metric"] if data["fidelity"] else "the loss"
+            rule = (
+                "Keras' rule (reduce when the wait count reaches patience)"
+                if sched.startswith("Keras")
+                else "torch's rule (reduce when the bad-epoch count exceeds patience)"
+            )
+            when = (
+                "after the spike had begun."
+                if first + 1 > ev["onset"]
+                else "before the spike, yet the spike still happened."
+            )
             out.append(
-                f"{sched} watches {data['fidelity']['metric'] if data['fidelity'] else 'the loss'}"
-                f": its best was at {axis} {fmt_x(best_at)}, {fmt_x(gap)} {axis}s before the spike. By "
-                f"torch's rule (reduce when the bad-epoch count exceeds patience) its first "
-                f"reduction comes in the step after {axis} {first}, so the new LR applies from "
-                f"{axis} {first + 1} (exact replay) — "
-                + (
-                    "after the spike had begun."
-                    if first + 1 > ev["onset"]
-                    else "before the spike, yet the spike still happened."
-                )
+                f"{sched} watches {watched}: its best was at {axis} {fmt_x(best_at)}, "
+                f"{fmt_x(gap)} {axis}s before the spike. By {rule} its first reduction comes "
+                f"at the end of {axis} {first}, so the new LR applies from {axis} {first + 1} "
+                f"(exact replay), {when}"
             )
         else:
             out.append(f"{sched} never reduces the LR over the recorded {axis}s (exact replay).")
