@@ -29,6 +29,7 @@ import torch  # noqa: E402
 
 from replay import (  # noqa: E402
     CosineAnnealingLR,
+    HFScheduler,
     LinearLR,
     ReduceLROnPlateau,
     SequentialLR,
@@ -50,6 +51,8 @@ def _torch_scheduler(spec, opt):
             threshold=spec.threshold, threshold_mode=spec.threshold_mode,
             cooldown=spec.cooldown, min_lr=spec.min_lr, eps=spec.eps,
         )  # fmt: skip
+    if isinstance(spec, HFScheduler):  # what transformers.get_scheduler builds
+        return torch.optim.lr_scheduler.LambdaLR(opt, spec.lr_lambda(opt.defaults["lr"]))
     warm, cos = spec.schedulers
     return torch.optim.lr_scheduler.SequentialLR(
         opt,
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"warm-up {warm} + cosine (SequentialLR)",
          SequentialLR((LinearLR(start_factor=0.01, total_iters=warm),
                        CosineAnnealingLR(T_max=n - warm)), milestones=(warm,)), 3e-4, None),
+        (f"HF cosine, {warm} warm-up steps (LambdaLR)",
+         HFScheduler("cosine", warm, n), 3e-4, None),
     ]  # fmt: skip
 
     print(f"# replay benchmark: {n:,} scheduler steps, best of {args.repeats} (torch) runs")

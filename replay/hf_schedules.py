@@ -16,7 +16,8 @@ from functools import partial
 
 import numpy as np
 
-from replay._registry import REPLAYERS, Replayer, register
+from replay import _fmath as _fm
+from replay._registry import REPLAYERS, Replayer, register, restart_events
 from replay.torch_decays import LambdaLR
 
 __all__ = ["HF_SCHEDULER_TYPES", "HFScheduler", "hf_logged_learning_rate"]
@@ -265,8 +266,42 @@ class HFScheduler:
         return partial(HF_SCHEDULER_TYPES[kind], **params)
 
 
+def _v_warmup(s: np.ndarray, w: int, after: np.ndarray) -> np.ndarray:
+    return np.where(s < w, s / float(max(1, w)), after)
+
+
+def _v_linear(s, *, w, T, **_):
+    return _v_warmup(s, w, np.maximum(0.0, (T - s) / float(max(1, T - w))))
+
+
+def _v_cosine(s, *, w, T, num_cycles, min_lr_rate=0.0, **_):
+    progress = (s - w) / float(max(1, T - w))
+    factor = 0.5 * (1.0 + _fm.cos(math.pi * float(num_cycles) * 2.0 * progress))
+    factor = factor * (1 - min_lr_rate) + min_lr_rate
+    return _v_warmup(s, w, np.maximum(0, factor))
+
+
+def _v_constant_with_warmup(s, *, w, **_):
+    return np.where(s < w, s / float(max(1.0, w)), 1.0)
+
+
+#: Vectorised lambdas (same float64 operations as the scalar ones, checked against them).
+_VECTOR: dict[str, Callable[..., np.ndarray]] = {
+    "linear": _v_linear,
+    "cosine": _v_cosine,
+    "cosine_with_min_lr": _v_cosine,
+    "constant": lambda s, **_: np.ones(s.shape),
+    "constant_with_warmup": _v_constant_with_warmup,
+}
+
+
 def _hf_run(spec: HFScheduler, base_lr, n, metrics):
-    return REPLAYERS[LambdaLR].run(LambdaLR(spec.lr_lambda(base_lr)), base_lr, n, metrics)
+    lam = spec.lr_lambda(base_lr)
+    vector = _VECTOR.get(spec.lr_scheduler_type)
+    if vector is None:
+        return REPLAYERS[LambdaLR].run(LambdaLR(lam), base_lr, n, metrics)
+    lr = base_lr * vector(np.arange(n, dtype=np.float64), **lam.keywords)
+    return lr, restart_events(lr, repr(spec))
 
 
 def _hf_closed(spec: HFScheduler, base_lr, t):

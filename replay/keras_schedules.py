@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from replay import _fmath as _fm
 from replay._registry import EVENT_STYLES, Replayer, register
 
 __all__ = [
@@ -38,7 +39,7 @@ def _positive(name: str, decay_steps) -> None:
 def _cos(x: np.ndarray) -> np.ndarray:
     # float32 cos/pow/log: the float64 result rounded once, i.e. the correctly rounded float32
     # (backends differ here: torch's vectorised cosf is off by one ulp for ~5% of arguments).
-    return np.cos(np.asarray(x, dtype=np.float64)).astype(_F)
+    return _fm.cos(np.asarray(x, dtype=np.float64)).astype(_F)
 
 
 def _pow(a, b) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from replay import _fmath as _fm
 from replay._registry import register, torch_replayer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
@@ -246,7 +247,7 @@ def _warm_state(spec: CosineAnnealingWarmRestarts, t: np.ndarray):
 
 def _warm_lr(spec, base_lr, t_cur, t_i):
     eta = spec.eta_min
-    return eta + (base_lr - eta) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+    return eta + (base_lr - eta) * (1 + _fm.cos(np.pi * t_cur / t_i)) / 2
 
 
 def _warm_get_lr(spec, base_lr, t, cur, initial):
@@ -351,7 +352,7 @@ def _one_cycle_lr(spec: OneCycleLR, t: np.ndarray) -> np.ndarray:
         mask = todo & ((tf <= end_step) | (i == len(phases) - 1))
         pct = (tf[mask] - start_step) / (end_step - start_step)
         if spec.anneal_strategy == "cos":
-            out[mask] = hi + (lo - hi) / 2.0 * (np.cos(np.pi * pct) + 1)
+            out[mask] = hi + (lo - hi) / 2.0 * (_fm.cos(np.pi * pct) + 1)
         else:
             out[mask] = (hi - lo) * pct + lo
         todo &= ~mask

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from replay import _fmath as _fm
 from replay._registry import register, torch_replayer
 
 __all__ = ["ConstantSchedule", "CosineAnnealingLR", "ReduceLROnPlateau", "StepLR"]
@@ -267,7 +268,7 @@ def _cosine_factors(T: int, n: int) -> np.ndarray:
     order as torch; ``cos(pi * (t - 1) / T)`` is the same float as the previous ``t``'s
     numerator term, so each cosine is computed once. The division by zero at the troughs is
     never used (torch takes the other branch there)."""
-    c = 1 + np.cos(np.pi * np.arange(-1, n, dtype=np.float64) / T)
+    c = 1 + _fm.cos(np.pi * np.arange(-1, n, dtype=np.float64) / T)
     with np.errstate(divide="ignore", invalid="ignore"):
         return c[1:] / c[:-1]
 
@@ -306,7 +307,7 @@ def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
 
 def _cosine_closed(spec: CosineAnnealingLR, base_lr, t):
     eta = spec.eta_min
-    return eta + (base_lr - eta) * (1 + np.cos(np.pi * t / spec.T_max)) / 2
+    return eta + (base_lr - eta) * (1 + _fm.cos(np.pi * t / spec.T_max)) / 2
 
 
 register(

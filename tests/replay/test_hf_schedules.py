@@ -127,3 +127,24 @@ def test_hf_scheduler_bad_arguments_raise_value_error(kwargs, match):
 def test_hf_scheduler_polynomial_lr_end_above_lr_raises():
     with pytest.raises(ValueError, match=r"lr_end \(0.5\) must be smaller than initial lr"):
         lr_trajectory(HFScheduler("polynomial", 0, 5, lr_end=0.5), 0.1, 3)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        HFScheduler("linear", 100, 20_000),
+        HFScheduler("linear", 0, 777),
+        HFScheduler("cosine", 100, 20_000),
+        HFScheduler("cosine", 7, 5_000, num_cycles=1.5),
+        HFScheduler("cosine_with_min_lr", 50, 10_000, min_lr=1e-5),
+        HFScheduler("constant_with_warmup", 333),
+        HFScheduler("constant"),
+    ],
+    ids=lambda s: f"{s.lr_scheduler_type}-{s.num_warmup_steps}-{s.num_training_steps}",
+)
+def test_lr_trajectory_hf_vectorised_equals_scalar_lambda(spec):
+    """The numpy path against transformers' scalar lambda, every step, with ==."""
+    base = 3e-4
+    lam = spec.lr_lambda(base)
+    expected = [base * lam(s) for s in range(25_000)]
+    assert lr_trajectory(spec, base, 25_000).lr.tolist() == expected
