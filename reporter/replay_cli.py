@@ -60,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"which metric of a log file to use (default: {DEFAULT_METRIC})",
     )
     parser.add_argument(
+        "--early-stopping",
+        metavar="SPEC",
+        help="also replay an early-stopping callback on the metrics, e.g. "
+        '"lightning:EarlyStopping(patience=3)", "keras:EarlyStopping(patience=2)", '
+        '"hf:EarlyStoppingCallback(patience=1)"',
+    )
+    parser.add_argument(
         "--stepping",
         default="standard",
         choices=["standard", "step_before", "step_epoch_after"],
@@ -145,9 +152,13 @@ def _value(node: ast.AST, framework: str, names: dict, text: str):
 
 def _construct(factory, name: str, framework: str, args: list, kwargs: dict):
     import dataclasses
+    import inspect
 
     cls = getattr(factory, "func", factory)
-    fields = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+    if dataclasses.is_dataclass(cls):
+        fields = [f.name for f in dataclasses.fields(cls)]
+    else:
+        fields = list(inspect.signature(cls).parameters)
     for key in kwargs:
         if fields and key not in fields:
             raise UsageError(
@@ -237,9 +248,30 @@ def run(args: argparse.Namespace) -> int:
         traj = lr_trajectory(spec, args.lr or 0.0, n, metrics, stepping=args.stepping)
     except ValueError as err:
         raise UsageError(str(err)) from err
+    if getattr(args, "early_stopping", None):
+        traj = _with_stop(traj, args.early_stopping, metrics, n)
     out = _json(spec, args, traj, unit) if args.format == "json" else _table(spec, args, traj, unit)
     sys.stdout.write(out + "\n")
     return 0
+
+
+def _with_stop(traj, text: str, metrics, n: int):
+    """The trajectory with the early stop (if any) among its events."""
+    from replay import EarlyStopping, Trajectory, early_stop
+
+    stopper = parse_schedule(text)
+    if not isinstance(stopper, EarlyStopping):
+        raise UsageError(
+            f"--early-stopping {text!r} is not an early-stopping callback",
+            hint='e.g. "lightning:EarlyStopping(patience=3)"',
+        )
+    if metrics is None:
+        raise UsageError("--early-stopping needs --metrics (the monitored value per check)")
+    stop = early_stop(stopper, metrics[:n])
+    if stop is None:
+        return traj
+    events = tuple(sorted((*traj.events, stop), key=lambda e: e.index))
+    return Trajectory(lr=traj.lr, events=events)
 
 
 def _json(spec, args, traj, unit: str) -> str:

@@ -149,3 +149,32 @@ def test_replay_bad_usage_exits_2_with_message(argv, message, capsys):
     err = capsys.readouterr().err
     assert code == exitcodes.BAD_INPUT
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("stopper", "stop_line"),
+    [
+        ("lightning:EarlyStopping(patience=3)", "after epoch 4: stop"),
+        ("keras:EarlyStopping(patience=2)", "after epoch 3: stop"),
+        ("hf:EarlyStoppingCallback(early_stopping_patience=1)", "after epoch 2: stop"),
+    ],
+)
+def test_replay_early_stopping_adds_the_stop_event(stopper, stop_line, capsys):
+    code = main(["replay", "ConstantSchedule", "--lr", "0.1", "--metrics",
+                 "[1.0, 0.9, 0.95, 0.95, 0.95, 0.95]", "--early-stopping", stopper])  # fmt: skip
+    assert code == 0
+    assert stop_line in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--early-stopping", "StepLR(3)"], "is not an early-stopping callback"),
+        (["--early-stopping", "keras:EarlyStopping(monitor='val_acc')"],
+         "mode='auto' cannot tell whether 'val_acc' should go up or down"),
+    ],
+)  # fmt: skip
+def test_replay_bad_early_stopping_exits_2(argv, message, capsys):
+    code = main(["replay", "ConstantSchedule", "--lr", "0.1", "--metrics", "[1.0, 1.0]", *argv])
+    assert code == exitcodes.BAD_INPUT
+    assert message in capsys.readouterr().err
