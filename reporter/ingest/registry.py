@@ -45,6 +45,16 @@ FORMATS: tuple[FormatInfo, ...] = (
                "Lightning CSVLogger (version_N/metrics.csv)",
                "every self.log column, lr-<Optimizer> from LearningRateMonitor, per step",
                "name metrics.csv with a step column, or a folder of version_N folders"),
+    FormatInfo("mlflow", "reporter.ingest.mlflow",
+               "MLflow tracking: file store (mlruns/) and SQLite store (mlflow.db)",
+               "every logged metric of a run with its step and timestamp; NaN/inf sentinels",
+               "a run folder with metrics/, a file under metrics/, or an SQLite file with "
+               "the metrics and runs tables"),
+    FormatInfo("wandb", "reporter.ingest.wandb",
+               "Weights & Biases run files (run-*.wandb, wandb-history.jsonl, CSV exports)",
+               "the full history from the binary log (no wandb package needed), NaN/Infinity",
+               "a .wandb file (:W&B header), a wandb/run-* folder, wandb-history.jsonl, or a "
+               "CSV whose first column is Step/_step"),
     FormatInfo("ultralytics_csv", "reporter.ingest.ultralytics_csv",
                "Ultralytics YOLO results.csv (v5, v8, v11)",
                "per-epoch loss components (summed into train/loss, val/loss), mAP, lr/pg0-2",
@@ -62,6 +72,12 @@ FORMATS: tuple[FormatInfo, ...] = (
                "lines)",
                "name: value pairs on lines led by Epoch/Step/Iter, or a user --pattern",
                "a .log/.txt/.out/.md file whose first 16 KB hold a known line shape"),
+    FormatInfo("json_lines", "reporter.ingest.json_lines",
+               "JSON-lines metric logs: detectron2 metrics.json, mmengine scalars.json, "
+               "mmcv *.log.json",
+               "every numeric key per iteration (total_loss, loss_*, lr, eval results)",
+               "a JSON object per line with iteration (detectron2), step (mmengine) or mode "
+               "(mmcv)"),
     FormatInfo("history_json", "reporter.ingest.history_json",
                "Generic history JSON (Keras History dump, hand-written loops)",
                "dict of lists, list of per-epoch records, nested train/val, [step, value] "

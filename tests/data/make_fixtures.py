@@ -558,9 +558,164 @@ def make_ultralytics(out: Path) -> None:
     (d / "padded_trailing_commas.csv").write_text("\n".join(trailing) + "\n")
 
 
+# -------------------------------------------------------------------------------- mlflow
+def make_mlflow(out: Path) -> None:
+    """mlflow-skinny 3.17.2: a file store run (MLFLOW_ALLOW_FILE_STORE=true) and an SQLite
+    store with two runs, both logging the torch loop's history plus NaN and inf values."""
+    import subprocess
+
+    d = out / "mlflow"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    hist = torch_loop()["history"]
+    code = (
+        "import json, math, sys, mlflow\n"
+        "hist = json.loads(sys.argv[2])\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\n"
+        "mlflow.set_experiment('fixtures')\n"
+        "for name, n in (('short_run', 4), ('diverged_run', len(hist['train_loss']))):\n"
+        "    with mlflow.start_run(run_name=name):\n"
+        "        mlflow.log_params({'lr': 0.05, 'scheduler': 'ReduceLROnPlateau'})\n"
+        "        for e in range(n):\n"
+        "            bad = math.nan if e == 9 else math.inf\n"
+        "            loss = hist['train_loss'][e] if e < 9 else bad\n"
+        "            mlflow.log_metric('train/loss', loss, step=e)\n"
+        "            mlflow.log_metric('val_loss', hist['val_loss'][e] if e != 10 else -math.inf,"
+        " step=e)\n"
+        "            mlflow.log_metric('lr', hist['lr'][e], step=e)\n"
+        "        mlflow.log_metric('val_loss', 0.5, step=n - 1)  # the same step logged again\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+        subprocess.run([sys.executable, "-c", code, "file:" + str(Path(tmp) / "mlruns"),
+                        json.dumps(hist)], check=True, env=env, cwd=tmp, capture_output=True)
+        shutil.copytree(Path(tmp) / "mlruns", d / "file_store_nested_keys" / "mlruns")
+        subprocess.run([sys.executable, "-c", code, "sqlite:///" + str(Path(tmp) / "mlflow.db"),
+                        json.dumps(hist)], check=True, cwd=tmp, capture_output=True)
+        shutil.copy(Path(tmp) / "mlflow.db", d / "sqlite_nan_inf_sentinels.db")
+
+
+# ---------------------------------------------------------------------------- json lines
+def make_json_lines(out: Path) -> None:
+    """mmengine 0.10.7 Runner (real) and detectron2's JSONWriter line format (detectron2 does
+    not install here: it compiles C++ ops); see tests/data/json_lines/README.md."""
+    d = out / "json_lines"
+    d.mkdir(parents=True, exist_ok=True)
+    _mmengine_run(d)
+    hist = torch_loop()["history"]
+    lines = []
+    for it in range(19, 96, 20):  # JSONWriter: json.dumps(..., sort_keys=True), period 20
+        k = it // 8
+        lines.append(json.dumps({"data_time": 0.01, "eta_seconds": 100.0 - it,
+                                 "iteration": it, "loss_box_reg": 0.3 * hist["step_loss"][it],
+                                 "loss_cls": 0.7 * hist["step_loss"][it],
+                                 "lr": hist["lr"][k], "time": 0.2,
+                                 "total_loss": hist["step_loss"][it]}, sort_keys=True))
+        if it == 59:  # an evaluation at iteration 59, on its own line
+            lines.append(json.dumps({"bbox/AP": 12.5, "bbox/AP50": 30.1, "iteration": it},
+                                    sort_keys=True))
+    (d / "detectron2_eval_lines.json").write_text("\n".join(lines) + "\n")
+    resumed = lines + lines[2:]  # resumed from the checkpoint at iteration 39: appended
+    (d / "detectron2_resumed_append.json").write_text("\n".join(resumed) + "\n")
+    (d / "detectron2_cut_last_line.json").write_text("\n".join(lines) + "\n" + lines[0][:25])
+
+
+def _mmengine_run(d: Path) -> None:
+    import torch
+    from mmengine.evaluator import BaseMetric
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Reg(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(8, 1)
+
+        def forward(self, inputs, labels, mode="tensor"):
+            out = self.net(inputs)
+            if mode == "loss":
+                return {"loss": torch.nn.functional.mse_loss(out, labels)}
+            return [(out, labels)]
+
+    class Mse(BaseMetric):
+        def process(self, data_batch, data_samples):
+            for out, labels in data_samples:
+                self.results.append(float(torch.nn.functional.mse_loss(out, labels)))
+
+        def compute_metrics(self, results):
+            return {"mse": sum(results) / len(results)}
+
+    x, y = _regression(64)
+
+    class Data(torch.utils.data.Dataset):
+        def __len__(self):
+            return 64
+
+        def __getitem__(self, i):
+            return {"inputs": x[i], "labels": y[i]}
+
+    loader = {"dataset": Data(), "batch_size": 8, "sampler": {"type": "DefaultSampler",
+                                                               "shuffle": False},
+              "collate_fn": {"type": "default_collate"}}
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = Runner(model=Reg(), work_dir=tmp, train_dataloader=loader,
+                        val_dataloader=loader, val_evaluator={"type": Mse},
+                        optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01}},
+                        param_scheduler={"type": "StepLR", "step_size": 2, "gamma": 0.5,
+                                         "by_epoch": True},
+                        train_cfg={"by_epoch": True, "max_epochs": 4, "val_interval": 1},
+                        val_cfg={}, default_hooks={"logger": {"type": "LoggerHook",
+                                                              "interval": 2}},
+                        randomness={"seed": 0})
+        runner.train()
+        scalars = next(Path(tmp).rglob("vis_data/scalars.json"))
+        shutil.copy(scalars, d / "mmengine_scalars.json")
+
+
+# --------------------------------------------------------------------------------- wandb
+def make_wandb(out: Path) -> None:
+    """wandb 0.31.0 offline runs (the binary .wandb log is the real writer's); the legacy
+    wandb-history.jsonl and the UI CSV export are written to their schema (README beside)."""
+    import subprocess
+
+    d = out / "wandb"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    hist = torch_loop()["history"]
+    code = (
+        "import json, math, sys, wandb\n"
+        "hist = json.loads(sys.argv[1])\n"
+        "run = wandb.init(project='fixtures', config={'lr': 0.05})\n"
+        "for e in range(len(hist['lr'])):\n"
+        "    for i in range(8):\n"
+        "        run.log({'train/loss': hist['step_loss'][e * 8 + i]})\n"
+        "    loss = hist['val_loss'][e] if e < 10 else (math.nan if e == 10 else math.inf)\n"
+        "    run.log({'val_loss': loss, 'lr': hist['lr'][e], 'epoch': e})\n"
+        "run.log({'late': 1.0}, step=3)  # below the current step: W&B drops it\n"
+        "run.finish()\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+        subprocess.run([sys.executable, "-c", code, json.dumps(hist)], check=True, env=env,
+                       cwd=tmp, capture_output=True)
+        run_dir = next(Path(tmp, "wandb").glob("offline-run-*"))
+        target = d / "offline_run" / run_dir.name
+        target.mkdir(parents=True)
+        shutil.copy(next(run_dir.glob("*.wandb")), target)
+    rows = [{"_step": e, "_runtime": 1.5 * e, "_timestamp": 1.7e9 + e,
+             "train_loss": hist["train_loss"][e],
+             "val_loss": hist["val_loss"][e] if e != 5 else "NaN", "lr": hist["lr"][e]}
+            for e in range(len(hist["lr"]))]
+    (d / "wandb-history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines = ['"Step","run-a - train/loss","run-a - train/loss__MIN","run-a - train/loss__MAX"']
+    for e, value in enumerate(hist["train_loss"]):
+        lines.append(f'"{e}","{value}","{value * 0.9}","{value * 1.1}"')
+    (d / "ui_export_min_max.csv").write_text("\n".join(lines) + "\n")
+
+
 # --------------------------------------------------------------------------------- main
 PARTS = {"torch": make_torch, "hf": make_hf, "lightning": make_lightning, "keras": make_keras,
-         "tensorboard": make_tensorboard, "text": make_text, "ultralytics": make_ultralytics}
+         "tensorboard": make_tensorboard, "text": make_text, "ultralytics": make_ultralytics,
+         "mlflow": make_mlflow, "json_lines": make_json_lines,
+         "wandb": make_wandb}
 
 
 def main(argv: list[str] | None = None) -> int:

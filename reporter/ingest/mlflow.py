@@ -1,0 +1,175 @@
+"""MLflow tracking data: the file store and the SQLite store (formats.md §6).
+
+File store: ``mlruns/<experiment>/<run>/metrics/<key>``, one ``<timestamp ms> <value>
+<step>`` line per logged value, ``/`` in a key made sub-folders (``metrics/train/loss``),
+``nan``/``inf`` spelled out. A run folder, its ``metrics/`` folder or one metric file of it
+reads the whole run. A ``params/<key>`` file is a setting, not a series: refused with what it
+holds.
+
+SQLite store (the default since MLflow 3.7): table ``metrics(key, value, timestamp, run_uuid,
+step, is_nan)``, read with the standard ``sqlite3`` in read-only mode. NaN is stored as 0.0
+with ``is_nan=1`` and +-inf as +-1.7976931348623157e308: both are mapped back. A database
+with several runs is read through its latest run, with a note naming the others.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from reporter.errors import LogFormatError
+from reporter.ingest._sniff import head, head_text
+from reporter.ingest._table import ScalarTable, finish_run
+
+ID = "mlflow"
+_LINE = re.compile(r"^(\d+) (\S+)(?: (-?\d+))?$")
+_SQLITE = b"SQLite format 3\x00"
+_FLOAT_MAX = 1.7976931348623157e308
+_STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
+
+
+def detect(path: Path) -> float:
+    if path.is_dir():
+        if path.name == "metrics" and _metric_files(path):
+            return 0.9
+        if (path / "metrics").is_dir() and (_metric_files(path / "metrics")
+                                            or (path / "meta.yaml").is_file()):
+            return 0.95
+        return 0.0
+    if head(path, 16) == _SQLITE:
+        return 0.95 if _is_mlflow_db(path) else 0.0
+    if path.suffix or not _under(path, ("metrics", "params")):
+        return 0.0
+    lines = head_text(path, 512).splitlines()
+    if _under(path, ("params",)):
+        return 0.8
+    return 0.9 if lines and _LINE.match(lines[0].strip()) else 0.0
+
+
+def _under(path: Path, names: tuple[str, ...]) -> bool:
+    return any(parent.name in names for parent in list(path.parents)[:4])
+
+
+def _metric_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _is_mlflow_db(path: Path) -> bool:
+    import sqlite3
+
+    try:
+        with _connect(path) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:
+        return False
+    return {"metrics", "runs"} <= tables
+
+
+def _connect(path: Path):
+    import sqlite3
+
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+def read(path: Path):
+    if path.is_file() and head(path, 16) == _SQLITE:
+        return _read_db(path)
+    if path.is_file() and _under(path, ("params",)) and not _under(path, ("metrics",)):
+        value = head_text(path, 200).strip()
+        raise LogFormatError(path, f"an MLflow parameter ({path.name} = {value}), not a metric "
+                                   "series; the run's metrics are in its metrics/ folder")
+    folder = _metrics_folder(path)
+    table = ScalarTable()
+    notes: list[str] = []
+    for file in _metric_files(folder):
+        _read_metric(file, file.relative_to(folder).as_posix(), table, notes)
+    run_dir = folder.parent
+    meta = {"framework": "unknown", "lr_timing": "unknown", "store": "file",
+            **_run_meta(run_dir / "meta.yaml")}
+    run = finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
+    run.name = meta.get("run_name") or run_dir.name
+    return run
+
+
+def _metrics_folder(path: Path) -> Path:
+    if path.is_dir():
+        return path if path.name == "metrics" else path / "metrics"
+    for parent in path.parents:
+        if parent.name == "metrics":
+            return parent
+    raise LogFormatError(path, "not inside an MLflow metrics/ folder")
+
+
+def _read_metric(file: Path, key: str, table: ScalarTable, notes: list[str]) -> None:
+    from reporter.ingest.aliases import canonical_name
+
+    name = canonical_name(key)
+    with open(file, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            match = _LINE.match(line.strip())
+            if match is None:
+                if line.strip():
+                    notes.append(f"metrics/{key}: stopped at line {number} ({line.strip()[:40]!r}"
+                                 " is not '<timestamp> <value> <step>')")
+                    return
+                continue
+            table.add(name, float(match[2]), step=int(match[3] or 0),
+                      wall_time=int(match[1]) / 1000)
+
+
+def _run_meta(meta_yaml: Path) -> dict[str, str]:
+    """``run_name``, ``status`` and ``start_time`` from a run's meta.yaml (plain scalars)."""
+    out: dict[str, str] = {}
+    if not meta_yaml.is_file():
+        return out
+    for line in meta_yaml.read_text(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key in ("run_name", "status", "start_time", "experiment_id") and value.strip():
+            out[key] = value.strip().strip("'\"")
+    if "status" in out:
+        out["status"] = _STATUS.get(out["status"], out["status"])
+    return out
+
+
+def _read_db(path: Path):
+    import sqlite3
+
+    from reporter.ingest.aliases import canonical_name
+
+    notes: list[str] = []
+    try:
+        with _connect(path) as db:
+            runs = db.execute("SELECT run_uuid, name, start_time, status FROM runs "
+                              "ORDER BY start_time").fetchall()
+            if not runs:
+                raise LogFormatError(path, "an MLflow database with no runs")
+            run_uuid, run_name, _, status = runs[-1]
+            if len(runs) > 1:
+                others = ", ".join(r[1] or r[0] for r in runs[:-1][:5])
+                notes.append(f"the database holds {len(runs)} runs; read the latest "
+                             f"({run_name or run_uuid}); the others: {others}")
+            rows = db.execute("SELECT key, value, timestamp, step, is_nan FROM metrics "
+                              "WHERE run_uuid = ? ORDER BY timestamp, step", (run_uuid,))
+            table = ScalarTable()
+            for key, value, timestamp, step, is_nan in rows:
+                table.add(canonical_name(key), _decode(value, is_nan), step=step,
+                          wall_time=timestamp / 1000 if timestamp is not None else None)
+    except sqlite3.Error as err:
+        raise LogFormatError(path, f"cannot read the MLflow database ({err})") from err
+    meta = {"framework": "unknown", "lr_timing": "unknown", "store": "sqlite",
+            "run_id": run_uuid, "run_name": run_name, "status": status}
+    run = finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
+    run.name = run_name or run_uuid
+    return run
+
+
+def _decode(value: float, is_nan: int) -> float:
+    """The SQL store's sentinels back to NaN and infinities."""
+    if is_nan:
+        return math.nan
+    if value >= _FLOAT_MAX:
+        return math.inf
+    if value <= -_FLOAT_MAX:
+        return -math.inf
+    return value

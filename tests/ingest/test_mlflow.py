@@ -1,0 +1,65 @@
+"""MLflow file store and SQLite store (issue 4; formats.md §6). Written by mlflow 3.17.2."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from reporter.errors import LogFormatError
+from reporter.ingest import read_run
+
+
+def _run_dirs(datapath):
+    root = datapath("mlflow", "file_store_nested_keys", "mlruns")
+    return sorted(p.parent for p in root.glob("*/*/meta.yaml"))
+
+
+def _by_name(datapath, name):
+    return next(d for d in _run_dirs(datapath) if read_run(d).name == name)
+
+
+def test_file_store_run_folder(datapath):
+    run = read_run(_by_name(datapath, "diverged_run"))
+    assert run.format == "mlflow" and run.meta["store"] == "file"
+    assert run.meta["status"] == "FINISHED"
+    assert set(run.metrics) == {"train/loss", "val/loss", "lr"}  # metrics/train/loss: nested
+    loss = run.series("train/loss")["value"].tolist()
+    assert len(loss) == 12 and math.isnan(loss[9]) and loss[10] == math.inf
+    assert run.series("val/loss").set_index("step")["value"][10] == -math.inf
+
+
+def test_file_store_same_step_logged_twice_last_wins(datapath):
+    run = read_run(_by_name(datapath, "diverged_run"))
+    assert run.series("val/loss")["value"].iloc[-1] == 0.5
+    assert "logged twice" in run.notes[0]
+
+
+def test_file_store_metric_file_reads_its_run(datapath):
+    run_dir = _by_name(datapath, "short_run")
+    run = read_run(run_dir / "metrics" / "train" / "loss")
+    assert set(run.metrics) == {"train/loss", "val/loss", "lr"}
+    assert run.name == "short_run"
+    assert run.series("lr")["wall_time"].iloc[0] > 1.7e9
+
+
+def test_param_file_is_refused_with_its_value(datapath):
+    path = _run_dirs(datapath)[0] / "params" / "lr"
+    with pytest.raises(LogFormatError, match=r"params/lr: an MLflow parameter \(lr = 0\.05\), "
+                                             r"not a metric series"):
+        read_run(path)
+
+
+def test_sqlite_store_sentinels_and_latest_run(datapath):
+    run = read_run(datapath("mlflow", "sqlite_nan_inf_sentinels.db"))
+    assert run.meta["store"] == "sqlite" and run.name == "diverged_run"
+    loss = run.series("train/loss")["value"].tolist()
+    assert math.isnan(loss[9]) and loss[10] == math.inf  # is_nan=1, +1.797e308
+    assert run.series("val/loss").set_index("step")["value"][10] == -math.inf
+    assert "holds 2 runs" in run.notes[0]
+
+
+def test_sqlite_and_file_store_agree(datapath):
+    db = read_run(datapath("mlflow", "sqlite_nan_inf_sentinels.db")).by_step()
+    files = read_run(_by_name(datapath, "diverged_run")).by_step()
+    assert db.equals(files[db.columns])
