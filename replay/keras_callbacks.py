@@ -46,6 +46,9 @@ class KerasReduceLROnPlateau:
         min_delta (float): absolute improvement threshold. Default: 1e-4.
         cooldown (int): Default: 0.
         min_lr (float): Default: 0.0.
+        legacy (bool): Keras <= 3.10 and tf.keras 2.x: numpy float64 comparison
+            ``a < best - |min_delta|`` and ``best`` starting at +-inf (a NaN first value is
+            then just a bad epoch). Default: False.
 
     Example:
         >>> from replay import KerasReduceLROnPlateau, lr_trajectory
@@ -64,6 +67,7 @@ class KerasReduceLROnPlateau:
     min_delta: float = 1e-4
     cooldown: int = 0
     min_lr: float = 0.0
+    legacy: bool = False
     framework = "keras"
 
     def __post_init__(self) -> None:
@@ -76,6 +80,9 @@ class KerasReduceLROnPlateau:
 
 
 def _improved(spec: KerasReduceLROnPlateau, current: float, best: float | None) -> bool:
+    if spec.legacy:  # tf.keras 2.x: np.less(a, b - min_delta) / np.greater(a, b + min_delta)
+        d = abs(spec.min_delta)
+        return bool(current < best - d) if spec.mode == "min" else bool(current > best + d)
     if best is None:
         return True
     delta = -abs(spec.min_delta) if spec.mode == "min" else abs(spec.min_delta)
@@ -87,7 +94,10 @@ def _keras_plateau_run(spec: KerasReduceLROnPlateau, base_lr, n, metrics):
     lr = float(_F(base_lr))
     out = [lr]
     events = []
-    best, wait, cooldown_counter = None, 0, 0
+    wait, cooldown_counter = 0, 0
+    best: float | None = None  # Keras >= 3.11; older versions start from +-inf
+    if spec.legacy:
+        best = float("inf") if spec.mode == "min" else float("-inf")
     for epoch, current in enumerate(np.asarray(metrics, dtype=np.float64)[: max(n - 1, 0)]):
         current = float(current)
         if cooldown_counter > 0:

@@ -179,3 +179,21 @@ def test_early_stop_keras_matches_keras_callback(kwargs, series):
             break
     event = early_stop(EarlyStopping(semantics="keras", **kwargs), series)
     assert (event.index if event else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("series", "modern", "legacy"),
+    [
+        # float64 sees 0.99999999 < 1.0 - 0 as an improvement, float32 does not
+        ([1.0, 0.99999999, 0.99999999, 0.99999999], [1, 2, 3], [2, 3]),
+        # best=None takes the NaN and never improves again; +-inf treats NaN as a bad epoch
+        ([math.nan, 1.0, 0.9, 0.8, 0.7], [1, 2, 3, 4], [0]),
+    ],
+)
+def test_keras_plateau_legacy_float64_and_inf_start(series, modern, legacy):
+    kwargs = {"patience": 1, "min_delta": 0.0}
+    n = len(series) + 1
+    new = lr_trajectory(KerasReduceLROnPlateau(**kwargs), 0.1, n, series)
+    old = lr_trajectory(KerasReduceLROnPlateau(legacy=True, **kwargs), 0.1, n, series)
+    assert [e.index for e in new.events] == modern
+    assert [e.index for e in old.events] == legacy
