@@ -58,9 +58,6 @@ class Replayer:
 
 REPLAYERS: dict[type, Replayer] = {}
 
-#: event style of a torch schedule: every change, or only upward turns (smooth schedules).
-EVENT_STYLES = {"change": None, "turn": None}  # filled below
-
 
 def loop_get_lr(get_lr: GetLrFn, spec, base_lr: float, n: int, start: float) -> np.ndarray:
     """Repeat ``get_lr`` for ``t = 1..n-1`` from ``lr[0] = start`` (scalar float64 loop)."""
@@ -136,4 +133,8 @@ def restart_events(lr: np.ndarray, reason: str) -> tuple[Event, ...]:
     )
 
 
-EVENT_STYLES.update(change=change_events, turn=restart_events)
+#: event style of a schedule: every change, or only upward turns (smooth schedules).
+EVENT_STYLES: dict[str, Callable[[np.ndarray, str], tuple[Event, ...]]] = {
+    "change": change_events,
+    "turn": restart_events,
+}
