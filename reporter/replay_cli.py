@@ -50,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     count.add_argument("--epochs", type=int, help="number of epochs to replay")
     count.add_argument("--steps", type=int, help="number of optimizer steps to replay")
     parser.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        metavar="K",
+        help="with --epochs: print one row per optimizer step (the scheduler still steps per "
+        "epoch)",
+    )
+    parser.add_argument(
         "--metrics",
         help="metric series for plateau schedules: a JSON list, a .json file holding one, "
         "or a training log that reporter reads",
@@ -222,7 +229,7 @@ def _json_list(text: str, where: str) -> list:
 
 def run(args: argparse.Namespace) -> int:
     """Replay the schedule and print the LR per epoch/step and the events."""
-    from replay import lr_trajectory
+    from replay import lr_trajectory, per_step
     from replay.trajectory import metric_driven
 
     spec = parse_schedule(args.schedule)
@@ -250,6 +257,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from err
     if getattr(args, "early_stopping", None):
         traj = _with_stop(traj, args.early_stopping, metrics, n)
+    if getattr(args, "steps_per_epoch", None):
+        if unit != "epoch":
+            raise UsageError("--steps-per-epoch expands an epoch schedule: use it with --epochs")
+        try:
+            traj = per_step(traj, args.steps_per_epoch)
+        except ValueError as err:
+            raise UsageError(f"--steps-per-epoch: {err}") from err
+        unit = "step"
     out = _json(spec, args, traj, unit) if args.format == "json" else _table(spec, args, traj, unit)
     sys.stdout.write(out + "\n")
     return 0

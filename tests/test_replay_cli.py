@@ -178,3 +178,19 @@ def test_replay_bad_early_stopping_exits_2(argv, message, capsys):
     code = main(["replay", "ConstantSchedule", "--lr", "0.1", "--metrics", "[1.0, 1.0]", *argv])
     assert code == exitcodes.BAD_INPUT
     assert message in capsys.readouterr().err
+
+
+def test_replay_steps_per_epoch_expands_rows(capsys):
+    code = main(["replay", "StepLR(step_size=1)", "--lr", "0.1", "--epochs", "2",
+                 "--steps-per-epoch", "3", "--format", "json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert doc["unit"] == "step"
+    assert len(doc["lr"]) == 6
+    assert [e["index"] for e in doc["events"]] == [2]
+
+
+def test_replay_steps_per_epoch_needs_epochs(capsys):
+    code = main(["replay", "StepLR(1)", "--lr", "0.1", "--steps", "4", "--steps-per-epoch", "2"])
+    assert code == exitcodes.BAD_INPUT
+    assert "use it with --epochs" in capsys.readouterr().err
