@@ -5,6 +5,7 @@ reader modules (and pandas, numpy, torch) are imported only when a path is read.
 """
 
 from reporter.ingest.aliases import CANONICAL, canonical_name
+from reporter.ingest.discover import discover, read_tree
 from reporter.ingest.registry import FORMATS, FormatInfo, detect, formats, read_run
 from reporter.ingest.run import Run
 
@@ -15,6 +16,8 @@ __all__ = [
     "Run",
     "canonical_name",
     "detect",
+    "discover",
     "formats",
     "read_run",
+    "read_tree",
 ]

@@ -43,12 +43,36 @@ def _files(folder: Path) -> list[Path]:
     own = folder / FILE_NAME
     if own.is_file() and "step" in first_line(own).split(","):
         return [own]
+    return version_files(folder)
+
+
+def version_files(folder: Path) -> list[Path]:
+    """``version_N/metrics.csv`` files of a ``lightning_logs`` folder, in N order."""
     versions = []
-    for child in folder.iterdir():
+    try:
+        children = list(folder.iterdir())
+    except OSError:
+        return []
+    for child in children:
         match = _VERSION.match(child.name)
         if match and (child / FILE_NAME).is_file():
             versions.append((int(match[1]), child / FILE_NAME))
     return [p for _, p in sorted(versions)]
+
+
+def first_step(file: Path) -> float | None:
+    """The step of the first data row (a resumed version starts above 0)."""
+    from reporter.ingest._sniff import head_text
+
+    lines = head_text(file).splitlines()
+    if len(lines) < 2:
+        return None
+    header = lines[0].split(",")
+    if "step" not in header:
+        return None
+    cells = lines[1].split(",")
+    index = header.index("step")
+    return parse_float(cells[index]) if index < len(cells) else None
 
 
 def read(path: Path):

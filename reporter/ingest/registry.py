@@ -166,6 +166,24 @@ def read_run(path: str | Path, *, format: str | None = None,
 _FORMATS_HINT = "run `reporter formats` to list them, or force one with --format"
 
 
+def _read_single_run_below(folder: Path) -> Run:
+    """A folder whose only run lies deeper (``wandb/``, ``mlruns/``): read that run."""
+    from reporter.ingest.discover import discover
+
+    runs = [r for r in discover(folder) if r != folder]
+    if not runs:
+        raise LogFormatError(folder, "no training log found in this folder",
+                             hint=_FORMATS_HINT)
+    if len(runs) > 1:
+        names = ", ".join(str(r.relative_to(folder)) for r in runs[:5])
+        more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
+        raise LogFormatError(folder, f"holds {len(runs)} runs ({names}{more}); pass one of "
+                                     "them, or analyze the folder as a tree")
+    run = read_run(runs[0])
+    run.notes.insert(0, f"the only run in this folder: {runs[0].relative_to(folder)}")
+    return run
+
+
 def _read(info: FormatInfo, path: Path) -> Run:
     run = _module(info).read(path)
     run.format = info.id
@@ -188,8 +206,7 @@ def _read_folder(folder: Path) -> Run:
             for score, format_id in detect(child)[:1]:
                 candidates.append((score, child, format_id))
     if not candidates:
-        raise LogFormatError(folder, "no training log found in this folder",
-                             hint=_FORMATS_HINT)
+        return _read_single_run_below(folder)
     best = max(candidates, key=lambda c: c[0])
     run = _read(_BY_ID[best[2]], best[1])
     others = [c[1].name for c in candidates if c is not best]

@@ -46,7 +46,8 @@ def detect(path: Path) -> float:
     if path.is_dir():
         if event_files(path):
             return 0.97
-        return 0.9 if any(event_files(c) for c in _children(path)) else 0.0
+        split = [c for c in _children(path) if c.name.lower() in _SPLIT_DIRS and event_files(c)]
+        return 0.9 if split else 0.0  # Keras: <log_dir>/train/ and <log_dir>/validation/
     if is_event_file(path):
         return 1.0
     start = head(path, 64)

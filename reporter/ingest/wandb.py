@@ -32,7 +32,9 @@ _RUN_DIR = re.compile(r"^(offline-)?run-\d{8}_\d{6}-\w+$")
 
 def detect(path: Path) -> float:
     if path.is_dir():
-        return 0.95 if _RUN_DIR.match(path.name) or _sources(path) else 0.0
+        if _RUN_DIR.match(path.name) or list(path.glob("*.wandb")):
+            return 0.95
+        return 0.9 if (path / "files" / "wandb-history.jsonl").is_file() else 0.0
     name = path.name
     if name.endswith(".wandb") or head(path, 4) == MAGIC:
         return 1.0
