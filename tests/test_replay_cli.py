@@ -22,7 +22,7 @@ from reporter.replay_cli import load_metrics, parse_schedule
         (
             "keras:ReduceLROnPlateau(patience=3)",
             "KerasReduceLROnPlateau(factor=0.1, patience=3, mode='min', min_delta=0.0001, "
-            "cooldown=0, min_lr=0.0)",
+            "cooldown=0, min_lr=0.0, legacy=False)",
         ),
         (
             "keras:CosineDecay(0.1, 1000)",
