@@ -72,6 +72,11 @@ def read(path: Path):
     if "stateful_callbacks" in state:
         meta["stateful_callbacks"] = state["stateful_callbacks"]
     meta.update(framework="hf", epoch_kind="progress", lr_timing=_lr_timing(state["log_history"]))
+    meta["smoothing"] = "window mean"  # loss = mean over the logging_steps window
+    if _rounded(table):
+        notes.append("train losses have at most 4 decimals: transformers v4 rounds the logged "
+                     "loss (round(loss, 4)); tiny differences are invisible")
+        meta["rounding"] = 4
     if meta["lr_timing"] == "unknown" and "lr" in table.metric:
         notes.append("the transformers version is unknown: the logged learning_rate is either "
                      "the LR used for the step (>= 4.51) or the next step's LR (older)")
@@ -103,6 +108,12 @@ def _read_history(path: Path, history: list[Any], notes: list[str]) -> tuple[Sca
                 continue
             table.add(canonical_name(key), value, step=step, epoch=epoch, segment=segment)
     return table, meta
+
+
+def _rounded(table: ScalarTable) -> bool:
+    losses = [v for m, v in zip(table.metric, table.value, strict=True)
+              if m == "train/loss" and v == v]
+    return len(losses) >= 5 and all(round(v, 4) == v for v in losses)
 
 
 def _lr_timing(history: list[Any]) -> str:

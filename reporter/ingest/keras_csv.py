@@ -1,4 +1,4 @@
-"""Keras ``CSVLogger`` files (formats.md §4).
+"""Keras ``CSVLogger`` files (formats.md §4), and timm ``summary.csv`` (same shape, §5.4).
 
 Header ``epoch,<sorted log keys>``; ``epoch`` is already the 0-based epoch index; ``NA`` is a
 key not logged that epoch, ``nan`` a logged NaN. ``append=True`` reruns add rows whose epoch
@@ -64,4 +64,6 @@ def read(path: Path):
                 table.add(names[col], value, step=epoch, epoch=epoch, segment=segment)
     has_lr = any(n == "lr" for n in names)
     meta = {"framework": "keras", "lr_timing": "used" if has_lr else "unknown"}
+    if {"train_loss", "eval_loss"} <= set(header) or "eval_top1" in header:
+        meta = {"framework": "torch", "app": "timm", "lr_timing": "unknown"}  # summary.csv
     return finish_run(path, ID, table, step_kind="epoch", notes=notes, meta=meta)

@@ -68,3 +68,13 @@ def test_hf_not_a_state_object_names_the_problem(tmp_path):
     with pytest.raises(LogFormatError, match=r"trainer_state.json: not a trainer state: no "
                                              r"'log_history' list$"):
         read_run(path)
+
+
+def test_hf_v4_rounded_losses_are_noted(tmp_path):
+    history = [{"loss": round(1 / (s + 1), 4), "learning_rate": 1e-4, "epoch": s / 10,
+                "step": s} for s in range(1, 8)]
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": history}))
+    run = read_run(path)
+    assert run.meta["rounding"] == 4 and run.meta["smoothing"] == "window mean"
+    assert "transformers v4 rounds the logged loss" in run.notes[0]

@@ -50,3 +50,14 @@ def test_keras_inf_and_minus_inf(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("epoch,loss\n0,inf\n1,-inf\n2,NA\n")
     assert read_run(path).series("train/loss")["value"].tolist() == [math.inf, -math.inf]
+
+
+def test_timm_summary_csv_is_read_with_torch_semantics(tmp_path):
+    """timm ``update_summary`` writes the same shape (formats.md §5.4)."""
+    path = tmp_path / "summary.csv"
+    path.write_text("epoch,train_loss,eval_loss,eval_top1,eval_top5,lr\n"
+                    "0,6.9,6.8,0.1,0.5,0.0001\n1,6.5,6.4,0.9,3.1,0.0005\n")
+    run = read_run(path)
+    assert run.meta == {"framework": "torch", "app": "timm", "lr_timing": "unknown"}
+    assert run.series("val/loss")["value"].tolist() == [6.8, 6.4]
+    assert run.series("lr")["epoch"].tolist() == [0, 1]
