@@ -6,7 +6,7 @@ from replay.counterfactual import Counterfactual, Fidelity, counterfactual, exac
 from replay.early_stopping import EarlyStopping, early_stop
 from replay.hf_schedules import HFScheduler, hf_logged_learning_rate
 from replay.inference import Candidate, infer_schedule
-from replay.keras_callbacks import KerasReduceLROnPlateau
+from replay.keras_callbacks import KerasLearningRateScheduler, KerasReduceLROnPlateau
 from replay.keras_schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -52,6 +52,7 @@ __all__ = [
     "Fidelity",
     "HFScheduler",
     "InverseTimeDecay",
+    "KerasLearningRateScheduler",
     "KerasReduceLROnPlateau",
     "LambdaLR",
     "LinearLR",

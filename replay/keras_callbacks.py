@@ -8,14 +8,15 @@ and starts with ``best = None``. Early stopping lives in :mod:`replay.early_stop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from replay._registry import Replayer, register
+from replay._registry import EVENT_STYLES, Replayer, register
 from replay.types import Event
 
-__all__ = ["KerasReduceLROnPlateau"]
+__all__ = ["KerasLearningRateScheduler", "KerasReduceLROnPlateau"]
 
 _F = np.float32
 
@@ -120,3 +121,61 @@ register(
     KerasReduceLROnPlateau,
     Replayer(run=_keras_plateau_run, metric_driven=True, events="change"),
 )
+
+
+@dataclass(frozen=True)
+class KerasLearningRateScheduler:
+    """``keras.callbacks.LearningRateScheduler(schedule)``: the LR set at each epoch start.
+
+    .. math::
+        \\eta_e = f_{32}(\text{schedule}(e, \\eta_{e-1})), \\quad \\eta_{-1} = f_{32}(\\eta_0)
+
+    where :math:`\\eta_0` is the optimizer's LR; ``schedule(epoch)`` alone is called when the
+    two-argument call raises TypeError (the old API). The LR variable is float32.
+
+    Timing: ``on_epoch_begin(e)`` sets the LR that epoch ``e`` (0-based) trains with, so
+    ``lr[e]`` is what ``history["learning_rate"][e]`` logs.
+
+    Args:
+        schedule (Callable): ``(epoch, lr) -> lr`` or ``epoch -> lr``; must return a float.
+
+    Example:
+        >>> from replay import KerasLearningRateScheduler, lr_trajectory
+        >>> spec = KerasLearningRateScheduler(lambda e, lr: lr if e < 2 else lr * 0.5)
+        >>> print(lr_trajectory(spec, 0.1, 4).table())
+        epoch  lr
+            0  0.1
+            1  0.1
+            2  0.05
+            3  0.025
+    """
+
+    schedule: Callable
+    framework = "keras"
+
+    def __post_init__(self) -> None:
+        if not callable(self.schedule):
+            raise TypeError(
+                f"LearningRateScheduler schedule must be callable, got {self.schedule!r}"
+            )
+
+
+def _keras_scheduler_run(spec: KerasLearningRateScheduler, base_lr, n, metrics):
+    lr = float(_F(base_lr))
+    out = []
+    for epoch in range(n):
+        try:
+            value = spec.schedule(epoch, lr)
+        except TypeError:
+            value = spec.schedule(epoch)
+        if not isinstance(value, (float, np.float32, np.float64)):
+            raise ValueError(
+                f"The output of the `schedule` function should be a float, got {value!r}"
+            )
+        lr = float(_F(value))
+        out.append(lr)
+    lr_arr = np.array(out, dtype=np.float64)
+    return lr_arr, EVENT_STYLES["change"](lr_arr, repr(spec))
+
+
+register(KerasLearningRateScheduler, Replayer(run=_keras_scheduler_run, events="change"))

@@ -13,7 +13,7 @@ from functools import partial
 
 from replay.early_stopping import EarlyStopping
 from replay.hf_schedules import HF_SCHEDULER_TYPES, HFScheduler
-from replay.keras_callbacks import KerasReduceLROnPlateau
+from replay.keras_callbacks import KerasLearningRateScheduler, KerasReduceLROnPlateau
 from replay.keras_schedules import KERAS_SCHEDULES
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
@@ -124,6 +124,7 @@ SPEC_NAMES: dict[str, dict[str, Callable]] = {
     "keras": {
         **{cls.__name__: cls for cls in KERAS_SCHEDULES},
         "ReduceLROnPlateau": KerasReduceLROnPlateau,
+        "LearningRateScheduler": KerasLearningRateScheduler,
         "EarlyStopping": keras_early_stopping,
     },
     "hf": {

@@ -197,3 +197,33 @@ def test_keras_plateau_legacy_float64_and_inf_start(series, modern, legacy):
     old = lr_trajectory(KerasReduceLROnPlateau(legacy=True, **kwargs), 0.1, n, series)
     assert [e.index for e in new.events] == modern
     assert [e.index for e in old.events] == legacy
+
+
+def _step_decay(epoch, lr):
+    return lr if epoch < 3 else lr * 0.9
+
+
+def _old_api(epoch):
+    return 0.1 / (1 + epoch)
+
+
+@pytest.mark.parametrize("schedule", [_step_decay, _old_api], ids=["new_api", "old_api"])
+def test_lr_trajectory_keras_lr_scheduler_matches_keras_callback(schedule, same):
+    keras = _keras()
+    opt = keras.optimizers.SGD(learning_rate=0.1)
+    cb = keras.callbacks.LearningRateScheduler(schedule)
+    cb._model = types.SimpleNamespace(optimizer=opt)
+    seen = []
+    for epoch in range(10):
+        cb.on_epoch_begin(epoch)
+        seen.append(float(keras.ops.convert_to_numpy(opt.learning_rate)))
+    from replay import KerasLearningRateScheduler
+
+    same(lr_trajectory(KerasLearningRateScheduler(schedule), 0.1, 10).lr, seen)
+
+
+def test_keras_lr_scheduler_non_float_raises():
+    from replay import KerasLearningRateScheduler
+
+    with pytest.raises(ValueError, match="should be a float, got 1"):
+        lr_trajectory(KerasLearningRateScheduler(lambda e, lr: 1), 0.1, 2)
