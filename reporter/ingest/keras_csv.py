@@ -41,7 +41,7 @@ def read(path: Path):
     table = ScalarTable()
     names = [canonical_name(h) for h in header]
     segment, last_epoch = 0, None
-    for line, row in csv_rows.rows:
+    for line, row in csv_rows.rows():
         if row == header:
             segment += 1
             notes.append(f"line {line}: the header is repeated; a new segment starts")

@@ -11,13 +11,16 @@ run is a new version). ``lr-<Optimizer>`` is the LR used for that step or epoch.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
+from typing import Any
 
 from reporter.errors import LogFormatError
+from reporter.ingest._compact import CompactTable
 from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
-from reporter.ingest._table import ScalarTable, finish_run, parse_float
+from reporter.ingest._table import finish_run, parse_float
 from reporter.ingest.aliases import canonical_name, is_loss_name, split_granularity
 
 ID = "lightning_csv"
@@ -80,18 +83,20 @@ def read(path: Path):
     if not files:
         raise LogFormatError(path, f"no {FILE_NAME} here or in version_N folders")
     notes: list[str] = []
-    table = ScalarTable()
+    table = CompactTable()
     granularity: dict[str, str] = {}
     headers: list[str] = []
     for segment, file in enumerate(files):
         rows = CsvRows(file)
         headers += rows.header
+        if not any(is_loss_name(h) for h in headers) and segment == len(files) - 1:
+            break  # refused below, before reading any row
+        _read_file(file, rows, table, segment, granularity)
         if len(files) > 1:
             notes.extend(f"{file.parent.name}: {n}" for n in rows.notes)
             notes.append(f"segment {segment} is {file.parent.name}")
         else:
             notes.extend(rows.notes)
-        _read_file(file, rows, table, segment, granularity)
     if not any(is_loss_name(h) for h in headers):
         raise LogFormatError(files[0], f"no loss column (columns: {', '.join(rows.header)})",
                              line=1)
@@ -117,25 +122,35 @@ def metric_names(header: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     return names, granularity
 
 
-def _read_file(file: Path, rows: CsvRows, table: ScalarTable, segment: int,
+def _read_file(file: Path, rows: CsvRows, table: Any, segment: int,
                granularity: dict[str, str]) -> None:
+    """Stream one metrics.csv into ``table``; fill the epochs the LR-monitor rows lack."""
+    from array import array
+
     step_col, epoch_col = rows.column("step"), rows.column("epoch")
     if step_col is None:
         raise LogFormatError(file, "no 'step' column", line=1)
     names, gran = metric_names(rows.header)
     granularity.update(gran)
-    steps = [parse_float(r[step_col]) for _, r in rows.rows]
-    epochs = _fill_epochs(steps, [parse_float(r[epoch_col]) for _, r in rows.rows]
-                          if epoch_col is not None else [None] * len(steps))
-    skip = {step_col, epoch_col}
-    for (_, row), step, epoch in zip(rows.rows, steps, epochs, strict=True):
-        for col, cell in enumerate(row):
-            if col in skip:
-                continue
-            value = parse_float(cell)
+    columns = [(col, names[h]) for col, h in enumerate(rows.header)
+               if col not in (step_col, epoch_col)]
+    steps: list[float | None] = []
+    epochs: list[float | None] = []
+    first = len(table)
+    row_of_point = array("i")
+    for _, row in rows.rows():
+        step = parse_float(row[step_col])
+        steps.append(step)
+        epochs.append(parse_float(row[epoch_col]) if epoch_col is not None else None)
+        for col, name in columns:
+            value = parse_float(row[col])
             if value is not None:
-                table.add(names[rows.header[col]], value, step=step, epoch=epoch,
-                          segment=segment)
+                table.add(name, value, step=step, epoch=None, segment=segment)
+                row_of_point.append(len(steps) - 1)
+    filled = _fill_epochs(steps, epochs)
+    for offset, index in enumerate(row_of_point):
+        epoch = filled[index]
+        table.epoch[first + offset] = math.nan if epoch is None else epoch
 
 
 def _fill_epochs(steps: list[float | None], epochs: list[float | None]) -> list[float | None]:

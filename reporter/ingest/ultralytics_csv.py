@@ -40,7 +40,7 @@ def read(path: Path):
     table = ScalarTable()
     base = None
     segment, last = 0, None
-    for line, row in rows.rows:
+    for line, row in rows.rows():
         number = parse_float(row[epoch_col])
         if number is None:
             continue

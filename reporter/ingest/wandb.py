@@ -170,7 +170,7 @@ def _read_csv(path: Path):
     if len(runs) > 1:
         notes.append(f"the export holds {len(runs)} runs; their columns were all read: "
                      f"{', '.join(sorted(runs))}")
-    for _, row in rows.rows:
+    for _, row in rows.rows():
         step = as_float(row[0])
         for col, name in names.items():
             value = _value(row[col]) if row[col] in ("NaN", "Infinity") else as_float(row[col])
