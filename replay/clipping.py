@@ -55,9 +55,9 @@ def _torch_scale(g: np.ndarray, max_norm: float) -> np.ndarray:
 def _keras_global_scale(g: np.ndarray, max_norm: float) -> np.ndarray:
     # keras clip_by_global_norm: scale = c * minimum(1 / N, 1 / c) + (N - N), float32.
     f32 = np.float32
-    c = f32(max_norm)
+    # ``1.0 / clip_norm`` is a Python (float64) division, rounded to float32 by ops.minimum.
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = c * np.minimum(f32(1.0) / g, f32(1.0) / c)
+        scale = f32(max_norm) * np.minimum(f32(1.0) / g, f32(1.0 / max_norm))
         return scale + (g - g)
 
 

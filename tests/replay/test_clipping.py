@@ -144,3 +144,21 @@ def test_zclip_bad_option_raises():
 
     with pytest.raises(ValueError, match="clip_option must be 'adaptive_scaling' or 'mean'"):
         ZClip(clip_option="median")
+
+
+@pytest.mark.parametrize("max_norm", [1.0, 0.3, 5.0, 0.7])
+def test_clip_scale_keras_global_matches_keras_ops(max_norm):
+    """keras clip_by_global_norm's expression evaluated with keras.ops (torch backend)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    ops = keras.ops
+    norms = np.geomspace(1e-3, 1e3, 300).astype(np.float32)
+    theirs = []
+    for n in norms:
+        use_norm = ops.convert_to_tensor(n)
+        scale = max_norm * ops.minimum(1.0 / use_norm, 1.0 / max_norm) + (use_norm - use_norm)
+        theirs.append(float(ops.convert_to_numpy(scale)))
+    ours = clip_scale(norms, max_norm, rule="keras_global").scale
+    assert ours.tolist() == theirs
