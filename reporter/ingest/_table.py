@@ -128,6 +128,30 @@ def finish_run(
     return run
 
 
+def epoch_from_metric(table: Any, name: str) -> tuple[Any, bool]:
+    """Fill ``epoch`` from a logged epoch metric (Lightning/HF/user ``epoch``) by step.
+
+    Returns the table without that metric, and whether the epoch equals the step everywhere
+    (the script logged the epoch as the step).
+    """
+    import pandas as pd
+
+    is_epoch = table["metric"] == name
+    marks = table.loc[is_epoch, ["step", "value"]].drop_duplicates("step", keep="last")
+    marks = marks.dropna().sort_values("step")
+    rest = table[~is_epoch].reset_index(drop=True)
+    if marks.empty or rest.empty:
+        return rest, False
+    same = bool((marks["step"].astype("float64") == marks["value"]).all())
+    known = rest["step"].notna()
+    order = rest.loc[known, "step"].astype("int64").sort_values(kind="stable")
+    merged = pd.merge_asof(order.rename("step").reset_index(),
+                           marks.astype({"step": "int64"}).rename(columns={"value": "_e"}),
+                           on="step", direction="nearest")
+    epoch = pd.Series(merged["_e"].to_numpy(), index=merged["index"].to_numpy()).sort_index()
+    return rest.assign(epoch=rest["epoch"].fillna(epoch)), same
+
+
 def _canonical_frame(frame: Any) -> Any:
     """A reader's own DataFrame with the canonical column order and dtypes."""
     return frame.astype({"metric": object, "step": "Int64", "epoch": "float64",

@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest._sniff import head, head_text
-from reporter.ingest._table import ScalarTable, finish_run
+from reporter.ingest._table import ScalarTable, epoch_from_metric, finish_run
 
 ID = "mlflow"
 _LINE = re.compile(r"^(\d+) (\S+)(?: (-?\d+))?$")
@@ -87,7 +88,8 @@ def read(path: Path):
     run_dir = folder.parent
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "file",
             **_run_meta(run_dir / "meta.yaml")}
-    run = finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
+    frame, step_kind = _epochs(table)
+    run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
     run.name = meta.get("run_name") or run_dir.name
     return run
 
@@ -159,9 +161,19 @@ def _read_db(path: Path):
         raise LogFormatError(path, f"cannot read the MLflow database ({err})") from err
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "sqlite",
             "run_id": run_uuid, "run_name": run_name, "status": status}
-    run = finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
+    frame, step_kind = _epochs(table)
+    run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
     run.name = run_name or run_uuid
     return run
+
+
+def _epochs(table: ScalarTable) -> tuple[Any, str]:
+    """A logged ``epoch`` metric becomes the epoch column; the step kind follows from it."""
+    frame = table.frame()
+    if "epoch" not in set(table.metric):
+        return frame, "optimizer_step"
+    frame, same = epoch_from_metric(frame, "epoch")
+    return frame, "epoch" if same else "optimizer_step"
 
 
 def _decode(value: float, is_nan: int) -> float:

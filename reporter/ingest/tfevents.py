@@ -23,7 +23,7 @@ from typing import Any
 from reporter.errors import LogFormatError
 from reporter.ingest import _protobuf as pb
 from reporter.ingest._sniff import head
-from reporter.ingest._table import finish_run
+from reporter.ingest._table import epoch_from_metric, finish_run
 from reporter.ingest._tfrecord import decode_simple, frame
 from reporter.ingest._ultralytics import is_ultralytics, ultralytics_frame
 from reporter.ingest.aliases import canonical_name
@@ -248,12 +248,12 @@ def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, st
         step_kind = "optimizer_step"
     for tag in _EPOCH_TAGS:
         if tag in tags:
-            table = _epoch_from_tag(table, tag)
+            table, same = epoch_from_metric(table, tag)
             if tag == "train/epoch":
                 meta.update(framework="hf", epoch_kind="progress")
-            else:
-                meta.update(framework="lightning")
-    if any(t.startswith("lr-") for t in tags):
+            elif same:
+                step_kind = "epoch"  # the script used the epoch as the step
+    if any(t.startswith("lr-") for t in tags) or "hp_metric" in tags:
         meta.update(framework="lightning", lr_timing="used")
     if meta["framework"] == "hf":
         table = _hf_summary(table, meta)
@@ -273,21 +273,3 @@ def _hf_summary(table: Any, meta: dict[str, Any]) -> Any:
         meta["summary"] = {m.split("/", 1)[1]: v for m, v in zip(last["metric"], last["value"],
                                                                  strict=True)}
     return table[~summary]
-
-
-def _epoch_from_tag(table: Any, tag: str) -> Any:
-    """Fill ``epoch`` from an epoch tag (Lightning ``epoch``, HF ``train/epoch``) by step."""
-    import pandas as pd
-
-    is_tag = table["metric"] == tag
-    marks = table.loc[is_tag, ["step", "value"]].drop_duplicates("step", keep="last")
-    marks = marks.sort_values("step")
-    rest = table[~is_tag].reset_index(drop=True)
-    if marks.empty or rest.empty:
-        return rest
-    order = rest["step"].argsort(kind="stable")
-    merged = pd.merge_asof(rest.iloc[order][["step"]].reset_index(),
-                           marks.rename(columns={"value": "_epoch"}), on="step",
-                           direction="nearest")
-    epoch = pd.Series(merged["_epoch"].to_numpy(), index=merged["index"].to_numpy())
-    return rest.assign(epoch=rest["epoch"].fillna(epoch.sort_index()))

@@ -18,6 +18,8 @@ accelerate 1.x, lightning 2.6.6, keras 3.15.1 (torch backend), numpy 2.4.6.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -147,12 +149,18 @@ def make_keras_csv() -> None:
     out.mkdir(parents=True, exist_ok=True)
     log = out / "training_log.csv"
     log.unlink(missing_ok=True)
-    model.fit(Shard(), validation_data=(xv, yv), epochs=EPOCHS, verbose=0, callbacks=[
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=2, factor=0.5),
-        keras.callbacks.CSVLogger(log)])
-    write_config(out, "keras", epochs=EPOCHS, batch_size=32, optimizer="SGD",
-                 learning_rate=0.05, scheduler="ReduceLROnPlateau", scheduler_patience=2,
-                 scheduler_factor=0.5, scheduler_monitor="val_loss")
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):  # the console log is the text_log sample
+        model.fit(Shard(), validation_data=(xv, yv), epochs=EPOCHS, verbose=2, callbacks=[
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=2, factor=0.5),
+            keras.callbacks.CSVLogger(log)])
+    text = HERE / "text_log" / "noisy_shard"
+    text.mkdir(parents=True, exist_ok=True)
+    (text / "train.log").write_text(console.getvalue())
+    for folder in (out, text):
+        write_config(folder, "keras", epochs=EPOCHS, batch_size=32, optimizer="SGD",
+                     learning_rate=0.05, scheduler="ReduceLROnPlateau", scheduler_patience=2,
+                     scheduler_factor=0.5, scheduler_monitor="val_loss")
     assert np.isfinite(np.loadtxt(log, delimiter=",", skiprows=1, usecols=1)).all()
 
 
@@ -263,9 +271,75 @@ def make_hf_trainer_state() -> None:
     (out / "training_args.json").write_text(args.to_json_string() + "\n")
 
 
+def make_tfevents() -> None:
+    """The torch loop's per-epoch history written by torch's SummaryWriter."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    hist = torch_run()["history"]
+    out = HERE / "tfevents" / "noisy_shard"
+    shutil.rmtree(out, ignore_errors=True)
+    with SummaryWriter(out / "runs" / "noisy_shard") as writer:
+        for epoch in range(EPOCHS):
+            writer.add_scalar("train/loss", hist["train_loss"][epoch], epoch)
+            writer.add_scalar("val/loss", hist["val_loss"][epoch], epoch)
+            writer.add_scalar("lr", hist["lr"][epoch], epoch)
+            writer.add_scalar("epoch", epoch, epoch)
+    write_config(out, "torch", **TORCH_SETTINGS)
+
+
+def make_mlflow() -> None:
+    """The torch loop's history logged with mlflow to its default SQLite store."""
+    import subprocess
+
+    hist = torch_run()["history"]
+    out = HERE / "mlflow" / "noisy_shard"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    code = ("import json, sys, mlflow\n"
+            "hist = json.loads(sys.argv[1])\n"
+            "mlflow.set_tracking_uri('sqlite:///mlflow.db')\n"
+            "with mlflow.start_run(run_name='noisy_shard'):\n"
+            "    mlflow.log_params(json.loads(sys.argv[2]))\n"
+            "    for e in range(len(hist['lr'])):\n"
+            "        mlflow.log_metrics({'train_loss': hist['train_loss'][e],"
+            " 'val_loss': hist['val_loss'][e], 'lr': hist['lr'][e], 'epoch': e}, step=e)\n")
+    subprocess.run([sys.executable, "-c", code, json.dumps(hist), json.dumps(TORCH_SETTINGS)],
+                   check=True, cwd=out, capture_output=True)
+    write_config(out, "torch", **TORCH_SETTINGS)
+
+
+def make_wandb() -> None:
+    """The torch loop's history logged with wandb in offline mode (the .wandb log is kept)."""
+    import subprocess
+
+    hist = torch_run()["history"]
+    out = HERE / "wandb" / "noisy_shard"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    code = ("import json, sys, wandb\n"
+            "hist = json.loads(sys.argv[1])\n"
+            "run = wandb.init(project='samples', name='noisy_shard',"
+            " config=json.loads(sys.argv[2]))\n"
+            "for e in range(len(hist['lr'])):\n"
+            "    run.log({'train_loss': hist['train_loss'][e], 'val_loss': hist['val_loss'][e],"
+            " 'lr': hist['lr'][e], 'epoch': e})\n"
+            "run.finish()\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+        subprocess.run([sys.executable, "-c", code, json.dumps(hist),
+                        json.dumps(TORCH_SETTINGS)], check=True, cwd=tmp, env=env,
+                       capture_output=True)
+        run_dir = next(Path(tmp, "wandb").glob("offline-run-*"))
+        target = out / "wandb" / run_dir.name
+        target.mkdir(parents=True)
+        shutil.copy(next(run_dir.glob("*.wandb")), target)
+    write_config(out, "torch", **TORCH_SETTINGS)
+
+
 PARTS = {"torch_checkpoint": make_torch_checkpoint, "history_json": make_history_json,
          "keras_csv": make_keras_csv, "lightning_csv": make_lightning_csv,
-         "hf_trainer_state": make_hf_trainer_state}
+         "hf_trainer_state": make_hf_trainer_state, "tfevents": make_tfevents,
+         "mlflow": make_mlflow, "wandb": make_wandb, "text_log": make_keras_csv}
 
 
 def main(argv: list[str] | None = None) -> int:
