@@ -33,7 +33,8 @@ class Candidate:
 
     ``score`` is the share of logged (non-missing) values the replay reproduces within
     ``rtol`` under ``alignment`` (1.0 = every value); ``first_mismatch`` the first index
-    that it does not (None when score is 1.0).
+    that it does not (None when score is 1.0); ``stepping`` is ``"step_epoch_after"`` when
+    only the deprecated ``scheduler.step(epoch)`` after each epoch reproduces the log.
     """
 
     spec: object
@@ -41,6 +42,7 @@ class Candidate:
     score: float
     alignment: str
     first_mismatch: int | None = None
+    stepping: str = "standard"
 
 
 def _snap(x: float) -> float:
@@ -92,6 +94,10 @@ def _propose_steps(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
         if np.all(gaps == gaps[0]):
             yield StepLR(step_size=int(gaps[0]), gamma=gamma), base
         yield MultiStepLR(milestones=tuple(int(m) for m in marks), gamma=gamma), base
+    spacing = np.diff(changes)
+    if spacing.size and np.all(spacing == spacing[0]):  # regular drops after a lag
+        for base in bases:
+            yield StepLR(step_size=int(spacing[0]), gamma=gamma), base
 
 
 def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
@@ -121,12 +127,13 @@ def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
 def _propose_cosine(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
     if _changes(lr, rtol).size < max(3, lr.size // 4):
         return
-    for offset in (0, 1):  # "after_step" logs start one step in
-        fit = _cosine_fit(lr, offset)
+    lagged = lr.size > 2 and lr[1] == lr[0]  # step(epoch) after the epoch repeats lr[0]
+    for offset, series in ((0, lr), (1, lr), *(((0, lr[1:]),) if lagged else ())):
+        fit = _cosine_fit(series, offset)
         if fit is None:
             continue
         T, eta, base = fit
-        for b in {base, float(lr[0])} if offset == 0 else {base}:
+        for b in {base, float(series[0])} if offset == 0 else {base}:
             for t_max in {T - 1, T, T + 1} - {0}:
                 yield CosineAnnealingLR(T_max=t_max, eta_min=eta), b
 
@@ -196,10 +203,11 @@ _SIMPLICITY = {ConstantSchedule: 0, StepLR: 1, ExponentialLR: 1, CosineAnnealing
 def _rank(c: Candidate, float32_log: bool) -> tuple:
     cost = _SIMPLICITY.get(type(c.spec), 9) + len(getattr(c.spec, "milestones", ()))
     keras = getattr(c.spec, "framework", "") == "keras"
+    cost += 2 * (c.stepping != "standard")  # a known misuse costs like two parameters
     return (-c.score, cost, keras != float32_log, c.alignment != "used")
 
 
-def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
+def _score_one(spec, base, logged, metrics, rtol, stepping) -> Candidate | None:
     best = None
     n = logged.size
     total = int(np.isfinite(logged).sum())
@@ -208,7 +216,7 @@ def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
         if metric_driven(spec):
             steps = min(steps, metrics.size + 1)
         try:
-            replayed = lr_trajectory(spec, base, steps, metrics).lr[shift:]
+            replayed = lr_trajectory(spec, base, steps, metrics, stepping=stepping).lr[shift:]
         except ValueError:
             continue
         m = min(replayed.size, n)
@@ -216,15 +224,24 @@ def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
         scale = np.maximum(np.abs(replayed[:m]), np.abs(logged[:m]))
         present = np.isfinite(logged[:m])
         ok = (diff <= rtol * scale) & present
-        compared = int(present.sum())
-        if not compared:
+        if not present.any():
             continue
         bad = np.flatnonzero(present & ~ok)
-        cand = Candidate(
-            spec, base, float(ok.sum()) / total, alignment, int(bad[0]) if bad.size else None
-        )
+        first = int(bad[0]) if bad.size else None
+        cand = Candidate(spec, base, float(ok.sum()) / total, alignment, first, stepping)
         if best is None or cand.score > best.score:
             best = cand
+    return best
+
+
+def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
+    """The better of the canonical stepping and, when that is not exact, the deprecated
+    ``step(epoch)`` after each epoch (a misuse the log may reveal)."""
+    best = _score_one(spec, base, logged, metrics, rtol, "standard")
+    if (best is None or best.score < 1.0) and not metric_driven(spec):
+        misuse = _score_one(spec, base, logged, metrics, rtol, "step_epoch_after")
+        if misuse is not None and (best is None or misuse.score > best.score):
+            best = misuse
     return best
 
 

@@ -92,3 +92,10 @@ def test_infer_schedule_ranks_by_score():
 @pytest.mark.parametrize("logged", [[], [math.nan, math.nan]])
 def test_infer_schedule_nothing_to_fit_returns_empty(logged):
     assert infer_schedule(logged) == []
+
+
+@pytest.mark.parametrize("spec", [StepLR(step_size=4), CosineAnnealingLR(T_max=12)])
+def test_infer_schedule_names_the_step_epoch_misuse(spec, torch_lrs):
+    logged = torch_lrs(spec, 0.1, 20, stepping="step_epoch_after")
+    best = infer_schedule(logged)[0]
+    assert (best.spec, best.stepping, best.score) == (spec, "step_epoch_after", 1.0)
