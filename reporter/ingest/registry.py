@@ -60,7 +60,7 @@ FORMATS: tuple[FormatInfo, ...] = (
                "per-epoch loss components (summed into train/loss, val/loss), mAP, lr/pg0-2",
                "a CSV whose header (spaces stripped) has train/box_loss or metrics/mAP50(B)"),
     FormatInfo("keras_csv", "reporter.ingest.keras_csv",
-               "Keras CSVLogger CSV",
+               "Keras CSVLogger CSV (also timm summary.csv)",
                "one row per epoch: loss, val_loss, learning_rate and metrics",
                "a CSV whose header starts with epoch and has a loss column, no step column"),
     FormatInfo("torch_checkpoint", "reporter.ingest.torch_checkpoint",

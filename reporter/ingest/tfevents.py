@@ -38,8 +38,12 @@ _HF_SUMMARY = ("train/train_loss", "train/train_runtime", "train/train_samples_p
                "train/train_steps_per_second", "train/total_flos")
 
 
+_NOT_EVENTS = (".profile-empty", ".json", ".csv", ".txt", ".md", ".py", ".yaml", ".yml", ".log")
+
+
 def is_event_file(path: Path) -> bool:
-    return "tfevents" in path.name and not path.name.endswith(".profile-empty")
+    """TensorBoard's rule (the name contains ``tfevents``), minus profiler markers and text."""
+    return "tfevents" in path.name and not path.name.endswith(_NOT_EVENTS)
 
 
 def detect(path: Path) -> float:
