@@ -52,3 +52,14 @@ def test_checkpoint_not_imported_by_the_package():
     code = "import sys, reporter.ingest; print('torch' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_checkpoint_without_torch_names_the_package(datapath, monkeypatch):
+    """torch is optional for reading (style.md §7): blocked, the error says what to install."""
+    import sys
+
+    from reporter.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingDependencyError, match=r"needs the package 'torch'"):
+        read_run(datapath("torch_checkpoint", "history_dict.pt"))
