@@ -158,8 +158,10 @@ def read_run(path: str | Path, *, format: str | None = None,
         return _read_folder(path)
     scores = detect(path)
     if not scores:
-        raise LogFormatError(path, "not a training log in any format this version reads",
-                             hint=_FORMATS_HINT)
+        reason = "not a training log in any format this version reads"
+        if path.suffix.lower() in (".yaml", ".yml"):
+            reason = f"a YAML file (a config or hparams beside a run, not a log): {reason}"
+        raise LogFormatError(path, reason, hint=_FORMATS_HINT)
     return _read(_BY_ID[scores[0][1]], path)
 
 

@@ -116,3 +116,11 @@ def test_error_is_a_single_line(tmp_path):
         read_run(path)
     assert "\n" not in str(info.value)
     assert info.value.path == str(path) and info.value.line == 1
+
+
+def test_yaml_config_says_it_is_a_config(tmp_path):
+    path = tmp_path / "hparams.yaml"
+    path.write_text("lr: 0.01\n")
+    with pytest.raises(LogFormatError, match=r"hparams\.yaml: a YAML file \(a config or hparams "
+                                             r"beside a run, not a log\): not a training log"):
+        read_run(path)
