@@ -43,38 +43,9 @@ def plateau_states(spec: ReduceLROnPlateau, base_lr: float, metrics) -> tuple[li
 
     ``lrs[k]`` is the LR after ``step(metrics[k])``, i.e. the LR of epoch ``k + 1``.
     """
-    better = is_better_fn(spec)
-    best = math.inf if spec.mode == "min" else -math.inf
-    best_at = -1
-    num_bad = 0
-    cooldown_counter = 0
-    lr = float(base_lr)
-    lrs: list[float] = []
-    events: list[Event] = []
-    for k, current in enumerate(metrics):
-        current = float(current)
-        if better(current, best):
-            best, best_at, num_bad = current, k, 0
-        else:
-            num_bad += 1
-        if cooldown_counter > 0:
-            cooldown_counter -= 1
-            num_bad = 0
-        if num_bad > spec.patience:
-            new = max(lr * spec.factor, spec.min_lr)
-            if lr - new > spec.eps:
-                reason = (
-                    f"no improvement beyond threshold since epoch {best_at} "
-                    f"(best {best:.6g}) for {num_bad} epochs > patience {spec.patience}"
-                )
-                events.append(
-                    Event(index=k, kind="reduce", before=lr, after=float(new), reason=reason)
-                )
-                lr = float(new)
-            cooldown_counter = spec.cooldown
-            num_bad = 0
-        lrs.append(lr)
-    return lrs, events
+    machine = _Machine(spec, base_lr)
+    lrs = machine.step_each([float(v) for v in metrics], 0)
+    return lrs, machine.changes
 
 
 def _bound_fn(spec: ReduceLROnPlateau):
@@ -115,6 +86,46 @@ class _Machine:
         self.lr = float(base_lr)
         self.changes: list[Event] = []
 
+    def _reduce(self, k: int) -> None:
+        spec = self.spec
+        new = max(self.lr * spec.factor, spec.min_lr)
+        if self.lr - new > spec.eps:
+            reason = (
+                f"no improvement beyond threshold since epoch {self.best_at} "
+                f"(best {self.best:.6g}) for {spec.patience + 1} epochs > patience "
+                f"{spec.patience}"
+            )
+            self.changes.append(Event(k, "reduce", self.lr, float(new), reason))
+            self.lr = float(new)
+
+    def step_each(self, values: list[float], start: int) -> list[float]:
+        """torch's ``step(metric)`` for each value (epoch ``start`` on), literally; returns
+        the LR after each step. ``bound(best)`` is recomputed only when ``best`` moves."""
+        spec = self.spec
+        bound, _ = _bound_fn(spec)
+        is_min, patience, cooldown = spec.mode == "min", spec.patience, spec.cooldown
+        best, num_bad, cooldown_counter = self.best, self.num_bad, self.cooldown_counter
+        bnd = bound(best)
+        lrs = []
+        append = lrs.append
+        for k, current in enumerate(values, start):
+            if (current < bnd) if is_min else (current > bnd):
+                best, num_bad, self.best_at = current, 0, k
+                bnd = bound(best)
+            else:
+                num_bad += 1
+            if cooldown_counter > 0:
+                cooldown_counter -= 1
+                num_bad = 0
+            if num_bad > patience:
+                self.best = best
+                self._reduce(k)
+                cooldown_counter = cooldown
+                num_bad = 0
+            append(self.lr)
+        self.best, self.num_bad, self.cooldown_counter = best, num_bad, cooldown_counter
+        return lrs
+
     def bad_run(self, i: int, length: int) -> None:
         """Epochs ``i .. i+length-1``, none of them better than ``best``."""
         spec = self.spec
@@ -136,17 +147,10 @@ class _Machine:
         last = first + (length - first) // period * period
         r = first
         while r <= last:  # reductions at run positions first, first + period, ... (1-based)
-            new = max(self.lr * spec.factor, spec.min_lr)
-            if not self.lr - new > spec.eps:
+            before = self.lr
+            self._reduce(i + r - 1)
+            if self.lr == before:
                 break  # the LR is stuck: every later reduction computes the same
-            k = i + r - 1
-            reason = (
-                f"no improvement beyond threshold since epoch {self.best_at} "
-                f"(best {self.best:.6g}) for {spec.patience + 1} epochs > patience "
-                f"{spec.patience}"
-            )
-            self.changes.append(Event(k, "reduce", self.lr, float(new), reason))
-            self.lr = float(new)
             r += period
         after = length - last
         if after <= spec.cooldown:
@@ -186,13 +190,21 @@ def plateau_fast(spec: ReduceLROnPlateau, base_lr: float, m: np.ndarray):
     (``patience + 1`` after the count starts, then every ``cooldown + patience + 1``); in a
     run of consecutive improvements each epoch is better than the one before. Both kinds of
     run are found with vectorised, galloping searches, so the work grows with the number of
-    runs, not epochs. Returns (lr after each step, events).
+    runs, not epochs; when runs turn out short (under ~48 epochs on average) the rest is
+    stepped epoch by epoch. Returns (lr after each step, events).
     """
     n = m.size
     bound, op = _bound_fn(spec)
     machine = _Machine(spec, base_lr)
-    i = 0
+    i = runs = since = 0
     while i < n:
+        runs += 1
+        if runs > 32 and i - since < 48 * runs:  # short runs: step a block epoch by epoch
+            block = m[i : i + 4096].tolist()
+            machine.step_each(block, i)
+            i += len(block)
+            runs, since = 0, i
+            continue
         j = _next_better(m, i, bound(machine.best), op)
         if j > i:
             machine.bad_run(i, j - i)
