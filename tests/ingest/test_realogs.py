@@ -21,10 +21,12 @@ FOLDERS = sorted(p for p in REALOGS.iterdir() if p.is_dir()) if REALOGS.is_dir()
 
 # folder -> the end of the message of the expected refusal
 EXPECTED = {
-    "r08_config": "hparams.yaml: not a training log in any format this version reads",
+    "r08_config": "hparams.yaml: a YAML file (a config or hparams beside a run, not a log): "
+                  "not a training log in any format this version reads",
     "r20_mlflow": "not a metric series; the run's metrics are in its metrics/ folder",
     "r21_wandb": "no history; read the run's run-*.wandb file or wandb-history.jsonl instead",
-    "r22_config": "config.yaml: not a training log in any format this version reads",
+    "r22_config": "config.yaml: a YAML file (a config or hparams beside a run, not a log): "
+                  "not a training log in any format this version reads",
 }
 # MANIFEST format -> reader id, where they differ
 READER = {"detectron2_json": "json_lines"}
