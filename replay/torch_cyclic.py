@@ -245,19 +245,10 @@ def _warm_state(spec: CosineAnnealingWarmRestarts, t: np.ndarray):
     return t_cur, t_i
 
 
-def _warm_lr(spec, base_lr, t_cur, t_i):
+def _warm_lr(spec, base_lr, t: np.ndarray) -> np.ndarray:
+    t_cur, t_i = _warm_state(spec, t)
     eta = spec.eta_min
     return eta + (base_lr - eta) * (1 + _fm.cos(np.pi * t_cur / t_i)) / 2
-
-
-def _warm_get_lr(spec, base_lr, t, cur, initial):
-    t_cur, t_i = _warm_state(spec, np.array([t]))
-    return float(_warm_lr(spec, base_lr, t_cur, t_i)[0])
-
-
-def _warm_run_from(spec, base_lr, n, start):
-    t_cur, t_i = _warm_state(spec, np.arange(n))
-    return _warm_lr(spec, base_lr, t_cur, t_i)
 
 
 def _warm_closed(spec: CosineAnnealingWarmRestarts, base_lr, t):
@@ -283,7 +274,7 @@ def _warm_closed(spec: CosineAnnealingWarmRestarts, base_lr, t):
 # --- CyclicLR ------------------------------------------------------------------------------
 
 
-def _cyclic_lr(spec: CyclicLR, t: np.ndarray) -> np.ndarray:
+def _cyclic_lr(spec: CyclicLR, base_lr, t: np.ndarray) -> np.ndarray:
     up = float(spec.step_size_up)
     down = float(spec.step_size_down) if spec.step_size_down is not None else up
     total = up + down
@@ -308,18 +299,6 @@ def _cyclic_factor(spec: CyclicLR, cycle: np.ndarray, t: np.ndarray):
     return np.array([spec.gamma ** int(k) for k in t], dtype=np.float64)
 
 
-def _cyclic_get_lr(spec, base_lr, t, cur, initial):
-    return float(_cyclic_lr(spec, np.array([t]))[0])
-
-
-def _cyclic_run_from(spec, base_lr, n, start):
-    return _cyclic_lr(spec, np.arange(n))
-
-
-def _cyclic_closed(spec, base_lr, t):
-    return _cyclic_lr(spec, np.asarray(t))
-
-
 # --- OneCycleLR ----------------------------------------------------------------------------
 
 
@@ -337,7 +316,7 @@ def _one_cycle_phases(spec: OneCycleLR) -> list[tuple[float, float, float]]:
     return [(float(p * T) - 1, initial, spec.max_lr), (T - 1, spec.max_lr, low)]
 
 
-def _one_cycle_lr(spec: OneCycleLR, t: np.ndarray) -> np.ndarray:
+def _one_cycle_lr(spec: OneCycleLR, base_lr, t: np.ndarray) -> np.ndarray:
     if t.size and int(t.max()) > spec.steps:
         raise ValueError(
             f"Tried to step {int(t.max())} times. The specified number of total steps is "
@@ -360,18 +339,21 @@ def _one_cycle_lr(spec: OneCycleLR, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _one_cycle_get_lr(spec, base_lr, t, cur, initial):
-    return float(_one_cycle_lr(spec, np.array([t]))[0])
+def _register_closed_form(cls: type, lr_of_t, closed=None) -> None:
+    """Register a schedule whose torch ``get_lr`` is a function of the step count alone."""
+
+    def get_lr(spec, base_lr, t, cur, initial):
+        return float(lr_of_t(spec, base_lr, np.array([t]))[0])
+
+    def run_from(spec, base_lr, n, start):
+        return lr_of_t(spec, base_lr, np.arange(n))
+
+    def closed_form(spec, base_lr, t):
+        return lr_of_t(spec, base_lr, np.asarray(t))
+
+    register(cls, torch_replayer(get_lr, closed or closed_form, run_from))
 
 
-def _one_cycle_run_from(spec, base_lr, n, start):
-    return _one_cycle_lr(spec, np.arange(n))
-
-
-def _one_cycle_closed(spec, base_lr, t):
-    return _one_cycle_lr(spec, np.asarray(t))
-
-
-register(CosineAnnealingWarmRestarts, torch_replayer(_warm_get_lr, _warm_closed, _warm_run_from))
-register(CyclicLR, torch_replayer(_cyclic_get_lr, _cyclic_closed, _cyclic_run_from))
-register(OneCycleLR, torch_replayer(_one_cycle_get_lr, _one_cycle_closed, _one_cycle_run_from))
+_register_closed_form(CosineAnnealingWarmRestarts, _warm_lr, closed=_warm_closed)
+_register_closed_form(CyclicLR, _cyclic_lr)
+_register_closed_form(OneCycleLR, _one_cycle_lr)
