@@ -173,7 +173,8 @@ def _propose_plateau(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
         return
     base = float(lr[0])
     floors = {0.0, float(lr[-1])} if changes.size else {0.0}
-    max_p = min(20, lr.size)
+    # the first drop needs patience + 1 bad steps first (one more for after_step logs)
+    max_p = min(20, lr.size, int(changes[0]) + 2 if changes.size else 20)
     for mode, (thr, tmode), patience, cooldown, min_lr in itertools.product(
         ("min", "max"), _TORCH_THRESHOLDS, range(max_p), range(4), floors
     ):
