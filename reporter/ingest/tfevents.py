@@ -122,6 +122,7 @@ def read(path: Path, *, verify_crc: bool = False):
     if skipped:
         table = table[~table["metric"].isin(skipped)]
     table, meta, step_kind = _interpret(table, keras, notes)
+    meta["precision"] = "float32"  # simple_value and TF2 scalars: 1e40 reads as inf
     return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta,
                       starts=starts)
 

@@ -34,7 +34,10 @@ def detect(path: Path) -> float:
     if path.is_dir():
         if _RUN_DIR.match(path.name) or list(path.glob("*.wandb")):
             return 0.95
-        return 0.9 if (path / "files" / "wandb-history.jsonl").is_file() else 0.0
+        files = path / "files"
+        return 0.9 if (files / "wandb-history.jsonl").is_file() or (
+            (files / "output.log").is_file() and (files / "wandb-summary.json").is_file()) \
+            else 0.0
     name = path.name
     if name.endswith(".wandb") or head(path, 4) == MAGIC:
         return 1.0
@@ -49,9 +52,10 @@ def detect(path: Path) -> float:
 
 
 def _sources(folder: Path) -> list[Path]:
-    """History sources of a run folder, best first."""
+    """History sources of a run folder, best first; the console log ``output.log`` last."""
     found = sorted(folder.glob("*.wandb")) + sorted(folder.glob("files/wandb-history.jsonl"))
     found += sorted(folder.glob("wandb-history.jsonl"))
+    found += sorted(folder.glob("files/output.log"))
     return found
 
 
@@ -64,6 +68,8 @@ def read(path: Path):
                 _refuse_summary(summary)
             raise LogFormatError(path, "a W&B run folder without a history (no run-*.wandb, "
                                        "no wandb-history.jsonl)")
+        if sources[0].name == "output.log":
+            return _read_console(path, sources[0])
         run = read(sources[0])
         run.source = path
         return run
@@ -81,6 +87,25 @@ def read(path: Path):
     if suffix(path) == ".csv":
         return _read_csv(path)
     return _finish(path, _jsonl_rows(path), [])
+
+
+def _read_console(folder: Path, log: Path):
+    """A run folder whose only history is the console capture ``files/output.log``."""
+    from reporter.ingest import text_log
+
+    run = text_log.read(log)
+    run.source, run.format = folder, ID
+    run.notes.insert(0, "no history file in this W&B run folder: read the console capture "
+                        "files/output.log")
+    summary = folder / "files" / "wandb-summary.json"
+    if summary.is_file():
+        try:
+            data = json.loads(summary.read_text(errors="replace"))
+        except json.JSONDecodeError:
+            data = {}
+        run.meta["summary"] = {k: v for k, v in data.items() if isinstance(v, (int, float))
+                               and not isinstance(v, bool) and not k.startswith("_")}
+    return run
 
 
 def _refuse_summary(path: Path) -> None:

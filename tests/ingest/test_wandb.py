@@ -59,3 +59,16 @@ def test_wandb_summary_alone_is_refused_with_its_values(tmp_path):
                                              r"final values only \(train_loss = 2\.5 at step "
                                              r"499\), no history"):
         read_run(path)
+
+
+def test_wandb_run_folder_with_only_the_console_capture(datapath, tmp_path):
+    """A committed run folder often keeps files/output.log and wandb-summary.json only."""
+    files = tmp_path / "run-20260123_005458-79u2qtit" / "files"
+    files.mkdir(parents=True)
+    files.joinpath("output.log").write_text("Step 0 -- Train loss: 2.6, Train Acc: 0.2\n"
+                                            "Step 1 -- Train loss: 2.4, Train Acc: 0.3\n")
+    files.joinpath("wandb-summary.json").write_text('{"train_loss": 2.4, "_step": 1}')
+    run = read_run(files.parent)
+    assert run.format == "wandb" and run.series("train/loss")["value"].tolist() == [2.6, 2.4]
+    assert run.meta["summary"] == {"train_loss": 2.4}
+    assert "files/output.log" in run.notes[0]
