@@ -41,11 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``reporter replay``."""
     parser.add_argument(
         "schedule",
+        nargs="?",
         help='the schedule as a constructor call, e.g. "torch:StepLR(step_size=30, gamma=0.1)", '
         '"keras:ReduceLROnPlateau(patience=3)", "hf:linear(num_warmup_steps=10, '
         'num_training_steps=100)"',
     )
     parser.add_argument("--lr", type=float, help="the optimizer's base learning rate")
+    parser.add_argument(
+        "--infer",
+        metavar="LOG",
+        help="instead of replaying a schedule, find the schedules that reproduce the LR "
+        "logged in LOG (with --metric as the plateau metric)",
+    )
     count = parser.add_mutually_exclusive_group()
     count.add_argument("--epochs", type=int, help="number of epochs to replay")
     count.add_argument("--steps", type=int, help="number of optimizer steps to replay")
@@ -232,6 +239,13 @@ def run(args: argparse.Namespace) -> int:
     from replay import lr_trajectory, per_step
     from replay.trajectory import metric_driven
 
+    if getattr(args, "infer", None):
+        return _run_infer(args)
+    if args.schedule is None:
+        raise UsageError(
+            "give a schedule to replay, or --infer LOG",
+            hint='e.g. reporter replay "torch:StepLR(step_size=30)" --lr 0.1 --epochs 90',
+        )
     spec = parse_schedule(args.schedule)
     unit = "step" if args.steps is not None else "epoch"
     metrics = None
@@ -267,6 +281,47 @@ def run(args: argparse.Namespace) -> int:
         unit = "step"
     out = _json(spec, args, traj, unit) if args.format == "json" else _table(spec, args, traj, unit)
     sys.stdout.write(out + "\n")
+    return 0
+
+
+def _run_infer(args) -> int:
+    """``--infer LOG``: rank the schedules that reproduce the LR logged in LOG."""
+    from replay import infer_schedule
+    from reporter.ingest import canonical_name, read_run
+
+    run = read_run(Path(args.infer))
+    lr_name, metric = canonical_name("lr"), canonical_name(args.metric)
+    if not run.has(lr_name):
+        raise UsageError(f"{args.infer} has no logged learning rate (metrics: "
+                         f"{', '.join(run.metrics())})")  # fmt: skip
+    unit = "step" if args.steps is not None else "epoch"
+    table = run.by_epoch() if unit == "epoch" else run.by_step()
+    if lr_name not in table:
+        unit, table = "step", run.by_step()
+    logged = table[lr_name].to_numpy(dtype=float)
+    metrics = table[metric].to_numpy(dtype=float) if metric in table else None
+    found = infer_schedule(logged, metrics)
+    if args.format == "json":
+        doc = [
+            {"spec": repr(c.spec), "base_lr": c.base_lr, "score": c.score,
+             "alignment": c.alignment, "stepping": c.stepping,
+             "first_mismatch": c.first_mismatch}
+            for c in found
+        ]  # fmt: skip
+        sys.stdout.write(json.dumps({"log": args.infer, "unit": unit, "candidates": doc},
+                                    indent=2) + "\n")  # fmt: skip
+        return 0
+    lines = [
+        f"{args.infer}: {logged.size} logged LR values per {unit}"
+        + (f", metric {args.metric}" if metrics is not None else ", no metric"),
+        "",
+    ]
+    if not found:
+        lines.append("no schedule reproduces this log")
+    for rank, c in enumerate(found, 1):
+        how = c.alignment + ("" if c.stepping == "standard" else f", {c.stepping}")
+        lines.append(f"{rank}. {c.score:6.1%}  base lr {c.base_lr:.6g}  ({how})  {c.spec!r}")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

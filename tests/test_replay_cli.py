@@ -194,3 +194,26 @@ def test_replay_steps_per_epoch_needs_epochs(capsys):
     code = main(["replay", "StepLR(1)", "--lr", "0.1", "--steps", "4", "--steps-per-epoch", "2"])
     assert code == exitcodes.BAD_INPUT
     assert "use it with --epochs" in capsys.readouterr().err
+
+
+def test_replay_infer_ranks_schedules_for_a_logged_lr(tmp_path, capsys):
+    log = tmp_path / "history.csv"
+    rows = ["epoch,lr,val_loss"] + [
+        f"{e},{lr},{loss}"
+        for e, (lr, loss) in enumerate(
+            [(0.1, 1.0), (0.1, 0.9), (0.1, 0.9), (0.1, 0.9), (0.05, 0.9), (0.05, 0.9),
+             (0.025, 0.9), (0.025, 0.9)]
+        )
+    ]  # fmt: skip
+    log.write_text("\n".join(rows) + "\n")
+    code = main(["replay", "--infer", str(log), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    best = doc["candidates"][0]
+    assert best["spec"].startswith("ReduceLROnPlateau(mode='min', factor=0.5, patience=1,")
+    assert (best["score"], best["alignment"]) == (1.0, "used")
+
+
+def test_replay_without_schedule_or_infer_exits_2(capsys):
+    assert main(["replay", "--lr", "0.1", "--epochs", "3"]) == exitcodes.BAD_INPUT
+    assert "give a schedule to replay, or --infer LOG" in capsys.readouterr().err
