@@ -57,9 +57,38 @@ def history_points(obj: Any, notes: list[str], *,
     obj = unwrap(obj)
     if isinstance(obj, list):
         return _records(obj, notes)
+    if isinstance(obj, Mapping) and is_sacred(obj):
+        return _sacred(obj), "optimizer_step"
     if isinstance(obj, Mapping):
         return _columns(_flatten_splits(obj), notes, per_epoch_only)
     raise HistoryShapeError(f"expected a JSON object or list, found {type(obj).__name__}")
+
+
+def is_sacred(obj: Mapping[str, Any]) -> bool:
+    """Sacred ``metrics.json``: ``{name: {"steps": [...], "values": [...], "timestamps": ...}}``."""
+    return bool(obj) and all(isinstance(v, Mapping) and "values" in v and "steps" in v
+                             for v in obj.values())
+
+
+def _sacred(obj: Mapping[str, Any]) -> ScalarTable:
+    from datetime import datetime, timezone
+
+    table = ScalarTable()
+    for name, series in obj.items():
+        stamps = series.get("timestamps") or []
+        for i, (step, raw) in enumerate(zip(series["steps"], series["values"], strict=False)):
+            value = as_float(raw)
+            if value is None:
+                continue
+            wall = None
+            if i < len(stamps) and isinstance(stamps[i], str):
+                try:  # naive UTC ISO times (datetime.utcnow())
+                    wall = datetime.fromisoformat(stamps[i]).replace(
+                        tzinfo=timezone.utc).timestamp()
+                except ValueError:
+                    wall = None
+            table.add(canonical_name(name), value, step=as_float(step), wall_time=wall)
+    return table
 
 
 def _is_series(value: Any) -> bool:

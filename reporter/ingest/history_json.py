@@ -1,4 +1,5 @@
-"""Generic history JSON: what hand-written loops and ``json.dump(history.history)`` leave.
+"""Generic history JSON: what hand-written loops and ``json.dump(history.history)`` leave,
+and Sacred's ``FileStorageObserver`` ``metrics.json`` (formats.md §8).
 
 The shapes are described in ``reporter.ingest._history``. Keras ``History.history`` dumps
 (keys ``loss``/``val_loss``/``learning_rate``) are recognised and get Keras semantics
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reporter.errors import LogFormatError
-from reporter.ingest._history import HistoryShapeError, history_points, unwrap
+from reporter.ingest._history import HistoryShapeError, history_points, is_sacred, unwrap
 from reporter.ingest._sniff import head_text, load_json, suffix
 from reporter.ingest._table import finish_run
 
@@ -46,6 +47,8 @@ def read(path: Path):
 def _meta(obj: object) -> dict[str, str]:
     inner = unwrap(obj)
     keys = set(inner) if isinstance(inner, dict) else set()
+    if isinstance(inner, dict) and is_sacred(inner):
+        return {"framework": "unknown", "lr_timing": "unknown", "app": "sacred"}
     if keys >= _KERAS_KEYS and not any(k.startswith("train") for k in keys):
         return {"framework": "keras",
                 "lr_timing": "used" if keys & _KERAS_LR else "unknown"}

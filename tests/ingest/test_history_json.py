@@ -58,3 +58,19 @@ def test_history_null_entries_are_not_logged(tmp_path):
     run = read_run(path)
     assert run.series("train/loss")["epoch"].tolist() == [0, 2]
     assert math.isnan(run.series("val/loss")["value"].iloc[2])
+
+
+def test_sacred_metrics_json(tmp_path):
+    """Sacred FileStorageObserver layout (formats.md §8), written to its schema."""
+    path = tmp_path / "metrics.json"
+    path.write_text('{"training.loss": {"steps": [0, 1, 2], "timestamps": '
+                    '["2026-11-25T15:56:19.543117", "2026-11-25T15:56:20.0", '
+                    '"2026-11-25T15:56:21.0"], "values": [1.0, NaN, 0.5]}, '
+                    '"val_loss": {"steps": [2], "timestamps": ["2026-11-25T15:56:21.5"], '
+                    '"values": [0.7]}}')
+    run = read_run(path)
+    assert run.meta["app"] == "sacred" and run.step_kind == "optimizer_step"
+    loss = run.series("train/loss")
+    assert loss["step"].tolist() == [0, 1, 2] and math.isnan(loss["value"].iloc[1])
+    assert loss["wall_time"].iloc[0] == pytest.approx(1795622179.543117)
+    assert run.series("val/loss")["step"].tolist() == [2]
