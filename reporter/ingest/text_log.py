@@ -41,12 +41,14 @@ _NANOGPT_EVAL = re.compile(rf"^step (\d+): train loss ({NUM}), val loss ({NUM})"
 _KERAS_EPOCH = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$")
 _KERAS_LR = re.compile(rf"Epoch (\d+): LearningRateScheduler setting learning rate to ({NUM})")
 _KERAS_PROGRESS = re.compile(r"(\d+/\d+ .*?(?:step|\]))|(^\d+/\d+ - )")
+_MMENGINE = re.compile(r"Epoch\((train|val)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]")
 _LEAD = re.compile(r"^\W*(epoch|step|iter|iteration)\s*\[?\s*(\d+)\s*(?:/\s*(\d+))?\s*\]?",
                    re.IGNORECASE)
 _INNER_STEP = re.compile(r"\b(?:step|iter|batch)\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?", re.IGNORECASE)
 _PAIR = re.compile(rf"([A-Za-z_][\w.]*(?:[ /][A-Za-z_][\w.]*){{0,2}})\s*[:=]\s*({NUM})(?![\w.])")
 _SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:loss|eval_)"),
                re.compile(r"^iter \d+: loss", re.M), re.compile(r"Epoch \[\d+/\d+\]"),
+               re.compile(r"Epoch\((?:train|val)\)\s*\[\d+\]\["),
                re.compile(rf"(?im)^\W*(?:epoch|step|iter|iteration)\s*\[?\d+.*loss\w*\s*[:=]\s*{NUM}"))
 _AXIS_WORDS = {"epoch": "epoch", "step": "step", "iter": "step", "iteration": "step"}
 _HF_SUMMARY = ("train_runtime", "train_samples_per_second", "train_steps_per_second",
@@ -182,6 +184,8 @@ class _Parser:
             self._keras_progress(text)
         elif (match := _LEAD.match(text)) is not None:
             self._lead(match, text, number)
+        elif "Epoch(" in text and (match := _MMENGINE.search(text)) is not None:
+            self._mmengine(match, text, number)
 
     def _hf(self, text: str, number: int) -> None:
         pairs = {k: parse_float(v) for k, v in _HF_PAIR.findall(text)}
@@ -254,6 +258,26 @@ class _Parser:
         self._count(axis)
         for key, value in pairs:
             self.add(key, parse_float(value), step=step, epoch=epoch)
+
+    def _mmengine(self, match: re.Match[str], text: str, number: int) -> None:
+        """``Epoch(train) [E][i/N]  lr: ...  loss: ...``; val lines at the epoch's last step."""
+        epoch = float(match[2]) - 1
+        pairs = [(k, v) for k, v in _PAIR.findall(text[match.end():])
+                 if k.lower() not in _SKIP_NAMES]
+        self._count("step")
+        self.framework = "unknown"
+        self.meta["app"] = "mmengine"
+        if match[1] == "train":
+            step = epoch * float(match[4]) + float(match[3])
+            self._advance("step", step, number)
+            for key, value in pairs:
+                self.add(key, parse_float(value), step=step, epoch=epoch)
+            return
+        step = self.last_x.get("step")
+        for key, value in pairs:
+            if key not in ("data_time",):
+                self.add(key if key.startswith("val") else f"val/{key}", parse_float(value),
+                         step=step, epoch=epoch)
 
     def user_line(self, regex: re.Pattern[str], text: str, number: int) -> None:
         match = regex.search(text)

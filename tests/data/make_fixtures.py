@@ -669,6 +669,10 @@ def _mmengine_run(d: Path) -> None:
         runner.train()
         scalars = next(Path(tmp).rglob("vis_data/scalars.json"))
         shutil.copy(scalars, d / "mmengine_scalars.json")
+        text = out_text = d.parent / "text_log"
+        text.mkdir(parents=True, exist_ok=True)
+        log = next(p for p in scalars.parent.parent.glob("*.log"))
+        shutil.copy(log, out_text / "mmengine_runner.log")
 
 
 # --------------------------------------------------------------------------------- wandb

@@ -106,3 +106,15 @@ def test_text_without_known_lines(tmp_path):
     with pytest.raises(LogFormatError, match=r"train\.log: no line matches a known "
                                              r"training-log pattern$"):
         read_run(path, format="text_log")
+
+
+def test_mmengine_runner_log_agrees_with_its_scalars_json(datapath):
+    """The same mmengine 0.10.7 run: its text log (4 decimals) and vis_data/scalars.json."""
+    text = read_run(datapath("text_log", "mmengine_runner.log"))
+    lines = read_run(datapath("json_lines", "mmengine_scalars.json"))
+    assert text.meta["app"] == "mmengine"
+    for metric in ("train/loss", "val/mse", "lr"):
+        a, b = text.series(metric), lines.series(metric)
+        assert a["step"].tolist() == b["step"].tolist()
+        assert a["epoch"].tolist() == b["epoch"].tolist()
+        assert a["value"].tolist() == pytest.approx(b["value"].tolist(), abs=6e-5)
