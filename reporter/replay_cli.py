@@ -78,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="also replay an early-stopping callback on the metrics, e.g. "
         '"lightning:EarlyStopping(patience=3)", "keras:EarlyStopping(patience=2)", '
-        '"hf:EarlyStoppingCallback(patience=1)"',
+        '"hf:EarlyStoppingCallback(early_stopping_patience=1)"',
     )
     parser.add_argument(
         "--stepping",
