@@ -67,6 +67,10 @@ FORMATS: tuple[FormatInfo, ...] = (
                "History stored in a torch checkpoint (.pt/.pth/.ckpt)",
                "the history / train_losses / val_losses entries (weights_only loading)",
                "torch zip archive or legacy pickle magic, .pt/.pth/.ckpt/.tar names"),
+    FormatInfo("numpy_history", "reporter.ingest.numpy_history",
+               "History saved with numpy (np.savez of the lists, np.save of one series)",
+               "one series per array, allow_pickle=False",
+               "numpy magic (.npy) or a .npz archive"),
     FormatInfo("text_log", "reporter.ingest.text_log",
                "Plain-text console logs (Keras progress, HF dict lines, nanoGPT, Epoch/Step "
                "lines)",
