@@ -308,20 +308,28 @@ def _hf_closed(spec: HFScheduler, base_lr, t):
     return REPLAYERS[LambdaLR].closed(LambdaLR(spec.lr_lambda(base_lr)), base_lr, t)
 
 
-def hf_logged_learning_rate(lr, global_steps, *, transformers_version: str = "4.51") -> np.ndarray:
+def hf_logged_learning_rate(
+    lr, global_steps, *, transformers_version: str = "4.51", skipped=None
+) -> np.ndarray:
     """The ``learning_rate`` the HF Trainer logs at each (1-based) ``global_step``.
 
     .. math::
-        \\ell_g = \\text{lr}[g - 1] \\ (\\ge 4.51), \\qquad \\ell_g = \\text{lr}[g] \\ (\\le 4.50)
+        \\ell_g = \\text{lr}[s_g] \\ (\\ge 4.51), \\qquad
+        \\ell_g = \\text{lr}[s_g + 1 - k_g] \\ (\\le 4.50)
 
-    transformers 4.51 (PR #36973) reads the LR before the scheduler step, so the log holds the
-    LR used by update ``g``; up to 4.50 it was read after the step (the next update's LR).
+    where :math:`s_g` is the number of scheduler steps before update :math:`g` (``g - 1``
+    without skipped updates) and :math:`k_g` is 1 if update :math:`g` was skipped. transformers
+    4.51 (PR #36973) reads the LR before the scheduler step, so the log holds the LR used by
+    update ``g``; up to 4.50 it was read after the step (the next update's LR). Updates the
+    fp16 GradScaler skipped do not step the scheduler, but ``global_step`` still counts them.
 
     Args:
-        lr: the replayed LR per update (``lr_trajectory(...).lr``), long enough for the
-            requested steps (one more for old versions).
+        lr: the replayed LR per scheduler step (``lr_trajectory(...).lr``), long enough for
+            the requested steps (one more for old versions).
         global_steps: the logged ``step`` values (1-based).
         transformers_version (str): the version that wrote the log. Default: ``"4.51"``.
+        skipped: optional booleans, one per update (index ``g - 1``): True where the optimizer
+            step was skipped. Default: None (no skipped updates).
 
     Example:
         >>> from replay import HFScheduler, hf_logged_learning_rate, lr_trajectory
@@ -330,13 +338,23 @@ def hf_logged_learning_rate(lr, global_steps, *, transformers_version: str = "4.
         [0.0, 0.005, 0.01]
         >>> hf_logged_learning_rate(lr, [1, 2, 3], transformers_version="4.50.3").tolist()
         [0.005, 0.01, 0.00875]
+        >>> hf_logged_learning_rate(lr, [1, 2, 3], skipped=[True, False, False]).tolist()
+        [0.0, 0.0, 0.005]
     """
     parts = tuple(int(p) for p in transformers_version.split(".")[:2] if p.isdigit())
-    offset = 1 if parts >= (4, 51) else 0
     steps = np.asarray(global_steps, dtype=np.int64)
     if steps.size and steps.min() < 1:
         raise ValueError(f"global_steps are 1-based, got {int(steps.min())}")
-    return np.asarray(lr, dtype=np.float64)[steps - offset]
+    top = int(steps.max()) if steps.size else 0
+    skip = np.zeros(top, dtype=bool)
+    if skipped is not None:
+        given = np.asarray(skipped, dtype=bool).ravel()[:top]
+        skip[: given.size] = given
+    before = np.concatenate(([0], np.cumsum(~skip)))[:top]  # scheduler steps before update g
+    index = before[steps - 1]
+    if parts < (4, 51):
+        index = index + ~skip[steps - 1]
+    return np.asarray(lr, dtype=np.float64)[index]
 
 
 register(HFScheduler, Replayer(run=_hf_run, closed=_hf_closed))

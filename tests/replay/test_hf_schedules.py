@@ -148,3 +148,16 @@ def test_lr_trajectory_hf_vectorised_equals_scalar_lambda(spec):
     lam = spec.lr_lambda(base)
     expected = [base * lam(s) for s in range(25_000)]
     assert lr_trajectory(spec, base, 25_000).lr.tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("4.51", [0.0, 5.0, 5.0, 10.0]), ("4.50", [5.0, 5.0, 10.0, 8.75])],
+)
+def test_hf_logged_learning_rate_skipped_update_holds_the_scheduler(version, expected):
+    """An fp16-skipped update (global step 2) counts as a step but does not step the LR."""
+    lr = lr_trajectory(HFScheduler("linear", W, T), 10.0, 11).lr
+    out = hf_logged_learning_rate(
+        lr, [1, 2, 3, 4], transformers_version=version, skipped=[False, True, False, False]
+    )
+    assert out.tolist() == expected
