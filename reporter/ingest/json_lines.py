@@ -1,11 +1,14 @@
 """JSON-lines metric logs: detectron2 ``metrics.json``, mmengine ``scalars.json``, mmcv
-``*.log.json`` (formats.md §5.2, §5.3).
+``*.log.json``, fairseq ``--log-format json`` output (formats.md §5.2, §5.3, §5.5).
 
 - detectron2: ``{"iteration": i, "total_loss": ..., "lr": ...}`` per logging period, eval
   results (``bbox/AP``…) on lines of their own; ``iteration`` is 0-based. Losses are medians
   over the last 20 iterations (a note says so).
 - mmengine: train lines carry ``iter`` and ``step`` (the global iteration); validation lines
   have no ``iter`` and their ``step`` is the (1-based) epoch.
+- fairseq: logging lines ``<time> | INFO | train_inner | {"epoch": 1, "update": 1.023,
+  "loss": "8.123", "num_updates": "100", ...}`` (values are strings); ``train``/``valid``
+  lines hold epoch summaries with ``train_``/``valid_`` keys (``valid_loss`` → ``val/loss``);
 - mmcv 1.x: a first line of run metadata, then ``{"mode": "train"|"val", "epoch": E,
   "iter": i, ...}`` with ``iter`` counted within the epoch; the global step is rebuilt.
 
@@ -16,6 +19,7 @@ file) starts a new segment; a line that is not JSON stops the reading with a not
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +30,18 @@ from reporter.ingest.aliases import canonical_name
 
 ID = "json_lines"
 _SKIP = frozenset({"iteration", "iter", "step", "epoch", "mode", "eta_seconds", "eta",
-                   "memory", "data_time", "time", "rank_data_time"})
+                   "memory", "data_time", "time", "rank_data_time", "num_updates", "wall",
+                   "train_wall", "wps", "ups", "wpb", "bsz"})
 _TIMING = ("data_time", "time", "eta_seconds", "memory")
 
 
 def detect(path: Path) -> float:
-    if path.is_dir() or suffix(path) not in (".json", ".jsonl", ".log"):
+    if path.is_dir() or suffix(path) not in (".json", ".jsonl", ".log", ".txt", ".out"):
         return 0.0
-    lines = [line for line in head_text(path).splitlines() if line.strip()][:3]
+    text = head_text(path)
+    if _FAIRSEQ.search(text):
+        return 0.8
+    lines = [line for line in text.splitlines() if line.strip()][:3]
     if len(lines) < 2 or not all(line.lstrip().startswith("{") for line in lines[:2]):
         return 0.0
     kind = _kind(path, lines)
@@ -41,8 +49,13 @@ def detect(path: Path) -> float:
                                      else 0.85)
 
 
+_FAIRSEQ = re.compile(r'\| (?:train_inner|train|valid\w*) \| \{"epoch"')
+
+
 def _kind(path: Path, lines: list[str]) -> str | None:
     text = "\n".join(lines)
+    if _FAIRSEQ.search(text):
+        return "fairseq"
     if '"iteration"' in text:
         return "detectron2"
     if '"mode"' in text or '"env_info"' in text:
@@ -53,14 +66,19 @@ def _kind(path: Path, lines: list[str]) -> str | None:
 
 
 def read(path: Path):
-    first = [line for line in head_text(path).splitlines() if line.strip()][:3]
-    kind = _kind(path, first) or "detectron2"
+    text = head_text(path)
+    first = [line for line in text.splitlines() if line.strip()][:3]
+    kind = "fairseq" if _FAIRSEQ.search(text) else (_kind(path, first) or "detectron2")
     state = _State(kind)
     notes: list[str] = []
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            if kind == "fairseq":  # logging lines: '<time> | INFO | train_inner | {...}'
+                if " | {" not in line:
+                    continue
+                line = line[line.index(" | {") + 3:]
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
@@ -76,6 +94,11 @@ def read(path: Path):
     if kind == "detectron2":
         notes.append("detectron2 losses are medians over the last 20 iterations (pre-smoothed)")
         meta["smoothing"] = "median of 20 iterations"
+    elif kind == "fairseq":
+        notes.append("fairseq losses are in base 2 (ppl = 2**nll_loss), averaged over the "
+                     "logging interval and printed with 3 decimals")
+        meta.update(smoothing="window mean", rounding=3, framework="torch",
+                    epoch_kind="progress")
     else:
         notes.append(f"{kind} losses are means over the logging window (pre-smoothed)")
         meta["smoothing"] = "window mean"
@@ -131,6 +154,23 @@ class _State:
         if "iter" in record or "loss" in record:
             return step, (epoch - 1 if epoch is not None else None), "train"
         return self.last_step, step - 1, "val"  # validation: step is the 1-based epoch
+
+    def _fairseq(self, record: dict[str, Any]):
+        """train_inner: ``num_updates``; epoch summaries: ``train_*``/``valid_*`` keys."""
+        epoch = as_float(record.get("epoch"))
+        prefix = next((p for p in ("", "train_", "valid_") if f"{p}num_updates" in record), None)
+        if prefix is None:
+            return None
+        step = as_float(record[f"{prefix}num_updates"])
+        for key in [k for k in record if k.startswith(("train_", "valid_"))]:
+            base = key.split("_", 1)[1]
+            value = record.pop(key)
+            if base not in ("num_updates", "wall", "train_wall"):
+                record[f"{'val' if key.startswith('valid_') else 'train_epoch'}/{base}"] = value
+        progress = as_float(record.pop("update", None))
+        if progress is not None:
+            epoch = progress  # 'update': completed epochs (1.0 at the end of the first)
+        return step, epoch, "val" if prefix == "valid_" else "train"
 
     def _mmcv(self, record: dict[str, Any]):
         if "mode" not in record:

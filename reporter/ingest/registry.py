@@ -78,10 +78,10 @@ FORMATS: tuple[FormatInfo, ...] = (
                "a .log/.txt/.out/.md file whose first 16 KB hold a known line shape"),
     FormatInfo("json_lines", "reporter.ingest.json_lines",
                "JSON-lines metric logs: detectron2 metrics.json, mmengine scalars.json, "
-               "mmcv *.log.json",
+               "mmcv *.log.json, fairseq json logs",
                "every numeric key per iteration (total_loss, loss_*, lr, eval results)",
                "a JSON object per line with iteration (detectron2), step (mmengine) or mode "
-               "(mmcv)"),
+               "(mmcv); fairseq '| train_inner | {...}' logging lines"),
     FormatInfo("history_json", "reporter.ingest.history_json",
                "Generic history JSON (Keras History dump, hand-written loops)",
                "dict of lists, list of per-epoch records, nested train/val, [step, value] "

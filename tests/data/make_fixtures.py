@@ -617,6 +617,34 @@ def make_json_lines(out: Path) -> None:
     resumed = lines + lines[2:]  # resumed from the checkpoint at iteration 39: appended
     (d / "detectron2_resumed_append.json").write_text("\n".join(resumed) + "\n")
     (d / "detectron2_cut_last_line.json").write_text("\n".join(lines) + "\n" + lines[0][:25])
+    _fairseq_log(d, hist)
+
+
+def _fairseq_log(d: Path, hist: dict) -> None:
+    """fairseq --log-format json through its logging format (fairseq_cli/train.py):
+    '%(asctime)s | %(levelname)s | %(name)s | %(message)s', message = json.dumps(stats) with
+    every value a string (progress_bar._format_stats)."""
+    lines = ["2026-11-25 12:00:00 | INFO | fairseq_cli.train | Namespace(arch='transformer')"]
+    updates = 0
+    for e, lr in enumerate(hist["lr"]):
+        for i in range(0, 8, 4):
+            updates += 4
+            loss = hist["step_loss"][e * 8 + i]
+            stats = {"epoch": e + 1, "update": f"{e + (i + 4) / 8:.3f}", "loss": f"{loss:.3f}",
+                     "nll_loss": f"{loss:.3f}", "ppl": f"{2 ** loss:.2f}", "wps": "1234",
+                     "ups": "5.6", "wpb": "100", "bsz": "32", "num_updates": str(updates),
+                     "lr": f"{lr:g}", "gnorm": "1.234", "loss_scale": "128",
+                     "train_wall": "1", "wall": str(updates)}
+            lines.append(f"2026-11-25 12:00:{updates:02d} | INFO | train_inner | "
+                         f"{json.dumps(stats)}")
+        valid = {"epoch": e + 1, "valid_loss": f"{hist['val_loss'][e]:.3f}",
+                 "valid_ppl": f"{2 ** hist['val_loss'][e]:.2f}",
+                 "valid_num_updates": str(updates)}
+        lines.append(f"2026-11-25 12:01:{e:02d} | INFO | valid | {json.dumps(valid)}")
+        train = {"epoch": e + 1, "train_loss": f"{hist['train_loss'][e]:.3f}",
+                 "train_num_updates": str(updates), "train_lr": f"{lr:g}"}
+        lines.append(f"2026-11-25 12:01:{e:02d} | INFO | train | {json.dumps(train)}")
+    (d / "fairseq_json_log.log").write_text("\n".join(lines) + "\n")
 
 
 def _mmengine_run(d: Path) -> None:

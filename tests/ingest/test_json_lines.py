@@ -40,3 +40,15 @@ def test_mmengine_train_and_epoch_validation_lines(datapath):
     assert mse["step"].tolist() == [8, 16, 24, 32]  # the last train iteration before it
     lr = run.series("lr").set_index("step")["value"]
     assert lr[8] == 0.01 and lr[18] == 0.005  # StepLR(step_size=2, gamma=0.5) by epoch
+
+
+def test_fairseq_json_log_lines(datapath):
+    """fairseq --log-format json through its logging prefix; values are strings."""
+    run = read_run(datapath("json_lines", "fairseq_json_log.log"))
+    assert run.meta["app"] == "fairseq" and run.meta["epoch_kind"] == "progress"
+    assert run.series("train/loss")["step"].tolist()[:3] == [4, 8, 12]
+    assert run.series("val/loss")["step"].tolist()[:2] == [8, 16]
+    assert {"grad_norm", "lr", "train_epoch/loss", "loss_scale"} <= set(run.metrics)
+    table = run.by_epoch()
+    assert table.index.tolist() == list(range(12))
+    assert table.loc[0, "val/loss"] == 2.022
