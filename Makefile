@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make demo   creates .venv, installs reporter, analyzes the bundled seed-like sample into out/
-#   make test   creates .venv, installs reporter with the dev extra, runs ruff and the test suite
+#   make test   creates .venv, installs reporter with the dev and frameworks extras, runs ruff
+#               and the test suite (the replay tests compare against real Lightning,
+#               transformers and Keras; without them those tests skip)
 # torch is installed first and pinned to 2.13.0, the CPU build this machine has on disk; an
 # unpinned torch would pull a multi-GB CUDA build.
 
@@ -11,20 +13,24 @@ TORCH  ?= torch==2.13.0
 SAMPLE ?= samples/seed_like
 OUT    ?= out
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test test-frameworks lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-base: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-base
+	$(BIN)/python -m pip install --quiet -e '.[dev,frameworks]'
 	touch $@
 
 venv: $(VENV)/.installed
 
-demo: venv
+demo: $(VENV)/.installed-base
 	$(BIN)/reporter analyze $(SAMPLE) -o $(OUT)
 	@echo "report: $(OUT)/TRAINING_INSTABILITY_FIX.md  $(OUT)/report.html  $(OUT)/report.json"
 
@@ -32,7 +38,11 @@ lint: venv
 	$(BIN)/ruff check reporter replay templates tests benchmarks samples docs
 
 test: venv lint
-	$(BIN)/python -m pytest -q
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
+
+# only the tests that compare against real Lightning, transformers and Keras
+test-frameworks: venv
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q tests/replay tests/test_replay_cli.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

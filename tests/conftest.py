@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Keras (an optional test dependency) must run on torch here: no TensorFlow is installed
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import pytest
 

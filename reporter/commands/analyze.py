@@ -14,15 +14,18 @@ ALL_FORMATS = ("md", "html", "json", "comment")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, help="a log file or a run folder")
+    parser.add_argument("paths", nargs="+", type=Path,
+                        help="a log file, a run folder, or a folder of runs (one report each, "
+                             "plus an index ranked by severity)")
     parser.add_argument("-o", "--out", type=Path, default=Path("reporter_out"),
                         help="output folder (default: ./reporter_out)")
     parser.add_argument("--format", default="md,html,json",
                         help="comma-separated formats: md, html, json, comment "
                              "(default: md,html,json)")
     parser.add_argument("--config", type=Path, help="the training config, if not beside the logs")
-    parser.add_argument("--confirm", default="proxy", choices=("off", "proxy"),
-                        help="run short confirmation trainings on the proxy task (default) or not")
+    parser.add_argument("--confirm", default="auto", choices=("auto", "off", "proxy"),
+                        help="short confirmation trainings on the proxy task: 'proxy', 'off', or "
+                             "'auto' (default: proxy for one run, off for a tree of runs)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per option (default 3)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for the confirmation trainings (default: up to 2)")
@@ -35,9 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reporter.pipeline import analyze
-    from reporter.report.write import write_outputs
-
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ALL_FORMATS]
     if bad or not formats:
@@ -45,22 +45,65 @@ def run(args: argparse.Namespace) -> int:
                          f"(choose from {', '.join(ALL_FORMATS)})")
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if len(args.paths) > 1 and args.config:
-        raise UsageError("--config applies to one run; give one path with it")
 
     def say(msg: str) -> None:
         if not args.quiet:
             print(f"reporter: {msg}", file=sys.stderr, flush=True)
 
-    for path in args.paths:
+    jobs = [(path, _runs_in(path, args)) for path in args.paths]
+    total = sum(len(runs) for _, runs in jobs)
+    if total > 1 and args.config:
+        raise UsageError(f"--config applies to one run, but {total} runs were found",
+                         hint="give the path of a single run with --config")
+    failed = 0
+    for path, runs in jobs:
         out = args.out if len(args.paths) == 1 else args.out / path.name
-        analysis = analyze(path, config=args.config, confirm=args.confirm, seeds=args.seeds,
-                           workers=args.workers, format=args.log_format,
-                           loss_metric=args.loss_metric, progress=say)
-        setup = analysis.internals.get("setup")
-        changes = analysis.internals.get("option_changes")
-        written = write_outputs(analysis, out, formats, setup=setup, option_changes=changes)
+        if len(runs) == 1:
+            confirm = "proxy" if args.confirm == "auto" else args.confirm
+            _one(runs[0], out, formats, args, confirm, say, explicit=path)
+            continue
+        from reporter.tree import analyze_tree
+
+        confirm = "off" if args.confirm == "auto" else args.confirm
+        if args.confirm == "auto":
+            say(f"{len(runs)} runs under {path}: confirmation trainings are off for a tree "
+                "(analyze one run, or pass --confirm proxy, to measure)")
+        rows, written = analyze_tree(
+            path, runs, out, formats,
+            lambda run_path, target, c=confirm: _one(run_path, target, formats, args, c,
+                                                     say, quiet=True),
+            say)
+        failed += sum(r["severity"] == "error" for r in rows)
+        for p in written:
+            print(p)
+        if failed == len(rows):
+            return exitcodes.BAD_INPUT
+    return exitcodes.SUCCESS
+
+
+def _runs_in(path: Path, args: argparse.Namespace) -> list[Path]:
+    """The runs under ``path``: itself when it is a file, a forced format or one run."""
+    from reporter.ingest.discover import discover
+
+    if args.log_format or not path.is_dir():
+        return [path]
+    runs = discover(path)
+    return runs if len(runs) > 1 else [path]
+
+
+def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, confirm: str,
+         say, *, quiet: bool = False, explicit: Path | None = None):
+    from reporter.pipeline import analyze
+    from reporter.report.write import write_outputs
+
+    analysis = analyze(explicit or path, config=args.config, confirm=confirm, seeds=args.seeds,
+                       workers=args.workers, format=args.log_format,
+                       loss_metric=args.loss_metric, progress=None if quiet else say)
+    setup = analysis.internals.get("setup")
+    changes = analysis.internals.get("option_changes")
+    written = write_outputs(analysis, out, formats, setup=setup, option_changes=changes)
+    if not quiet:
         say(f"{analysis.headline} ({analysis.run['seconds']:.1f} s)")
         for p in written:
             print(p)
-    return exitcodes.SUCCESS
+    return analysis

@@ -50,6 +50,13 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
     return text
 
 
+def index_text(data: dict[str, Any], fmt: str) -> str:
+    """The index of a tree of runs, as ``md`` or ``html``."""
+    template = {"md": "md/index.md.j2", "html": "html/index.html.j2"}[fmt]
+    text = _env(fmt == "html").get_template(template).render(v=data)
+    return re.sub(r"\n{3,}", "\n\n", text) if fmt == "md" else text
+
+
 def figures_for(data: dict[str, Any]) -> dict[str, bytes]:
     """Draw every figure that applies; role → PNG bytes."""
     from reporter.report.figures import confirmation_figure, history_figure
