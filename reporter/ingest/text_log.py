@@ -45,6 +45,7 @@ _MMENGINE = re.compile(r"Epoch\((train|val)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]")
 _LEAD = re.compile(r"^\W*(epoch|step|iter|iteration)\s*\[?\s*(\d+)\s*(?:/\s*(\d+))?\s*\]?",
                    re.IGNORECASE)
 _INNER_STEP = re.compile(r"\b(?:step|iter|batch)\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?", re.IGNORECASE)
+_FRACTION = re.compile(r":?\s*(\d+)\s*/\s*(\d+)")
 _PAIR = re.compile(rf"([A-Za-z_][\w.]*(?:[ /][A-Za-z_][\w.]*){{0,2}})\s*[:=]\s*({NUM})(?![\w.])")
 _SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:loss|eval_)"),
                re.compile(r"^iter \d+: loss", re.M), re.compile(r"Epoch \[\d+/\d+\]"),
@@ -248,6 +249,18 @@ class _Parser:
         else:
             epoch = None
         step = epoch if axis == "epoch" else x
+        updates = next((parse_float(v) for k, v in pairs if k == "num_updates"), None)
+        if updates is not None:  # fairseq simple format: 'epoch 001:    100 / 1000 loss=...'
+            pairs = [(k, v) for k, v in pairs if k != "num_updates"]
+            fraction = _FRACTION.match(text, match.end())
+            if fraction is not None and epoch is not None:
+                epoch += float(fraction[1]) / float(fraction[2])
+            self._advance("step", updates, number)
+            self._count("step")
+            self.meta["app"] = "fairseq"
+            for key, value in pairs:
+                self.add(key, parse_float(value), step=updates, epoch=epoch)
+            return
         inner = _INNER_STEP.search(text, match.end())
         if axis == "epoch" and inner is not None:  # Epoch [3/50], Step [100/600]
             per_epoch = float(inner[2])

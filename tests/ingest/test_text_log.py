@@ -118,3 +118,20 @@ def test_mmengine_runner_log_agrees_with_its_scalars_json(datapath):
         assert a["step"].tolist() == b["step"].tolist()
         assert a["epoch"].tolist() == b["epoch"].tolist()
         assert a["value"].tolist() == pytest.approx(b["value"].tolist(), abs=6e-5)
+
+
+def test_fairseq_simple_format(tmp_path):
+    """fairseq SimpleProgressBar: '{prefix}:  {i:5d} / {n:d} {postfix}' (prefix 'epoch 001')."""
+    path = tmp_path / "train.log"
+    path.write_text("epoch 001:     50 / 100 loss=8.123, nll_loss=7.9, num_updates=50, "
+                    "lr=0.0005, gnorm=1.234\n"
+                    "epoch 001:    100 / 100 loss=7.5, nll_loss=7.2, num_updates=100, "
+                    "lr=0.0005, gnorm=1.1\n"
+                    "epoch 002:     50 / 100 loss=7.1, nll_loss=6.9, num_updates=150, "
+                    "lr=0.0004, gnorm=1.0\n")
+    run = read_run(path)
+    assert run.meta["app"] == "fairseq" and run.step_kind == "iteration"
+    loss = run.series("train/loss")
+    assert loss["step"].tolist() == [50, 100, 150]
+    assert loss["epoch"].tolist() == [0.5, 1.0, 1.5]
+    assert run.series("grad_norm")["value"].tolist() == [1.234, 1.1, 1.0]
