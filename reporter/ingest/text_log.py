@@ -11,7 +11,9 @@ progress-bar rewrites split into fragments, the file streamed line by line):
   (the last values of an epoch win) and ``LearningRateScheduler setting learning rate to x``;
 - lines led by an x-axis word: ``Epoch [3/50], Step [100/600], Loss: 0.12``,
   ``Epoch 3/50 - Train Loss: 0.5, Val Loss: 0.6, LR: 0.001``, ``Step 7 -- Train loss: 1.6``
-  with ``name: value`` or ``name=value`` pairs.
+  with ``name: value`` or ``name=value`` pairs; fairseq's ``epoch 001:  100 / 1000 loss=…,
+  num_updates=100`` takes ``num_updates`` as the step;
+- mmengine ``Epoch(train) [3][100/500]  lr: …  loss: …`` and ``Epoch(val) [3][8/8]  metric: …``.
 
 ``pattern=`` replaces them with a user regex: named groups ``step``, ``epoch`` (0-based
 unless it starts at 1), ``iter``/``iteration`` give the x-axis, every other named group is a
