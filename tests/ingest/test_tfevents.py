@@ -220,3 +220,25 @@ def test_synthetic_file_values_exact(tmp_path):
     assert loss["step"].tolist() == list(range(300))
     assert loss["value"].tolist() == [p[3] for p in points if p[2] == "a/loss"]
     assert run.series("lr")["wall_time"].iloc[-1] == 1.7e9 + 299
+
+
+@pytest.mark.parametrize("name", ORACLES)
+def test_decoder_matches_live_tbparse_when_installed(datapath, name):
+    """The same comparison against tbparse itself, where the dev environment has it."""
+    tbparse = pytest.importorskip("tbparse")
+    folder = datapath("tfevents", name)
+    reader = tbparse.SummaryReader(str(folder), extra_columns={"dir_name"})
+    theirs = sorted(_key((r.dir_name if r.dir_name not in (".", "") else "", 0, r.tag,
+                          int(r.step), float(r.value)))
+                    for frame in (reader.scalars, reader.tensors) for r in frame.itertuples()
+                    if _is_number(r.value))
+    ours = sorted(_key((d, 0, t, s, v)) for d, _, t, s, v in _decoded(folder))
+    assert ours == theirs
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
