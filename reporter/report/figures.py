@@ -90,7 +90,11 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
     axis = data["run"]["axis"]
     ax_lr.set_xlabel(f"{axis} (0-based)" if axis == "epoch" else f"{axis} (as logged)")
     ax_lr.grid(alpha=0.3)
-    ax_lr.legend(fontsize=7, loc="lower left")
+    if ax_lr.get_legend_handles_labels()[0]:
+        ax_lr.legend(fontsize=7, loc="lower left")
+    else:
+        ax_lr.text(0.5, 0.5, "no learning rate in the logs", transform=ax_lr.transAxes,
+                   ha="center", va="center", color="#777777")
     fig.tight_layout()
     return _png(fig)
 
