@@ -16,8 +16,9 @@ def test_tree_of_runs_gets_reports_and_a_ranked_index(tmp_path):
     seedlike.write_seedlike(root / "unstable")
     calm = root / "calm"
     calm.mkdir(parents=True)
-    (calm / "history.json").write_text(json.dumps(
-        {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.45, 0.4], "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]}))
+    history = {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.45, 0.4],
+               "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]}
+    (calm / "history.json").write_text(json.dumps(history))
     broken = root / "broken"
     broken.mkdir()
     (broken / "history.json").write_text('{"train_loss": [1.0, 0.')
