@@ -10,6 +10,7 @@ from typing import Any
 
 from reporter.report.narrative import fmt_number, fmt_x, root_cause, timeline
 
+SETTING_LABEL = "current: config; options: proposed"
 FIDELITY_WORDS = {
     "match": "Matches.",
     "mismatch": "Does not match.",
@@ -145,15 +146,15 @@ def _comparison(data: dict, options: list[dict]) -> dict:
     ]
     conf = data.get("confirmation")
     rows = [
-        ("Scheduler", [c["plan"]["scheduler"] for c in cols], "config"),
-        ("Initial LR", [fmt_number(c["plan"]["learning_rate"]) for c in cols], "config"),
+        ("Scheduler", [c["plan"]["scheduler"] for c in cols], SETTING_LABEL),
+        ("Initial LR", [fmt_number(c["plan"]["learning_rate"]) for c in cols], SETTING_LABEL),
         (
             "Gradient clip (max norm)",
             [
                 fmt_number(c["plan"]["clip_grad_norm"]) if c["plan"]["clip_grad_norm"] else "none"
                 for c in cols
             ],
-            "config",
+            SETTING_LABEL,
         ),
         (
             "LR when the spike began",
