@@ -160,13 +160,17 @@ def bench_tensorboard(points: int, repeat: int, with_tbparse: bool) -> None:
 def bench_text(megabytes: int, kind: str) -> None:
     path = make_text_log(megabytes, kind)
     print(f"\n## Text log ({kind}): {path.stat().st_size / 1e6:,.0f} MB, streamed")
-    code = ("import resource, sys, time\n"
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child would report its parent's peak
+    code = ("import re, sys, time\n"
+            "def hwm():\n"
+            "    text = open('/proc/self/status').read()\n"
+            "    return int(re.search(r'VmHWM:\\s+(\\d+)', text)[1])\n"
+            "import pandas, numpy\n"
             "from reporter.ingest import read_run\n"
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "base = hwm()\n"
             "t = time.perf_counter(); run = read_run(sys.argv[1])\n"
             "t = time.perf_counter() - t\n"
-            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "print(len(run.scalars), t, base / 1024, peak / 1024)\n")
+            "print(len(run.scalars), t, base / 1024, hwm() / 1024)\n")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     count, secs, base, peak = out.stdout.split()
