@@ -8,21 +8,36 @@ import numpy as np
 
 import replay
 from reporter.analysis import spec_text
+from reporter.hf_check import hf_step_check
 
 if TYPE_CHECKING:
     from reporter.diagnose import Diagnosis
+    from reporter.ingest.run import Run
     from reporter.training_setup import TrainingSetup
 
 
 def check_fidelity(
-    setup: TrainingSetup, diagnosis: Diagnosis
+    setup: TrainingSetup, diagnosis: Diagnosis, run: Run | None = None
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     """Replay the configured schedule over the logged metric and compare with the logged LR.
 
     Returns the verdict (plain dict) and the LR *used* in each epoch of the watched series
     (the logged LR shifted by one when the log records the LR after the scheduler step),
-    or None when no LR was logged.
+    or None when no LR was logged. HF runs are also checked per optimizer update
+    (``verdict["per_step"]``), where their schedules step.
     """
+    verdict, used = _per_epoch(setup, diagnosis)
+    verdict["per_step"] = hf_step_check(setup, run) if run is not None else None
+    if verdict["per_step"] and verdict["per_step"]["matches"] and verdict["status"] != "match":
+        verdict["status"] = "per_step"
+        verdict["text"] = ("The learning rate follows a schedule stepped every optimizer "
+                           "update, so it is checked per update below, not per epoch.")
+    return verdict, used
+
+
+def _per_epoch(
+    setup: TrainingSetup, diagnosis: Diagnosis
+) -> tuple[dict[str, Any], np.ndarray | None]:
     curves = diagnosis.curves
     watched = curves.get("val/loss") or curves.get("train/loss")
     lr_curve = curves.get("lr")

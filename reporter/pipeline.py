@@ -9,8 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from reporter import ingest
+from reporter import options as catalog
 from reporter.analysis import Analysis, jsonable, spec_text
+from reporter.config import find_config, read_setup
+from reporter.diagnose import diagnose
 from reporter.errors import LogFormatError, UsageError
+from reporter.fidelity import check_fidelity
+from reporter.recommend import headline, recommend
+from reporter.semantics import adapt_setup, infer_missing_schedule
+from reporter.training_setup import TrainingSetup
 
 Progress = Callable[[str], None]
 CONFIRM_MODES = ("off", "proxy")
@@ -32,11 +40,6 @@ def analyze(
     ``loss_metric`` names the metric to treat as the training loss when the logs have no
     metric reporter recognises as one (``mean_loss`` of a physics-informed net, say).
     """
-    from reporter import ingest
-    from reporter.config import find_config, read_setup
-    from reporter.diagnose import diagnose
-    from reporter.training_setup import TrainingSetup
-
     say = progress or (lambda _msg: None)
     if confirm not in CONFIRM_MODES:
         raise UsageError(f"--confirm must be one of {', '.join(CONFIRM_MODES)}, got {confirm!r}")
@@ -53,8 +56,6 @@ def analyze(
     run.setup = setup
     say("diagnosing")
     diagnosis = diagnose(run)
-    from reporter.semantics import adapt_setup, infer_missing_schedule
-
     adapt_setup(setup, run)
     inferred = infer_missing_schedule(setup, diagnosis)
     if "train/loss" not in diagnosis.curves and "val/loss" not in diagnosis.curves:
@@ -64,17 +65,7 @@ def analyze(
             hint=f"metrics present: {', '.join(run.metrics) or 'none'}",
         )
     say("replaying the schedules")
-    from reporter import options as catalog
-    from reporter.fidelity import check_fidelity
-
-    fid, aligned = check_fidelity(setup, diagnosis)
-    from reporter.hf_check import hf_step_check
-
-    fid["per_step"] = hf_step_check(setup, run)
-    if fid["per_step"] and fid["per_step"]["matches"] and fid["status"] != "match":
-        fid["status"] = "per_step"
-        fid["text"] = ("The learning rate follows a schedule stepped every optimizer update, so "
-                       "it is checked per update below, not per epoch.")
+    fid, aligned = check_fidelity(setup, diagnosis, run)
     ctx = catalog.context(diagnosis, aligned)
     current = catalog.current_plan(setup, ctx)
     current_outcome = catalog.replay_plan(current, ctx)
@@ -82,7 +73,6 @@ def analyze(
     confirmation = None
     if confirm == "proxy" and opts:
         confirmation = _confirm(current, opts, seeds, workers, say)
-    from reporter.recommend import headline, recommend
 
     analysis = Analysis(
         run=_run_dict(run, diagnosis),
