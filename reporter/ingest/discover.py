@@ -79,17 +79,22 @@ def _is_log_file(path: Path, detect) -> bool:
 
 def _split_lightning(folder: Path) -> list[Path]:
     """``lightning_logs``: one run if a version resumes another, else one run per version."""
-    from reporter.ingest import lightning_csv
+    from reporter.ingest import lightning_csv, tfevents
 
-    versions = lightning_csv.version_files(folder)
-    if len(versions) < 2 or (folder / lightning_csv.FILE_NAME).is_file():
+    csv_versions = lightning_csv.version_files(folder)
+    if len(csv_versions) >= 2 and not (folder / lightning_csv.FILE_NAME).is_file():
+        versions = [f.parent for f in csv_versions]
+        starts = [lightning_csv.first_step(f) for f in csv_versions]
+    else:
+        versions = tfevents.version_dirs(folder) if not tfevents.event_files(folder) else []
+        starts = [tfevents.first_step(v) for v in versions]
+    if len(versions) < 2:
         return [folder]
-    starts = [lightning_csv.first_step(f) for f in versions]
     resumed = any(a is not None and b is not None and b > a
                   for a, b in itertools.pairwise(starts))
     if resumed:  # a version that starts later than the one before continues it
         return [folder]
-    return [f.parent for f in versions]
+    return versions
 
 
 def read_tree(path: str | Path) -> list[tuple[Path, object]]:

@@ -50,6 +50,8 @@ def detect(path: Path) -> float:
     if path.is_dir():
         if event_files(path):
             return 0.97
+        if len(version_dirs(path)) > 1:
+            return 0.9  # lightning_logs of a TensorBoardLogger (discover splits it)
         split = [c for c in _children(path) if c.name.lower() in _SPLIT_DIRS and event_files(c)]
         return 0.9 if split else 0.0  # Keras: <log_dir>/train/ and <log_dir>/validation/
     if is_event_file(path):
@@ -65,6 +67,24 @@ def event_files(folder: Path) -> list[Path]:
     except OSError:
         return []
     return sorted(files, key=_order)
+
+
+def first_step(folder: Path) -> float | None:
+    """The step of the first scalar in a folder's first event file (from its first 64 KB)."""
+    files = event_files(folder)
+    if not files:
+        return None
+    notes: list[str] = []
+    data = head(files[0], 65536)
+    offsets, lengths = frame(data, notes, files[0].name)
+    for offset, length in zip(offsets.tolist(), lengths.tolist(), strict=True):
+        try:
+            event = pb.event(data[offset:offset + length])
+        except pb.WireError:
+            return None
+        if any(v.simple_value is not None or v.tensor is not None for v in event.values):
+            return float(event.step)
+    return None
 
 
 def _order(path: Path) -> tuple:
@@ -127,11 +147,24 @@ def read(path: Path, *, verify_crc: bool = False):
                       starts=starts)
 
 
+_VERSION = re.compile(r"^version_(\d+)$")
+
+
+def version_dirs(folder: Path) -> list[Path]:
+    """Lightning ``version_N`` children holding event files, in N order."""
+    found = [(int(m[1]), c) for c in _children(folder)
+             if (m := _VERSION.match(c.name)) and event_files(c)]
+    return [c for _, c in sorted(found)]
+
+
 def _groups(path: Path) -> list[tuple[str | None, list[Path]]]:
     if path.is_file():
         return [(None, [path])]
     groups: list[tuple[str | None, list[Path]]] = []
     own = event_files(path)
+    versions = version_dirs(path) if not own else []
+    if versions:  # lightning_logs/version_N: one segment per file, versions in order
+        return [(None, [f for v in versions for f in event_files(v)])]
     if own:
         groups.append((None, own))
     for child in _children(path):

@@ -430,14 +430,24 @@ def _tb_lightning(target: Path) -> None:
 
     x, y = _regression(64)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+    def trainer(tmp: str, epochs: int) -> L.Trainer:
+        return L.Trainer(max_epochs=epochs, accelerator="cpu", log_every_n_steps=2,
+                         logger=TensorBoardLogger(tmp, name="lightning_logs"),
+                         callbacks=[LearningRateMonitor()], enable_progress_bar=False,
+                         enable_model_summary=False)
+
     with tempfile.TemporaryDirectory() as tmp:
         L.seed_everything(0)
-        L.Trainer(max_epochs=3, accelerator="cpu", log_every_n_steps=2,
-                  logger=TensorBoardLogger(tmp, name="lightning_logs"),
-                  callbacks=[LearningRateMonitor()], enable_progress_bar=False,
-                  enable_model_summary=False, enable_checkpointing=False).fit(
-            Reg(), loader, loader)
-        shutil.copytree(Path(tmp) / "lightning_logs" / "version_0", target)
+        trainer(tmp, 3).fit(Reg(), loader, loader)
+        shutil.copytree(Path(tmp) / "lightning_logs" / "version_0", target,
+                        ignore=shutil.ignore_patterns("checkpoints"))
+        ckpt = next(Path(tmp).rglob("*.ckpt"))
+        L.seed_everything(0)
+        trainer(tmp, 5).fit(Reg(), loader, loader, ckpt_path=ckpt)  # resumed: version_1
+        resumed = target.parent / "lightning_resumed_versions"
+        for version in ("version_0", "version_1"):
+            shutil.copytree(Path(tmp) / "lightning_logs" / version, resumed / version,
+                            ignore=shutil.ignore_patterns("checkpoints"))
     _oracle(target)
 
 

@@ -242,3 +242,25 @@ def _is_number(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def test_lightning_tensorboard_versions_resumed_are_segments(datapath):
+    """Lightning 2.6.6 TensorBoardLogger: a resume from a checkpoint writes version_1."""
+    from reporter.ingest import discover
+
+    folder = datapath("tfevents", "lightning_resumed_versions")
+    assert discover(folder) == [folder]
+    loss = read_run(folder).series("train/loss")
+    assert loss["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert loss["segment"].tolist() == [0, 0, 0, 1, 1]
+
+
+def test_lightning_tensorboard_versions_from_scratch_are_runs(datapath, tmp_path):
+    import shutil
+
+    from reporter.ingest import discover
+
+    source = datapath("tfevents", "lightning_resumed_versions", "version_0")
+    for version in ("version_0", "version_1"):
+        shutil.copytree(source, tmp_path / "lightning_logs" / version)
+    assert [p.name for p in discover(tmp_path)] == ["version_0", "version_1"]
