@@ -202,21 +202,27 @@ def _has_content(path: Path) -> bool:
 
 
 def _read_folder(folder: Path) -> Run:
-    """A folder a reader claims as a whole, else its best-detected file."""
-    scores = detect(folder)
-    if scores:
-        return _read(_BY_ID[scores[0][1]], folder)
-    candidates = []
+    """The best reading of a folder: a reader that claims it whole, or its best log file.
+
+    On equal scores the whole-folder reading wins; a full-precision file (Ultralytics
+    ``results.csv``, Lightning ``metrics.csv``) outranks the float32 event files beside it.
+    """
+    candidates = [(score, 1, folder, format_id) for score, format_id in detect(folder)]
+    whole = {c[3] for c in candidates}  # a folder reading covers that format's files
     for child in sorted(folder.iterdir()):
         if child.is_file() and not child.name.startswith(".") and _has_content(child):
             for score, format_id in detect(child)[:1]:
-                candidates.append((score, child, format_id))
+                if format_id not in whole:
+                    candidates.append((score, 0, child, format_id))
     if not candidates:
         return _read_single_run_below(folder)
-    best = max(candidates, key=lambda c: c[0])
-    run = _read(_BY_ID[best[2]], best[1])
-    others = [c[1].name for c in candidates if c is not best]
-    if others:
-        run.notes.append(f"read {best[1].name}; other log files here were not merged: "
-                         f"{', '.join(others)}")
+    best = max(candidates, key=lambda c: (c[0], c[1]))
+    run = _read(_BY_ID[best[3]], best[2])
+    if best[2] != folder:
+        run.source = folder
+        others = [c[2].name if c[2] != folder else f"the {c[3]} files of the folder"
+                  for c in candidates if c is not best]
+        if others:
+            run.notes.append(f"read {best[2].name}; other log files here were not merged: "
+                             f"{', '.join(others)}")
     return run

@@ -49,7 +49,7 @@ def is_event_file(path: Path) -> bool:
 def detect(path: Path) -> float:
     if path.is_dir():
         if event_files(path):
-            return 0.97
+            return 0.92  # below results.csv / metrics.csv beside them (float64, not float32)
         if len(version_dirs(path)) > 1:
             return 0.9  # lightning_logs of a TensorBoardLogger (discover splits it)
         split = [c for c in _children(path) if c.name.lower() in _SPLIT_DIRS and event_files(c)]

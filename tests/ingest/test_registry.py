@@ -63,3 +63,16 @@ def test_import_is_cheap():
             "print(sorted(m for m in ('pandas', 'numpy', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_folder_prefers_full_precision_csv_over_event_files(datapath, tmp_path):
+    """An Ultralytics run folder holds results.csv and float32 event files of the same run."""
+    import shutil
+
+    shutil.copy(datapath("ultralytics_csv", "v8_4_time_column.csv"), tmp_path / "results.csv")
+    for event in datapath("tfevents", "simple_values").iterdir():
+        shutil.copy(event, tmp_path)
+    run = read_run(tmp_path)
+    assert run.format == "ultralytics_csv"
+    assert run.notes[-1] == ("read results.csv; other log files here were not merged: the "
+                             "tfevents files of the folder")
