@@ -1,4 +1,5 @@
-"""Lightning ``CSVLogger`` files: ``<name>/version_<N>/metrics.csv`` (formats.md §3).
+"""Lightning ``CSVLogger`` files: ``<name>/version_<N>/metrics.csv`` (formats.md §3), and any
+other long CSV with a ``step`` column (then without Lightning semantics).
 
 One row per ``log_metrics`` call, so rows are sparse: an empty cell was not logged, ``nan`` is
 a logged NaN. ``step`` is the 0-based optimizer step; ``epoch`` (0-based) is empty on
@@ -100,9 +101,11 @@ def read(path: Path):
     if not any(is_loss_name(h) for h in headers):
         raise LogFormatError(files[0], f"no loss column (columns: {', '.join(rows.header)})",
                              line=1)
-    meta = {"framework": "lightning", "granularity": granularity,
-            "lr_timing": "used" if any(canonical_name(h) == "lr" for h in headers)
-            else "unknown"}
+    lightning = (any(f.name == FILE_NAME for f in files) or bool(granularity)
+                 or any(h.startswith("lr-") for h in headers))
+    has_lr = any(canonical_name(h) == "lr" for h in headers)
+    meta = {"framework": "lightning" if lightning else "unknown", "granularity": granularity,
+            "lr_timing": "used" if has_lr and lightning else "unknown"}
     return finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
 
 

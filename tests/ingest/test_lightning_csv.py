@@ -49,3 +49,12 @@ def test_lightning_restart_supersedes_later_steps(tmp_path):
     assert loss["value"].tolist() == [0.5, 0.4, 0.35, 0.2]
     assert run.superseded["value"].tolist() == [0.3]
     assert any("superseded" in n for n in run.notes)
+
+
+def test_generic_step_csv_is_not_called_lightning(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("step,train_loss,val_loss,lr\n10,1.0,,0.1\n20,0.8,0.9,0.1\n")
+    run = read_run(path)
+    assert run.format == "lightning_csv"  # the reader of long CSVs with a step column
+    assert run.meta["framework"] == "unknown" and run.meta["lr_timing"] == "unknown"
+    assert run.series("val/loss")["step"].tolist() == [20]
