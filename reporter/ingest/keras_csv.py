@@ -40,6 +40,9 @@ def read(path: Path):
     notes = csv_rows.notes
     table = ScalarTable()
     names = [canonical_name(h) for h in header]
+    meta = _meta(header, names)
+    keras_like = meta["framework"] == "keras" or meta.get("app") == "timm"
+    base = 0.0 if keras_like else None  # other loops: 1-based if the first epoch is 1
     segment, last_epoch = 0, None
     for line, row in csv_rows.rows():
         if row == header:
@@ -51,6 +54,10 @@ def read(path: Path):
         if epoch is None:
             notes.append(f"line {line}: no epoch number ({row[epoch_col]!r}); row skipped")
             continue
+        if base is None:
+            base = 1.0 if epoch == 1 else 0.0
+            if base:
+                notes.append("epoch numbers start at 1; shifted to 0-based epoch indices")
         if last_epoch is not None and epoch <= last_epoch:
             segment += 1
             notes.append(f"line {line}: the epoch goes back from {int(last_epoch)} to "
@@ -61,9 +68,14 @@ def read(path: Path):
                 continue
             value = parse_float(cell)
             if value is not None:
-                table.add(names[col], value, step=epoch, epoch=epoch, segment=segment)
-    has_lr = any(n == "lr" for n in names)
-    meta = {"framework": "keras", "lr_timing": "used" if has_lr else "unknown"}
-    if {"train_loss", "eval_loss"} <= set(header) or "eval_top1" in header:
-        meta = {"framework": "torch", "app": "timm", "lr_timing": "unknown"}  # summary.csv
+                table.add(names[col], value, step=epoch, epoch=epoch - base, segment=segment)
     return finish_run(path, ID, table, step_kind="epoch", notes=notes, meta=meta)
+
+
+def _meta(header: list[str], names: list[str]) -> dict[str, str]:
+    """Keras writes ``loss``/``val_*`` keys; timm ``train_loss``/``eval_*``; others neither."""
+    if {"train_loss", "eval_loss"} <= set(header) or "eval_top1" in header:
+        return {"framework": "torch", "app": "timm", "lr_timing": "unknown"}  # summary.csv
+    if "loss" in header:
+        return {"framework": "keras", "lr_timing": "used" if "lr" in names else "unknown"}
+    return {"framework": "unknown", "lr_timing": "unknown"}

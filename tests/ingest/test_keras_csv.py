@@ -61,3 +61,13 @@ def test_timm_summary_csv_is_read_with_torch_semantics(tmp_path):
     assert run.meta == {"framework": "torch", "app": "timm", "lr_timing": "unknown"}
     assert run.series("val/loss")["value"].tolist() == [6.8, 6.4]
     assert run.series("lr")["epoch"].tolist() == [0, 1]
+
+
+def test_other_epoch_csv_one_based_is_shifted_and_not_keras(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,train_loss,val_loss\n1,1.0,1.1\n2,0.9,1.0\n")
+    run = read_run(path)
+    assert run.meta == {"framework": "unknown", "lr_timing": "unknown"}
+    assert run.series("train/loss")["epoch"].tolist() == [0, 1]
+    assert run.series("train/loss")["step"].tolist() == [1, 2]  # the number as written
+    assert run.notes == ["epoch numbers start at 1; shifted to 0-based epoch indices"]
