@@ -6,9 +6,9 @@ A run is a folder that a reader claims as a whole (event files, a Lightning ``ve
 descend into a claimed folder, skips hidden folders and symlinked duplicates (W&B
 ``latest-run``), and returns sorted paths that ``read_run`` reads one by one.
 
-Lightning: ``version_N`` folders are separate runs unless one starts at a later step than the
-version before it (a resume from a checkpoint), in which case their parent is one run whose
-versions are segments.
+Lightning ``version_N`` and HF ``runs/<date>_<host>`` folders are separate runs unless one
+starts at a later step than the launch before it (a resume from a checkpoint), in which case
+their parent is one run whose launches are segments.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _walk(folder: Path, found: list[Path], seen: set[Path], detect) -> None:
         return
     seen.add(real)
     if _claimed(folder, detect):
-        found.extend(_split_lightning(folder))
+        found.extend(_split_launches(folder))
         return
     try:
         children = sorted(folder.iterdir())
@@ -77,8 +77,9 @@ def _is_log_file(path: Path, detect) -> bool:
     return bool(detect(path))
 
 
-def _split_lightning(folder: Path) -> list[Path]:
-    """``lightning_logs``: one run if a version resumes another, else one run per version."""
+def _split_launches(folder: Path) -> list[Path]:
+    """Per-launch folders (Lightning ``version_N``, HF ``runs/<date>_<host>``): one run if a
+    launch resumes the one before (starts at a later step), else one run per launch."""
     from reporter.ingest import lightning_csv, tfevents
 
     csv_versions = lightning_csv.version_files(folder)

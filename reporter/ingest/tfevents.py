@@ -148,13 +148,22 @@ def read(path: Path, *, verify_crc: bool = False):
 
 
 _VERSION = re.compile(r"^version_(\d+)$")
+_HF_LAUNCH = re.compile(r"^[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_.+$")  # runs/Nov25_16-40-01_host
 
 
 def version_dirs(folder: Path) -> list[Path]:
-    """Lightning ``version_N`` children holding event files, in N order."""
-    found = [(int(m[1]), c) for c in _children(folder)
-             if (m := _VERSION.match(c.name)) and event_files(c)]
-    return [c for _, c in sorted(found)]
+    """Per-launch children holding event files, in launch order: Lightning ``version_N`` (by
+    N) or HF ``runs/<Mon><DD>_<HH-MM-SS>_<host>`` (by their first event file's timestamp)."""
+    found = []
+    for child in _children(folder):
+        files = event_files(child)
+        if not files:
+            continue
+        if (match := _VERSION.match(child.name)) is not None:
+            found.append(((0, int(match[1])), child))
+        elif _HF_LAUNCH.match(child.name):
+            found.append(((1, _order(files[0])[0]), child))
+    return [c for _, c in sorted(found)] if len({k[0] for k, _ in found}) == 1 else []
 
 
 def _groups(path: Path) -> list[tuple[str | None, list[Path]]]:
@@ -163,7 +172,7 @@ def _groups(path: Path) -> list[tuple[str | None, list[Path]]]:
     groups: list[tuple[str | None, list[Path]]] = []
     own = event_files(path)
     versions = version_dirs(path) if not own else []
-    if versions:  # lightning_logs/version_N: one segment per file, versions in order
+    if versions:  # lightning_logs/version_N, HF runs/<date>: a segment per file, in order
         return [(None, [f for v in versions for f in event_files(v)])]
     if own:
         groups.append((None, own))

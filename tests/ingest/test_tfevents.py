@@ -264,3 +264,22 @@ def test_lightning_tensorboard_versions_from_scratch_are_runs(datapath, tmp_path
     for version in ("version_0", "version_1"):
         shutil.copytree(source, tmp_path / "lightning_logs" / version)
     assert [p.name for p in discover(tmp_path)] == ["version_0", "version_1"]
+
+
+def test_hf_runs_folder_resumed_launch_is_a_segment(datapath, tmp_path):
+    """HF writes a new runs/<date>_<host>/ per launch; a resume continues the steps."""
+    import shutil
+
+    from reporter.ingest import discover
+    from reporter.ingest._tfwriter import write_scalars
+
+    runs = tmp_path / "runs"
+    shutil.copytree(datapath("tfevents", "hf_trainer"), runs / "Nov25_16-40-01_vm")
+    later = runs / "Nov25_16-50-00_vm"
+    later.mkdir()
+    write_scalars(later / "events.out.tfevents.1999999999.vm.1.0",
+                  [(2e9 + s, s, "train/loss", 3.0) for s in (5, 6, 7)])
+    assert discover(tmp_path) == [runs]
+    loss = read_run(runs).series("train/loss")
+    assert loss["step"].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert loss["segment"].tolist() == [0, 0, 0, 0, 1, 1, 1]  # the resume wins from step 5
