@@ -33,12 +33,14 @@ def analyze(
     workers: int = 1,
     format: str | None = None,
     loss_metric: str | None = None,
+    pattern: str | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
     """Analyze one run (a file or a folder) and return the computed Analysis.
 
     ``loss_metric`` names the metric to treat as the training loss when the logs have no
     metric reporter recognises as one (``mean_loss`` of a physics-informed net, say).
+    ``pattern`` is a regex with named groups for a plain-text log (see ``reporter formats``).
     """
     say = progress or (lambda _msg: None)
     if confirm not in CONFIRM_MODES:
@@ -46,7 +48,7 @@ def analyze(
     started = time.perf_counter()
     path = Path(path)
     say(f"reading {path}")
-    run = ingest.read_run(path, format=format)
+    run = ingest.read_run(path, format=format, pattern=pattern)
     _choose_loss(run, loss_metric)
     cfg = find_config(Path(run.source), Path(config) if config else None)
     if cfg is None and Path(run.source) != path:

@@ -34,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",
                         help="the metric to analyse as the training loss, when the logs have "
                              "no train/val loss reporter recognises")
+    parser.add_argument("--pattern", metavar="REGEX",
+                        help="read a plain-text log with this regex: named groups step/epoch/iter "
+                             "give the x-axis, the other groups are metrics, e.g. "
+                             "'ep (?P<epoch>\\d+) loss (?P<loss>[\\d.eE+-]+)'")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
 
@@ -85,7 +89,7 @@ def _runs_in(path: Path, args: argparse.Namespace) -> list[Path]:
     """The runs under ``path``: itself when it is a file, a forced format or one run."""
     from reporter.ingest.discover import discover
 
-    if args.log_format or not path.is_dir():
+    if args.log_format or args.pattern or not path.is_dir():
         return [path]
     runs = discover(path)
     return runs if len(runs) > 1 else [path]
@@ -98,7 +102,8 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
 
     analysis = analyze(explicit or path, config=args.config, confirm=confirm, seeds=args.seeds,
                        workers=args.workers, format=args.log_format,
-                       loss_metric=args.loss_metric, progress=None if quiet else say)
+                       loss_metric=args.loss_metric, pattern=args.pattern,
+                       progress=None if quiet else say)
     setup = analysis.internals.get("setup")
     changes = analysis.internals.get("option_changes")
     written = write_outputs(analysis, out, formats, setup=setup, option_changes=changes)

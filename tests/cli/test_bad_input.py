@@ -73,3 +73,24 @@ def test_unknown_loss_metric(tmp_path, capsys, loss):
     code, err = _run(capsys, f, "--loss", loss, "-o", tmp_path / "out")
     assert code == 2
     assert "mean_loss" in err
+
+
+def test_user_pattern_reads_a_custom_text_log(tmp_path, capsys):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"ep {i} loss {v} vloss {v + 0.05}\n"
+                           for i, v in enumerate([1.0, 0.5, 0.2, 0.1, 0.9, 0.8])))
+    out = tmp_path / "out"
+    code = main(["analyze", str(log), "--pattern",
+                 r"ep (?P<epoch>\d+) loss (?P<loss>[\d.]+) vloss (?P<val_loss>[\d.]+)",
+                 "-o", str(out), "--confirm", "off", "-q"])
+    assert code == 0
+    assert (out / "TRAINING_INSTABILITY_FIX.md").read_text().startswith(
+        "# Training Instability Fix - Loss Spike at Epoch 4")
+
+
+def test_bad_user_pattern_exits_2(tmp_path, capsys):
+    log = tmp_path / "train.log"
+    log.write_text("ep 0 loss 1.0\n")
+    code, err = _run(capsys, log, "--pattern", "ep (?P<epoch>", "-o", tmp_path / "out")
+    assert code == 2
+    assert "Traceback" not in err
