@@ -142,7 +142,7 @@ def read_run(path: str | Path, *, format: str | None = None,
     path = Path(path)
     if pattern is not None:
         if format not in (None, "text_log"):
-            raise UsageError(f"--pattern reads text logs; it cannot be used with --format "
+            raise UsageError(f"--pattern reads text logs; it cannot be used with --log-format "
                              f"{format}")
         format = "text_log"
     info = _info(format) if format is not None else None
@@ -169,7 +169,7 @@ def read_run(path: str | Path, *, format: str | None = None,
     return _read(_BY_ID[scores[0][1]], path)
 
 
-_FORMATS_HINT = "run `reporter formats` to list them, or force one with --format"
+_FORMATS_HINT = "run `reporter formats` to list them, or force one with --log-format"
 
 
 def _read_single_run_below(folder: Path) -> Run:
