@@ -17,7 +17,7 @@ LOSS_METRICS = ("train/loss", "val/loss")
 class Curve:
     """One metric as plain arrays: ``x`` (epoch index or step) and ``y`` (values, NaN kept).
 
-    ``axis`` is ``"epoch"`` or ``"step"``; ``smoothed`` says whether the source already
+    ``axis`` is ``"epoch"`` or ``"step"``; ``smoothing`` says how the source already
     averaged the values (HF logging windows, detectron2 medians).
     """
 
@@ -25,7 +25,7 @@ class Curve:
     x: np.ndarray
     y: np.ndarray
     axis: str = "epoch"
-    smoothed: bool = False
+    smoothing: str = ""
 
     def __len__(self) -> int:
         return len(self.y)
@@ -51,12 +51,12 @@ def curves(run: Run) -> dict[str, Curve]:
     preferred; a run with few epochs whose training loss is logged several times per epoch
     (LLM fine-tuning, HF Trainer) is read per step, where its spikes are visible.
     """
-    smoothed = bool(run.meta.get("smoothed", False))
+    smoothing = str(run.meta.get("smoothing") or "")
     wide = run.by_epoch()
-    by_epoch = _columns(run, wide, "epoch", smoothed)
+    by_epoch = _columns(run, wide, "epoch", smoothing)
     if not _prefer_steps(run, by_epoch):
         return by_epoch
-    by_step = _columns(run, run.by_step(), "step", smoothed)
+    by_step = _columns(run, run.by_step(), "step", smoothing)
     return by_step or by_epoch
 
 
@@ -70,7 +70,7 @@ def _prefer_steps(run: Run, by_epoch: dict[str, Curve]) -> bool:
     return rows["step"].nunique() >= STEP_AXIS_MIN_PER_EPOCH * max(len(loss), 1)
 
 
-def _columns(run: Run, wide, axis: str, smoothed: bool) -> dict[str, Curve]:
+def _columns(run: Run, wide, axis: str, smoothing: str) -> dict[str, Curve]:
     out: dict[str, Curve] = {}
     for metric in CURVE_METRICS:
         if metric not in getattr(wide, "columns", ()):
@@ -79,7 +79,7 @@ def _columns(run: Run, wide, axis: str, smoothed: bool) -> dict[str, Curve]:
         col = col[_logged(run, metric, col.index, by=axis)]
         if len(col):
             out[metric] = Curve(metric, col.index.to_numpy(dtype=float),
-                                col.to_numpy(dtype=float), axis, smoothed)
+                                col.to_numpy(dtype=float), axis, smoothing)
     return out
 
 

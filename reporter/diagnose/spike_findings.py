@@ -27,8 +27,9 @@ def _finding(curve: Curve, s: Spike, window: int) -> Finding:
     caveats = []
     if window > 1:
         caveats.append(f"compared as a rolling median over {window} logged points")
-    if curve.smoothed:
-        caveats.append("the source already averaged these values, so short spikes look smaller")
+    if curve.smoothing and curve.metric == "train/loss":
+        caveats.append(f"the log holds each training loss as a {curve.smoothing}, so short "
+                       "spikes look smaller than they were")
     return Finding(
         kind="spike",
         severity="critical" if not s.recovered else "warning",
