@@ -1,12 +1,17 @@
-"""Confirmation trainings: short torch runs of a proxy task under each option's settings.
+"""Confirmation trainings: short torch runs under each option's settings.
 
-Importing this package does not import torch; only running a trial does.
+The task trained is the built-in proxy (:class:`ProxyTask`) or the user's own model through
+an entry point (:func:`load_entry`, protocol in :mod:`reporter.confirm.entry`). Importing
+this package does not import torch; only loading an entry point or running a trial does.
 """
 
+from reporter.confirm.entry import load_entry
 from reporter.confirm.runner import run_confirmation
 from reporter.confirm.spec import (
+    ENTRY_DESCRIPTION,
     PROXY_DESCRIPTION,
     ConfirmationResult,
+    EntryTask,
     ProxyTask,
     SeedCurve,
     TrialResult,
@@ -14,12 +19,15 @@ from reporter.confirm.spec import (
 )
 
 __all__ = [
+    "ENTRY_DESCRIPTION",
     "PROXY_DESCRIPTION",
     "ConfirmationResult",
+    "EntryTask",
     "ProxyTask",
     "SeedCurve",
     "TrialResult",
     "TrialSpec",
+    "load_entry",
     "run_confirmation",
     "train_trial",
 ]

@@ -1,22 +1,21 @@
 """Train the built-in proxy task for one trial and one seed (this module imports torch).
 
-The loop is the ordinary hand-written torch loop the seed run used: per epoch, shuffled
-mini-batches with ``zero_grad → loss.backward() → clip_grad_norm_ → optimizer.step()``, then
-the validation loss, then ``scheduler.step(val_loss)`` for ``ReduceLROnPlateau`` or
-``scheduler.step()`` for the others, then the early-stopping check on the validation loss
-with the counting rule of the spec's ``semantics`` (``replay.early_stop``).
+The proxy supplies a sine-wave LSTM regression (see :class:`~reporter.confirm.spec.ProxyTask`)
+to the shared loop of :mod:`reporter.confirm.loop`: shuffled mini-batches of the training
+windows each epoch, and the whole validation set as one batch.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR, early_stop
+from reporter.confirm.loop import TrainParts, one_thread, train_loop
 from reporter.confirm.spec import ProxyTask, SeedCurve, TrialSpec
 
 __all__ = ["make_data", "train_trial"]
@@ -63,42 +62,17 @@ def make_data(task: ProxyTask, seed: int) -> tuple[np.ndarray, ...]:
     return x[:k], y[:k], x[k:], y[k:]
 
 
-def _torch_scheduler(spec: TrialSpec, optimizer: torch.optim.Optimizer):
-    """The torch scheduler named by the replay spec, with the spec's parameters (or None)."""
-    sched = spec.scheduler
-    if sched is None or isinstance(sched, ConstantSchedule):
-        return None
-    lr_scheduler = torch.optim.lr_scheduler
-    if isinstance(sched, ReduceLROnPlateau):
-        return lr_scheduler.ReduceLROnPlateau(
-            optimizer,
-            mode=sched.mode,
-            factor=sched.factor,
-            patience=sched.patience,
-            threshold=sched.threshold,
-            threshold_mode=sched.threshold_mode,
-            cooldown=sched.cooldown,
-            min_lr=sched.min_lr,
-            eps=sched.eps,
-        )
-    if isinstance(sched, CosineAnnealingLR):
-        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=sched.T_max, eta_min=sched.eta_min)
-    if isinstance(sched, StepLR):
-        return lr_scheduler.StepLR(optimizer, step_size=sched.step_size, gamma=sched.gamma)
-    raise TypeError(f"no torch scheduler for {type(sched).__name__}")
+class _ShuffledBatches:
+    """``(x[idx], y[idx])`` mini-batches in a new order on every pass, drawn from ``generator``."""
 
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> None:
+        self.x, self.y, self.batch_size, self.generator = x, y, batch_size, generator
 
-def _clip(params: list[torch.Tensor], max_norm: float | None) -> tuple[float, bool]:
-    """Pre-clipping total L2 norm of the gradients, and whether they were scaled down.
-
-    With ``max_norm`` this is ``torch.nn.utils.clip_grad_norm_``, which scales when
-    ``max_norm / (norm + 1e-6) < 1`` (torch/nn/utils/clip_grad.py, ``_clip_grads_with_norm_``).
-    """
-    if max_norm is None:
-        grads = [p.grad for p in params if p.grad is not None]
-        return float(torch.nn.utils.get_total_norm(grads)), False
-    norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-    return norm, max_norm / (norm + 1e-6) < 1.0
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for idx in torch.randperm(len(self.y), generator=self.generator).split(self.batch_size):
+            yield self.x[idx], self.y[idx]
 
 
 def train_trial(
@@ -111,71 +85,16 @@ def train_trial(
     same spec and seed give the same numbers in any process.
     """
     task = task or ProxyTask()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _train(spec, seed, task, name)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train(spec: TrialSpec, seed: int, task: ProxyTask, name: str) -> SeedCurve:
-    start = time.perf_counter()
-    x_tr, y_tr, x_va, y_va = (torch.from_numpy(a) for a in make_data(task, seed))
-    torch.manual_seed(seed)
-    model = _SineLSTM(task.hidden_size, task.num_layers, task.head_size)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=spec.learning_rate)
-    scheduler = _torch_scheduler(spec, optimizer)
-    batch_order = torch.Generator().manual_seed(seed)
-    loss_fn = nn.MSELoss()
-
-    rows: list[tuple[float, float, float, float, float]] = []
-    stopped_at, stop_reason, diverged = None, "", False
-    for _ in range(spec.epochs):
-        lr_used = optimizer.param_groups[0]["lr"]
-        model.train()
-        losses, norms, clipped = [], [], 0
-        for idx in torch.randperm(len(y_tr), generator=batch_order).split(task.batch_size):
-            optimizer.zero_grad()
-            loss = loss_fn(model(x_tr[idx]), y_tr[idx])
-            loss.backward()
-            norm, was_clipped = _clip(params, spec.clip_grad_norm)
-            optimizer.step()
-            losses.append(loss.item())
-            norms.append(norm)
-            clipped += was_clipped
-        model.eval()
-        with torch.no_grad():
-            val = loss_fn(model(x_va), y_va).item()
-        train = float(np.mean(losses))
-        rows.append((train, val, lr_used, max(norms), clipped / len(norms)))
-        if not (math.isfinite(train) and math.isfinite(val)):
-            diverged = True
-            break
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(val)
-        elif scheduler is not None:
-            scheduler.step()
-        if spec.early_stopping is not None:
-            # The replay of the same callback over the val losses so far decides, so a trial
-            # stops exactly where replay.early_stop says the framework would have.
-            stop = early_stop(spec.early_stopping, [row[1] for row in rows])
-            if stop is not None:
-                stopped_at, stop_reason = stop.index, stop.reason
-                break
-
-    cols = np.array(rows, dtype=float).T
-    return SeedCurve(
-        trial=name,
-        seed=seed,
-        train_loss=cols[0],
-        val_loss=cols[1],
-        lr=cols[2],
-        grad_norm=cols[3],
-        clip_fraction=cols[4],
-        stopped_at=stopped_at,
-        stop_reason=stop_reason,
-        diverged=diverged,
-        seconds=time.perf_counter() - start,
-    )
+    with one_thread():
+        start = time.perf_counter()
+        x_tr, y_tr, x_va, y_va = (torch.from_numpy(a) for a in make_data(task, seed))
+        torch.manual_seed(seed)
+        parts = TrainParts(
+            model=_SineLSTM(task.hidden_size, task.num_layers, task.head_size),
+            train_loader=_ShuffledBatches(
+                x_tr, y_tr, task.batch_size, torch.Generator().manual_seed(seed)
+            ),
+            val_loader=[(x_va, y_va)],
+            loss_fn=nn.MSELoss(),
+        )
+        return train_loop(spec, parts, seed=seed, name=name, start=start)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from reporter.confirm.spec import ConfirmationResult, ProxyTask, SeedCurve, TrialResult, TrialSpec
+from reporter.confirm.spec import (
+    ConfirmationResult,
+    ProxyTask,
+    SeedCurve,
+    Task,
+    TrialResult,
+    TrialSpec,
+)
 
 ProgressCallback = Callable[[int, int, str], None]
 
 
-def _run_one(name: str, spec: TrialSpec, seed: int, task: ProxyTask) -> SeedCurve:
-    from reporter.confirm.proxy import train_trial  # torch is imported here, not before
-
-    return train_trial(spec, seed, task=task, name=name)
+def _run_one(name: str, spec: TrialSpec, seed: int, task: Task) -> SeedCurve:
+    return task.train(spec, seed, name=name)  # torch is imported here, not before
 
 
 def run_confirmation(
@@ -22,16 +27,20 @@ def run_confirmation(
     *,
     on_progress: ProgressCallback | None = None,
     workers: int = 1,
-    task: ProxyTask | None = None,
+    task: Task | None = None,
 ) -> ConfirmationResult:
-    """Train the proxy under every trial with seeds ``0 … seeds-1``.
+    """Train ``task`` under every trial with seeds ``0 … seeds-1``.
+
+    ``task`` is the built-in proxy (a :class:`ProxyTask`, the default) or the user's model
+    (an :class:`EntryTask` from :func:`reporter.confirm.load_entry`).
 
     ``on_progress(done, total, label)`` is called after each trial × seed finishes, with
     ``label`` like ``"current, seed 2"``. ``workers`` > 1 runs them in that many ``spawn``ed
-    processes (each imports torch once, about a second); every trial runs on one thread and
-    its numbers do not depend on the process it ran in. As with any ``spawn`` pool, a script
-    that calls this with ``workers`` > 1 must guard its top level with
-    ``if __name__ == "__main__":``.
+    processes (each imports torch once, about a second, and re-loads an entry point from its
+    text); every trial runs on one thread and its numbers do not depend on the process it ran
+    in. When a trial raises, the trials not yet started are cancelled and the error propagates.
+    As with any ``spawn`` pool, a script that calls this with ``workers`` > 1 must guard its
+    top level with ``if __name__ == "__main__":``.
     """
     if seeds < 1:
         raise ValueError(f"run_confirmation needs seeds >= 1, got {seeds!r}")
@@ -55,7 +64,7 @@ def run_confirmation(
         trials=results,
         seeds=tuple(range(seeds)),
         task=task,
-        description=task.describe(),
+        description=task.describe(max((s.epochs for s in trials.values()), default=None)),
         seconds=time.perf_counter() - start,
         workers=workers,
         torch_version=torch.__version__,
@@ -86,9 +95,13 @@ def _run_parallel(jobs, task, on_progress, workers) -> dict[tuple[str, int], See
         futures = {
             pool.submit(_run_one, name, spec, seed, task): (name, seed) for name, spec, seed in jobs
         }
-        for done, future in enumerate(as_completed(futures), start=1):
-            name, seed = futures[future]
-            curves[name, seed] = future.result()
-            if on_progress is not None:
-                on_progress(done, len(jobs), _label(name, seed))
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                name, seed = futures[future]
+                curves[name, seed] = future.result()
+                if on_progress is not None:
+                    on_progress(done, len(jobs), _label(name, seed))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # do not wait for the queued trials
+            raise
     return curves

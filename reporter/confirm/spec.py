@@ -1,11 +1,12 @@
-"""Plain data of a confirmation: what one trial trains with, and what it measured.
+"""Plain data of a confirmation: the task, what one trial trains with, and what it measured.
 
-Nothing here imports torch; :mod:`reporter.confirm.proxy` does, when a trial runs.
+Nothing here imports torch; :mod:`reporter.confirm.proxy` and :mod:`reporter.confirm.entry`
+do, when a trial runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,14 @@ PROXY_DESCRIPTION = (
     "the variance of the target. The proxy shares the learning rate, the LR schedule, early "
     "stopping and gradient clipping with your run, so it shows how those settings behave on "
     "a small recurrent regression; it cannot show how your own model and data would respond."
+)
+
+ENTRY_DESCRIPTION = (
+    "Your own model, not a proxy: every measurement comes from the model, data and loss "
+    "that your entry point {entry} returns for each seed ({model}, {parameters:,} trainable "
+    "parameters, optimizer {optimizer}), trained for up to {epochs} epochs per setting{steps} "
+    "and validated on your val_loader after every epoch; each setting changes only the "
+    "learning rate, the LR schedule, early stopping and gradient clipping."
 )
 
 
@@ -53,9 +62,80 @@ class ProxyTask:
     head_size: int = 8
     batch_size: int = 16
 
-    def describe(self) -> str:
-        """:data:`PROXY_DESCRIPTION` filled in with this task's numbers."""
+    kind = "proxy"
+
+    def describe(self, epochs: int | None = None) -> str:
+        """:data:`PROXY_DESCRIPTION` filled in with this task's numbers.
+
+        ``epochs`` is accepted for symmetry with :meth:`EntryTask.describe`; the proxy text
+        does not name it.
+        """
         return PROXY_DESCRIPTION.format(**self.__dict__)
+
+    def parameters(self) -> dict[str, Any]:
+        """The task's fields, JSON-safe."""
+        return asdict(self)
+
+    def train(self, spec: TrialSpec, seed: int, *, name: str = "") -> SeedCurve:
+        """Train the proxy under ``spec`` with ``seed`` (imports torch)."""
+        from reporter.confirm.proxy import train_trial
+
+        return train_trial(spec, seed, task=self, name=name)
+
+
+@dataclass(frozen=True)
+class EntryTask:
+    """The user's own model, built by an entry point for every trial × seed.
+
+    Made by :func:`reporter.confirm.entry.load_entry`, which calls the entry point once
+    (seed 0) to check what it returns and to fill in the fields after ``function``.
+    ``entry`` is the text as the user gave it; ``path`` the absolute file
+    (``path/to/file.py:function``) or the module name (``package.module:function``);
+    ``root`` the folder put on ``sys.path`` before importing it, so a worker process can
+    load the same function from this record alone. ``model`` is the model's class name,
+    ``trainable_parameters`` its trainable parameter count, ``optimizer`` the optimizer's
+    class name; ``max_epochs`` and ``max_steps_per_epoch`` are the caps the entry point asked
+    for (None: none).
+    """
+
+    entry: str
+    path: str
+    function: str
+    root: str
+    is_file: bool
+    model: str = ""
+    trainable_parameters: int = 0
+    optimizer: str = "Adam"
+    max_epochs: int | None = None
+    max_steps_per_epoch: int | None = None
+
+    kind = "entry"
+
+    def describe(self, epochs: int | None = None) -> str:
+        """:data:`ENTRY_DESCRIPTION` for trials of at most ``epochs`` epochs (None: unknown)."""
+        caps = [n for n in (epochs, self.max_epochs) if n is not None]
+        steps = self.max_steps_per_epoch
+        return ENTRY_DESCRIPTION.format(
+            entry=self.entry,
+            model=self.model,
+            parameters=self.trainable_parameters,
+            optimizer=self.optimizer,
+            epochs=min(caps) if caps else "the setting's",
+            steps=f" (at most {steps} training batches per epoch)" if steps else "",
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The task's fields, JSON-safe."""
+        return asdict(self)
+
+    def train(self, spec: TrialSpec, seed: int, *, name: str = "") -> SeedCurve:
+        """Train the entry point's model under ``spec`` with ``seed`` (imports torch)."""
+        from reporter.confirm.entry import train_trial
+
+        return train_trial(spec, seed, task=self, name=name)
+
+
+Task = ProxyTask | EntryTask
 
 
 @dataclass(frozen=True)
@@ -170,7 +250,7 @@ class ConfirmationResult:
 
     trials: dict[str, TrialResult]
     seeds: tuple[int, ...]
-    task: ProxyTask
+    task: Task
     description: str
     seconds: float
     workers: int = 1
@@ -178,8 +258,8 @@ class ConfirmationResult:
 
     def to_dict(self) -> dict:
         return {
-            "task": "proxy",
-            "task_parameters": dict(self.task.__dict__),
+            "task": self.task.kind,
+            "task_parameters": self.task.parameters(),
             "description": self.description,
             "seeds": list(self.seeds),
             "seconds": self.seconds,

@@ -20,7 +20,8 @@ from replay import (
 from reporter.confirm import ProxyTask, TrialSpec, run_confirmation
 
 torch = pytest.importorskip("torch")
-from reporter.confirm.proxy import _clip, make_data, train_trial  # noqa: E402
+from reporter.confirm.loop import clip  # noqa: E402
+from reporter.confirm.proxy import make_data, train_trial  # noqa: E402
 
 TINY = ProxyTask(n_train=64, n_val=32, seq_len=8, hidden_size=8, head_size=4, batch_size=16)
 
@@ -94,16 +95,16 @@ def test_train_trial_without_scheduler_keeps_lr(scheduler):
 def test_clip_scales_gradients_to_max_norm():
     p = torch.nn.Parameter(torch.zeros(2))
     p.grad = torch.tensor([3.0, 4.0])
-    assert _clip([p], 1.0) == (pytest.approx(5.0), True)
+    assert clip([p], 1.0) == (pytest.approx(5.0), True)
     torch.testing.assert_close(p.grad, torch.tensor([0.6, 0.8]))
-    assert _clip([p], 10.0) == (pytest.approx(1.0), False)
+    assert clip([p], 10.0) == (pytest.approx(1.0), False)
     torch.testing.assert_close(p.grad, torch.tensor([0.6, 0.8]))
 
 
 def test_clip_none_measures_without_scaling():
     p = torch.nn.Parameter(torch.zeros(2))
     p.grad = torch.tensor([3.0, 4.0])
-    assert _clip([p], None) == (pytest.approx(5.0), False)
+    assert clip([p], None) == (pytest.approx(5.0), False)
     torch.testing.assert_close(p.grad, torch.tensor([3.0, 4.0]))
 
 

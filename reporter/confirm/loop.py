@@ -1,0 +1,241 @@
+"""The one training loop every confirmation task runs (this module imports torch).
+
+It is the ordinary hand-written torch loop: per epoch, the training batches with
+``zero_grad → loss.backward() → clip_grad_norm_ → optimizer.step()``, then the validation
+loss, then ``scheduler.step(val_loss)`` for ``ReduceLROnPlateau`` or ``scheduler.step()`` for
+the others, then the early-stopping check on the validation loss with the counting rule of
+the spec's ``semantics`` (``replay.early_stop``). A trial ends early when a loss becomes NaN
+or infinite (diverged) or when early stopping fires. The built-in proxy
+(:mod:`reporter.confirm.proxy`) and the user's entry point (:mod:`reporter.confirm.entry`)
+only differ in the :class:`TrainParts` they hand to :func:`train_loop`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR, early_stop
+from reporter.confirm.spec import SeedCurve, TrialSpec
+
+__all__ = ["TrainParts", "build_scheduler", "one_thread", "train_loop"]
+
+
+def call_model(model: nn.Module, inputs: Any) -> Any:
+    """The default forward: ``model(inputs)``."""
+    return model(inputs)
+
+
+def adam(params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """The default optimizer: ``torch.optim.Adam(params, lr=lr)`` with torch's defaults."""
+    return torch.optim.Adam(params, lr=lr)
+
+
+@dataclass
+class TrainParts:
+    """What one trial × seed trains: a fresh model, its data and how to step it.
+
+    ``train_loader`` and ``val_loader`` are re-iterable (one pass per epoch) and yield
+    ``(inputs, targets)`` pairs. ``loss_fn(outputs, targets)`` returns a one-element tensor;
+    ``forward(model, inputs)`` gives the outputs and ``optimizer(params, lr)`` builds the
+    optimizer. ``max_epochs`` caps the trial's epochs (None: the spec's ``epochs``) and
+    ``max_steps_per_epoch`` the training batches of each epoch (None: the whole loader).
+    """
+
+    model: nn.Module
+    train_loader: Iterable[Any]
+    val_loader: Iterable[Any]
+    loss_fn: Callable[[Any, Any], torch.Tensor]
+    forward: Callable[[nn.Module, Any], Any] = call_model
+    optimizer: Callable[[list[torch.Tensor], float], torch.optim.Optimizer] = adam
+    max_epochs: int | None = None
+    max_steps_per_epoch: int | None = None
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one torch CPU thread, restoring the caller's count afterwards.
+
+    One thread makes a trial's numbers the same in any process, whatever its thread pool.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def build_scheduler(spec: TrialSpec, optimizer: torch.optim.Optimizer) -> Any:
+    """The torch scheduler named by the replay spec, with the spec's parameters (or None)."""
+    sched = spec.scheduler
+    if sched is None or isinstance(sched, ConstantSchedule):
+        return None
+    lr_scheduler = torch.optim.lr_scheduler
+    if isinstance(sched, ReduceLROnPlateau):
+        return lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            mode=sched.mode,
+            factor=sched.factor,
+            patience=sched.patience,
+            threshold=sched.threshold,
+            threshold_mode=sched.threshold_mode,
+            cooldown=sched.cooldown,
+            min_lr=sched.min_lr,
+            eps=sched.eps,
+        )
+    if isinstance(sched, CosineAnnealingLR):
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=sched.T_max, eta_min=sched.eta_min)
+    if isinstance(sched, StepLR):
+        return lr_scheduler.StepLR(optimizer, step_size=sched.step_size, gamma=sched.gamma)
+    raise TypeError(f"no torch scheduler for {type(sched).__name__}")
+
+
+def clip(params: list[torch.Tensor], max_norm: float | None) -> tuple[float, bool]:
+    """Pre-clipping total L2 norm of the gradients, and whether they were scaled down.
+
+    With ``max_norm`` this is ``torch.nn.utils.clip_grad_norm_``, which scales when
+    ``max_norm / (norm + 1e-6) < 1`` (torch/nn/utils/clip_grad.py, ``_clip_grads_with_norm_``).
+    """
+    if max_norm is None:
+        grads = [p.grad for p in params if p.grad is not None]
+        return float(torch.nn.utils.get_total_norm(grads)), False
+    norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    return norm, max_norm / (norm + 1e-6) < 1.0
+
+
+def train_loop(
+    spec: TrialSpec, parts: TrainParts, *, seed: int, name: str = "", start: float | None = None
+) -> SeedCurve:
+    """Train ``parts`` under ``spec``; return the per-epoch curves of this seed.
+
+    ``start`` is the ``time.perf_counter()`` the trial's wall time counts from (default: now),
+    so a caller can include building its data and model.
+    """
+    start = time.perf_counter() if start is None else start
+    params = [p for p in parts.model.parameters() if p.requires_grad]
+    optimizer = parts.optimizer(params, spec.learning_rate)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer(params, lr) must return a torch optimizer, "
+                        f"got {type(optimizer).__name__}")
+    scheduler = build_scheduler(spec, optimizer)
+    epochs = spec.epochs if parts.max_epochs is None else min(spec.epochs, parts.max_epochs)
+
+    rows: list[tuple[float, float, float, float, float]] = []
+    stopped_at, stop_reason, diverged = None, "", False
+    for epoch in range(epochs):
+        lr_used = optimizer.param_groups[0]["lr"]
+        train, norm, clip_fraction = _train_epoch(parts, params, optimizer, spec, epoch)
+        val = _validate(parts, epoch)
+        rows.append((train, val, lr_used, norm, clip_fraction))
+        if not (math.isfinite(train) and math.isfinite(val)):
+            diverged = True
+            break
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(val)
+        elif scheduler is not None:
+            scheduler.step()
+        if spec.early_stopping is not None:
+            # The replay of the same callback over the val losses so far decides, so a trial
+            # stops exactly where replay.early_stop says the framework would have.
+            stop = early_stop(spec.early_stopping, [row[1] for row in rows])
+            if stop is not None:
+                stopped_at, stop_reason = stop.index, stop.reason
+                break
+
+    cols = np.array(rows, dtype=float).T
+    return SeedCurve(
+        trial=name,
+        seed=seed,
+        train_loss=cols[0],
+        val_loss=cols[1],
+        lr=cols[2],
+        grad_norm=cols[3],
+        clip_fraction=cols[4],
+        stopped_at=stopped_at,
+        stop_reason=stop_reason,
+        diverged=diverged,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _train_epoch(
+    parts: TrainParts,
+    params: list[torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    spec: TrialSpec,
+    epoch: int,
+) -> tuple[float, float, float]:
+    """Mean step loss, largest pre-clip gradient norm and share of clipped steps of an epoch."""
+    parts.model.train()
+    losses, norms, clipped = [], [], 0
+    for batch in itertools.islice(parts.train_loader, parts.max_steps_per_epoch):
+        inputs, targets = _pair(batch, "train_loader")
+        optimizer.zero_grad()
+        loss = _scalar(parts.loss_fn(parts.forward(parts.model, inputs), targets))
+        loss.backward()
+        norm, was_clipped = clip(params, spec.clip_grad_norm)
+        optimizer.step()
+        losses.append(loss.item())
+        norms.append(norm)
+        clipped += was_clipped
+    if not losses:
+        raise ValueError(_empty("train_loader", epoch))
+    return float(np.mean(losses)), max(norms), clipped / len(norms)
+
+
+def _validate(parts: TrainParts, epoch: int) -> float:
+    """Validation loss after an epoch: the batch losses averaged with batch-size weights."""
+    parts.model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in parts.val_loader:
+            inputs, targets = _pair(batch, "val_loader")
+            loss = _scalar(parts.loss_fn(parts.forward(parts.model, inputs), targets)).item()
+            size = _batch_size(targets)
+            total += loss * size
+            count += size
+    if not count:
+        raise ValueError(_empty("val_loader", epoch))
+    return total / count
+
+
+def _pair(batch: Any, loader: str) -> tuple[Any, Any]:
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    kind = type(batch).__name__
+    if isinstance(batch, (tuple, list)):
+        kind = f"{len(batch)}-item {kind}"
+    raise TypeError(f"{loader} must yield (inputs, targets) pairs, got {kind}")
+
+
+def _scalar(loss: Any) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        got = type(loss).__name__
+        if isinstance(loss, torch.Tensor):
+            got = f"shape {tuple(loss.shape)}"
+        raise TypeError(f"loss_fn must return a one-element tensor, got {got}")
+    return loss
+
+
+def _batch_size(targets: Any) -> int:
+    shape = getattr(targets, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else 1
+    return len(targets) if hasattr(targets, "__len__") else 1
+
+
+def _empty(loader: str, epoch: int) -> str:
+    text = f"{loader} yielded no batches in epoch {epoch}"
+    if epoch:
+        text += " (a generator is used up after one pass: return a list or a DataLoader)"
+    return text
