@@ -21,7 +21,7 @@ from reporter.semantics import adapt_setup, infer_missing_schedule
 from reporter.training_setup import TrainingSetup
 
 Progress = Callable[[str], None]
-CONFIRM_MODES = ("off", "proxy")
+CONFIRM_MODES = ("off", "proxy")  # or an entry point: "path/to/file.py:fn", "pkg.mod:fn"
 
 
 def analyze(
@@ -43,8 +43,7 @@ def analyze(
     ``pattern`` is a regex with named groups for a plain-text log (see ``reporter formats``).
     """
     say = progress or (lambda _msg: None)
-    if confirm not in CONFIRM_MODES:
-        raise UsageError(f"--confirm must be one of {', '.join(CONFIRM_MODES)}, got {confirm!r}")
+    task = _confirm_task(confirm)
     started = time.perf_counter()
     path = Path(path)
     say(f"reading {path}")
@@ -73,8 +72,8 @@ def analyze(
     current_outcome = catalog.replay_plan(current, ctx)
     opts = catalog.build_options(setup, diagnosis, ctx)
     confirmation = None
-    if confirm == "proxy" and opts:
-        confirmation = _confirm(current, opts, seeds, workers, say)
+    if confirm != "off" and opts:
+        confirmation = _confirm(current, opts, seeds, workers, say, task)
 
     analysis = Analysis(
         run=_run_dict(run, diagnosis),
@@ -122,7 +121,23 @@ def _choose_loss(run, loss_metric: str | None) -> None:
     run.notes.append(f"'{loss_metric}' is analysed as the training loss.")
 
 
-def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str, Any] | None:
+def _confirm_task(confirm: str):
+    """None for the built-in proxy (or off); the user's loaded entry point otherwise."""
+    if confirm in CONFIRM_MODES:
+        return None
+    if ":" not in confirm:
+        from reporter.errors import suggest
+
+        raise UsageError(
+            f"--confirm must be off, proxy or an entry point like path/to/file.py:function, "
+            f"got {confirm!r}", hint=suggest(confirm, (*CONFIRM_MODES, "auto")))
+    from reporter.confirm import load_entry
+
+    return load_entry(confirm)  # fails fast, before any work, on a broken entry point
+
+
+def _confirm(current, opts, seeds: int, workers: int, say: Progress, task
+             ) -> dict[str, Any] | None:
     from reporter.confirm import TrialSpec, run_confirmation
     from reporter.confirmation_summary import summarize
     from reporter.semantics import torch_trial_scheduler
@@ -146,14 +161,19 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress) -> dict[str
         say("confirmation skipped: " + "; ".join(notes))
         return None
     total = len(trials) * seeds
-    say(f"confirming: {len(trials)} settings × {seeds} seeds on the proxy task")
+    where = "on the proxy task" if task is None else "on your model"
+    say(f"confirming: {len(trials)} settings × {seeds} seeds {where}")
 
     def on_progress(done: int, _total: int, label: str) -> None:
         say(f"  trial {done}/{total} done ({label})")
 
-    result = run_confirmation(trials, seeds=seeds, on_progress=on_progress, workers=workers)
+    result = run_confirmation(trials, seeds=seeds, on_progress=on_progress, workers=workers,
+                              task=task)
     return {
         "task": result.description,
+        "kind": "proxy" if task is None else "entry",
+        "where": where,
+        "subject": "the proxy" if task is None else "your model",
         "seeds": list(result.seeds),
         "seconds": result.seconds,
         "torch_version": result.torch_version,

@@ -45,21 +45,21 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
             "the checkpoint of the best epoch rather than continuing from the last one."
         )
     if conf and conf["trials"]["current"]["spiked"] > 0:
-        return {**_by_measurement(options, conf["trials"]), "extra": extra}
+        return {**_by_measurement(options, conf["trials"], conf["where"]), "extra": extra}
     pick = _by_replay(options)
     if conf:
         t, cur = conf["trials"][pick["option"]], conf["trials"]["current"]
         pick["text"] += (
-            f" On the proxy task neither the current settings ({cur['spiked']} of {cur['n']} "
-            f"seeds spiked) nor this option ({t['spiked']} of {t['n']}) spiked, so the "
-            "confirmation could not rank the options by stability; its median best validation "
-            f"loss was {_num(t['median_best_val'])} against {_num(cur['median_best_val'])} "
-            "under the current settings (measured)."
+            f" {conf['where'].capitalize()} the current settings spiked in {cur['spiked']} of "
+            f"{cur['n']} seeds and this option in {t['spiked']} of {t['n']}: the instability was "
+            "not reproduced there, so the confirmation cannot rank the options by stability. "
+            f"Its median best validation loss was {_num(t['median_best_val'])} against "
+            f"{_num(cur['median_best_val'])} under the current settings (measured)."
         )
     return {**pick, "extra": extra}
 
 
-def _by_measurement(options: list[dict], trials: dict) -> dict[str, Any]:
+def _by_measurement(options: list[dict], trials: dict, where: str) -> dict[str, Any]:
     def failures(o: dict) -> tuple:
         t = trials[o["key"]]
         return (
@@ -70,14 +70,14 @@ def _by_measurement(options: list[dict], trials: dict) -> dict[str, Any]:
     best = min(options, key=failures)
     t, cur = trials[best["key"]], trials["current"]
     text = (
-        f"{best['title']}: on the proxy task it spiked in {t['spiked']} of {t['n']} seeds "
+        f"{best['title']}: {where} it spiked in {t['spiked']} of {t['n']} seeds "
         f"(current settings: {cur['spiked']} of {cur['n']}) with a median best validation "
         f"loss of {_num(t['median_best_val'])} (current: {_num(cur['median_best_val'])}; "
         "measured)."
     )
     if t["spiked"] >= cur["spiked"]:
         text += (
-            " No option spiked less often than the current settings on the proxy, so this "
+            f" No option spiked less often than the current settings {where}, so this "
             "is a weak preference."
         )
     elif cur["spiked"] - t["spiked"] <= 1:

@@ -62,3 +62,21 @@ def test_analyze_json_has_no_nan(analysis):
     text = reporter.render(analysis, "json")
     data = json.loads(text)
     assert data["schema"] == 1 and data["headline"] == analysis.headline
+
+
+def test_analyze_confirms_on_the_users_entry_point(tmp_path):
+    run = seedlike.write_seedlike(tmp_path / "run")
+    entry = Path(__file__).resolve().parent.parent / "samples" / "entry_point" / "my_model.py"
+    a = reporter.analyze(run, confirm=f"{entry}:build", seeds=1)
+    conf = a.confirmation
+    assert conf["kind"] == "entry" and conf["subject"] == "your model"
+    assert set(conf["trials"]) == {"current", "faster_plateau", "cosine", "lower_lr"}
+    assert all(t["n"] == 1 for t in conf["trials"].values())
+    assert "Your own model" in conf["task"]
+
+
+def test_analyze_rejects_a_confirm_value_that_is_no_entry_point(tmp_path):
+    run = seedlike.write_seedlike(tmp_path / "run")
+    with pytest.raises(reporter.errors.UsageError, match="--confirm must be off, proxy") as info:
+        reporter.analyze(run, confirm="prxy")
+    assert info.value.hint == "did you mean 'proxy'?"

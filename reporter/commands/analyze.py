@@ -23,9 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated formats: md, html, json, comment "
                              "(default: md,html,json)")
     parser.add_argument("--config", type=Path, help="the training config, if not beside the logs")
-    parser.add_argument("--confirm", default="auto", choices=("auto", "off", "proxy"),
-                        help="short confirmation trainings on the proxy task: 'proxy', 'off', or "
-                             "'auto' (default: proxy for one run, off for a tree of runs)")
+    parser.add_argument("--confirm", default="auto", metavar="auto|off|proxy|ENTRY",
+                        help="short confirmation trainings: 'proxy' (a built-in task), 'off', "
+                             "an entry point to your own model ('path/to/file.py:function' or "
+                             "'package.module:function', see samples/entry_point/), or 'auto' "
+                             "(default: proxy for one run, off for a tree of runs)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per option (default 3)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for the confirmation trainings (default: up to 2)")

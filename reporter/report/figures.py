@@ -100,7 +100,7 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
 
 
 def confirmation_figure(data: dict[str, Any]) -> bytes | None:
-    """Validation loss of every proxy trial: one panel per setting, one line per seed."""
+    """Validation loss of every confirmation trial: one panel per setting, a line per seed."""
     conf = data.get("confirmation")
     if not conf:
         return None
@@ -124,6 +124,6 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel("proxy val loss (measured)")
+    axes[0].set_ylabel(f"val loss, {conf['subject']} (measured)")
     fig.tight_layout()
     return _png(fig)

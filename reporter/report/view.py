@@ -176,21 +176,21 @@ def _comparison(data: dict, options: list[dict]) -> dict:
         t = conf["trials"]
         rows.append(
             (
-                "Spiked on the proxy",
+                f"Spiked ({conf['subject']})",
                 [f"{t[c['key']]['spiked']}/{t[c['key']]['n']}" for c in cols],
                 "measured",
             )
         )
         rows.append(
             (
-                "Collapsed on the proxy",
+                f"Collapsed ({conf['subject']})",
                 [f"{t[c['key']]['collapsed']}/{t[c['key']]['n']}" for c in cols],
                 "measured",
             )
         )
         rows.append(
             (
-                "Median best val loss (proxy)",
+                f"Median best val loss ({conf['subject']})",
                 [fmt_number(t[c["key"]]["median_best_val"]) for c in cols],
                 "measured",
             )
