@@ -18,6 +18,8 @@ from reporter.diagnose import Diagnosis, Finding
 from reporter.semantics import is_plateau
 from reporter.training_setup import TrainingSetup
 
+ASSUMED_LR = 1e-3
+ACT_RATIO = 0.9  # an option "acts" if its LR at the spike is at most 90 % of the run's
 COSINE_FLOOR = 0.01  # eta_min as a fraction of the base LR
 LOWER_LR_FRACTION = 0.5  # of the LR in effect when the spike began
 CLIP_QUANTILE = 0.9  # of the pre-spike grad norms
@@ -33,6 +35,11 @@ class Plan:
     early_stopping: Any | None
     clip_grad_norm: float | None
     epochs: int
+    learning_rate_source: str = "config"
+    # "the run's own schedule with every LR scaled by this": used when that schedule is not
+    # replayable per epoch (an HF per-update schedule) or unknown
+    observed_scale: float | None = None
+    epochs_source: str = "config"
 
 
 @dataclass
@@ -82,23 +89,40 @@ class Context:
     grad_norm: np.ndarray | None
     onset: int | None
     best_at: int | None
+    axis: str = "epoch"
+    base_lr: float | None = None  # the run's base LR, when known
+    onset_x: float | None = None  # the spike's epoch or step, as logged
+    per_step_spec: Any = None  # a per-update schedule the logs were checked against (HF)
 
 
 def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
     """The run's own settings, filled from the logs where the config is silent."""
-    lr = setup.learning_rate
-    if lr is None and ctx.observed_lr is not None and np.isfinite(ctx.observed_lr[0]):
-        lr = float(ctx.observed_lr[0])
+    lr, lr_source = setup.learning_rate, setup.source_of("learning_rate")
+    logged = ctx.observed_lr[np.isfinite(ctx.observed_lr)] if ctx.observed_lr is not None else []
+    if lr is None and len(logged):
+        lr, lr_source = float(logged[0]), "first logged LR (observed)"
+    elif lr is None:
+        lr, lr_source = ASSUMED_LR, (
+            f"not in the logs or a config: {ASSUMED_LR:g} assumed (torch Adam's default), so "
+            "the options' LR values only show ratios to it")
+    epochs, epochs_source = setup.epochs, setup.source_of("epochs")
+    if epochs is None:
+        epochs = len(ctx.metric)
+        epochs_source = f"not configured: the number of logged {ctx.axis} points (observed)"
     return Plan(
-        learning_rate=lr if lr is not None else 1e-3,
+        learning_rate=lr,
         scheduler=setup.scheduler or replay.ConstantSchedule(),
         early_stopping=setup.early_stopping,
         clip_grad_norm=setup.clip_grad_norm,
-        epochs=setup.epochs or len(ctx.metric),
+        epochs=epochs,
+        learning_rate_source=lr_source,
+        epochs_source=epochs_source,
     )
 
 
-def build_options(setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context) -> list[Option]:
+def build_options(
+    setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context, notes: list[str] | None = None
+) -> list[Option]:
     """The three options for this run, each with its replay filled in.
 
     None when there is nothing to fix: no spike and no divergence.
@@ -106,7 +130,15 @@ def build_options(setup: TrainingSetup, diagnosis: Diagnosis, ctx: Context) -> l
     if ctx.onset is None:
         return []
     base = current_plan(setup, ctx)
-    options = [_faster_plateau(base, ctx), _cosine(base, ctx), _lower_lr(base, ctx)]
+    options = [_faster_plateau(base, ctx)]
+    already = _cosine_already(base.scheduler, ctx.per_step_spec)
+    if already:
+        if notes is not None:
+            notes.append(f"Cosine annealing is not offered: the run already anneals with "
+                         f"{already}.")
+    else:
+        options.append(_cosine(base, ctx))
+    options.append(_lower_lr(base, ctx))
     for opt in options:
         opt.outcome = replay_plan(opt.plan, ctx)
         if opt.outcome.acted_before_spike is False:
@@ -118,6 +150,8 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
     """Replay a plan's LR schedule, early stop and clipping over the recorded metrics."""
     n = len(ctx.metric)
     metric_driven = is_plateau(plan.scheduler)
+    if plan.observed_scale is not None and ctx.observed_lr is not None:
+        return _scaled_observed(plan, ctx)
     metrics = ctx.metric if metric_driven else None
     observed = ctx.observed_lr
     if observed is not None and np.isfinite(observed).any():
@@ -142,12 +176,12 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
         conditional_from=horizon + 1 if metric_driven and horizon is not None else None,
     )
     if onset is not None:
-        out.acted_before_spike = bool(
-            out.lr_at_onset is not None and out.lr_at_onset < plan.learning_rate * (1 - 1e-9)
-        ) or (
-            out.observed_lr_at_onset is not None
-            and out.lr_at_onset is not None
-            and out.lr_at_onset < out.observed_lr_at_onset * (1 - 1e-9)
+        # "acted" = a clearly lower LR than the run really had when the spike began
+        ref = out.observed_lr_at_onset
+        if ref is None:
+            ref = ctx.base_lr if ctx.base_lr is not None else plan.learning_rate
+        out.acted_before_spike = (
+            out.lr_at_onset is not None and out.lr_at_onset <= ACT_RATIO * ref
         )
     if plan.clip_grad_norm and ctx.grad_norm is not None and onset is not None:
         clip = replay.clip_scale(ctx.grad_norm, plan.clip_grad_norm)
@@ -156,6 +190,22 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
             out.clip_fraction_before = float(mask[:onset].mean())
         out.clip_fraction_at_spike = float(mask[onset])
     return out
+
+
+def _scaled_observed(plan: Plan, ctx: Context) -> ReplayOutcome:
+    """The run's own LR times ``plan.observed_scale``: exact for schedules that multiply the
+    base LR (HF's LambdaLR schedules, which the per-update check identified); otherwise it
+    assumes the unknown schedule scales with the base LR."""
+    lr = np.asarray(ctx.observed_lr, dtype=float) * plan.observed_scale
+    label = "exact replay" if ctx.per_step_spec is not None else "conditional replay"
+    onset = ctx.onset
+    at = float(lr[onset]) if onset is not None and np.isfinite(lr[onset]) else None
+    return ReplayOutcome(
+        lr=lr.tolist(), events=[], horizon=0, first_reduction=None, first_reduction_label=None,
+        lr_at_onset=at, lr_at_onset_label=label,
+        observed_lr_at_onset=_observed_at(ctx.observed_lr, onset),
+        acted_before_spike=at is not None and plan.observed_scale <= ACT_RATIO,
+        stop=_stop(plan, ctx.metric))
 
 
 def _label(index: int | None, horizon: int | None, metric_driven: bool) -> str:
@@ -184,16 +234,18 @@ def _faster_plateau(base: Plan, ctx: Context) -> Option:
     factor = min(start.factor, FAST_FACTOR)
     rationale: list[str] = []
     patience = _earliest_acting_patience(base, start, factor, ctx)
+    whose = "the current" if current is not None else "torch's default"
     if patience is not None:
         rationale.append(
-            f"patience {patience} is the largest patience below the current {start.patience} whose "
-            f"exact replay over the recorded {ctx.metric_name} lowers the LR before the spike"
+            f"patience {patience} is the largest patience below {whose} {start.patience} "
+            f"whose exact replay over the recorded {ctx.metric_name} lowers the LR before the "
+            "spike"
         )
     else:
         patience = max(1, start.patience // 2)
         rationale.append(
             f"no patience could lower the LR before the spike; patience {patience} (half of "
-            f"{start.patience}) at least reacts sooner afterwards"
+            f"{whose} {start.patience}) at least reacts sooner afterwards"
         )
     if factor != start.factor:
         rationale.append(
@@ -272,6 +324,10 @@ def _cosine(base: Plan, ctx: Context) -> Option:
 
 
 def _lower_lr(base: Plan, ctx: Context) -> Option:
+    if ctx.per_step_spec is not None or (
+        isinstance(base.scheduler, replay.ConstantSchedule) and _varies(ctx.observed_lr)
+    ):
+        return _scaled_base(base, ctx)
     at = _observed_at(ctx.observed_lr, ctx.onset)
     ref = at if at is not None else base.learning_rate
     lr = _round_sig(ref * LOWER_LR_FRACTION)
@@ -279,24 +335,73 @@ def _lower_lr(base: Plan, ctx: Context) -> Option:
     rationale = [
         f"{lr:g} = {LOWER_LR_FRACTION:.0%} of {source} ({ref:g}); the scheduler is unchanged"
     ]
-    warnings = ["a lower LR also slows the early epochs; the confirmation measures by how much"]
+    warnings = ["a lower LR also slows the early epochs; measure how much before adopting it"]
     plan = replace(base, learning_rate=lr)
     return Option(
         "lower_lr", "Lower learning rate", plan, {"learning_rate": lr}, rationale, warnings
     )
 
 
+def _cosine_already(scheduler: Any, per_step: Any) -> str | None:
+    for spec in (scheduler, per_step):
+        name = type(spec).__name__
+        kind = getattr(spec, "lr_scheduler_type", "")
+        if name.startswith("CosineAnnealing") or "cosine" in str(kind):
+            from reporter.analysis import spec_text
+
+            return spec_text(spec)
+    return None
+
+
+def _varies(lr: np.ndarray | None) -> bool:
+    finite = lr[np.isfinite(lr)] if lr is not None else np.array([])
+    return len(finite) > 1 and float(finite.max()) > float(finite.min()) * (1 + 1e-9)
+
+
+def _scaled_base(base: Plan, ctx: Context) -> Option:
+    """Halve the base LR and keep the run's own schedule (which reporter may only know from
+    the log): every LR of the run is halved."""
+    lr = _round_sig(base.learning_rate * LOWER_LR_FRACTION)
+    scale = lr / base.learning_rate
+    known = ctx.per_step_spec is not None
+    rationale = [
+        f"{lr:g} = {LOWER_LR_FRACTION:.0%} of the base LR {base.learning_rate:g}; the schedule "
+        "stays as it is, so every LR it sets is scaled by the same factor"
+        + ("" if known else " (assuming the run's schedule multiplies the base LR)")
+    ]
+    warnings = ["a lower LR also slows the early epochs; measure how much before adopting it"]
+    plan = replace(base, learning_rate=lr, observed_scale=scale)
+    return Option("lower_lr", "Lower learning rate", plan, {"learning_rate": lr}, rationale,
+                  warnings)
+
+
 def _too_late_text(opt: Option, ctx: Context) -> str:
     o = opt.outcome
+    if o and o.lr_at_onset is not None and o.observed_lr_at_onset:
+        ratio = o.lr_at_onset / o.observed_lr_at_onset
+        how = "higher than" if ratio > 1 + 1e-9 else "about the same as"
+        if ratio < 1 - 1e-9:
+            how = f"only {ratio:.2f}× of"
+        return (f"This option does not give a clearly lower LR when the spike began "
+                f"({ctx.axis} {_x(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
+                f"{o.observed_lr_at_onset:.4g} the run had. It cannot be expected to prevent "
+                "this spike by lowering the LR.")
     when = (
-        f"its first reduction comes after epoch {o.first_reduction}"
+        f"its first reduction comes after {ctx.axis} {o.first_reduction}"
         if o and o.first_reduction is not None
-        else "it never lowers the LR over the recorded epochs"
+        else f"it never lowers the LR over the recorded {ctx.axis}s"
     )
     return (
-        f"This option could not have acted before the spike at epoch {ctx.onset}: {when}. "
+        f"This option could not have acted before the spike at {ctx.axis} {_x(ctx.onset_x)}: "
+        f"{when}. "
         "It can only limit the damage afterwards."
     )
+
+
+def _x(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _round_sig(x: float, digits: int = 2) -> float:
@@ -305,7 +410,13 @@ def _round_sig(x: float, digits: int = 2) -> float:
     return round(x, -math.floor(math.log10(abs(x))) + digits - 1)
 
 
-def context(diagnosis: Diagnosis, aligned_lr: np.ndarray | None) -> Context:
+def context(
+    diagnosis: Diagnosis,
+    aligned_lr: np.ndarray | None,
+    *,
+    base_lr: float | None = None,
+    per_step_spec: Any = None,
+) -> Context:
     """Pick the watched metric (val loss, else train loss) and the spike to aim at."""
     curves = diagnosis.curves
     watched = curves.get("val/loss") or curves.get("train/loss")
@@ -322,6 +433,11 @@ def context(diagnosis: Diagnosis, aligned_lr: np.ndarray | None) -> Context:
         onset=_position(watched.x, spike.start if spike is not None else div.start)
         if spike is not None or div is not None else None,
         best_at=_position(watched.x, spike.evidence["best_at"]) if spike is not None else None,
+        axis=watched.axis,
+        base_lr=base_lr,
+        per_step_spec=per_step_spec,
+        onset_x=(spike.start if spike is not None else div.start)
+        if spike is not None or div is not None else None,
     )
 
 

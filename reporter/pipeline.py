@@ -67,27 +67,39 @@ def analyze(
         )
     say("replaying the schedules")
     fid, aligned = check_fidelity(setup, diagnosis, run)
-    ctx = catalog.context(diagnosis, aligned)
+    per_step = None
+    if fid.get("per_step") and fid["per_step"]["matches"]:
+        from reporter.hf_check import hf_schedule
+
+        per_step = hf_schedule(setup, run)
+    ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
+                          per_step_spec=per_step)
     current = catalog.current_plan(setup, ctx)
     current_outcome = catalog.replay_plan(current, ctx)
-    opts = catalog.build_options(setup, diagnosis, ctx)
+    option_notes: list[str] = []
+    opts = catalog.build_options(setup, diagnosis, ctx, option_notes)
     confirmation = None
-    if confirm != "off" and opts:
+    if confirm != "off" and opts and per_step is not None:
+        option_notes.append(f"No confirmation trainings: the run's LR follows a per-update "
+                            f"schedule ({spec_text(per_step)}) that the trainings cannot "
+                            "reproduce yet; they step schedules once per epoch.")
+    elif confirm != "off" and opts:
         confirmation = _confirm(current, opts, seeds, workers, say, task)
 
     analysis = Analysis(
         run=_run_dict(run, diagnosis),
-        setup=_setup_dict(setup, current, aligned is not None),
+        setup=_setup_dict(setup, current),
         diagnosis=diagnosis.to_dict(),
         headline=headline(diagnosis),
         fidelity=fid,
-        current={"plan": _plan_dict(current), "replay": jsonable(current_outcome)},
-        options=[_option_dict(o) for o in opts],
+        current={"plan": _plan_dict(current, per_step), "replay": jsonable(current_outcome)},
+        options=[_option_dict(o, per_step) for o in opts],
         confirmation=confirmation,
         recommendation={},
         series=_series(diagnosis, ctx, aligned),
         notes=list(run.notes)
-        + ([f"Scheduler inference: {inferred['text']}."] if inferred else []),
+        + ([f"Scheduler inference: {inferred['text']}."] if inferred else [])
+        + option_notes,
     )
     analysis.recommendation = recommend(analysis)
     analysis.internals = {"setup": setup, "option_changes": {o.key: o.changes for o in opts}}
@@ -201,18 +213,7 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
     }
 
 
-def _lr_source(setup, lr_logged: bool) -> str:
-    if setup.learning_rate is not None:
-        return setup.source_of("learning_rate")
-    if lr_logged:
-        return "first logged LR (observed)"
-    return (
-        "no config and no logged LR: 0.001 assumed (torch Adam's default), so the "
-        "options' LR values are relative to it"
-    )
-
-
-def _setup_dict(setup, plan, lr_logged: bool) -> dict[str, Any]:
+def _setup_dict(setup, plan) -> dict[str, Any]:
     return {
         "config_path": str(setup.config_path) if setup.config_path else None,
         "framework": setup.framework,
@@ -221,9 +222,7 @@ def _setup_dict(setup, plan, lr_logged: bool) -> dict[str, Any]:
             {
                 "name": "learning rate",
                 "value": plan.learning_rate,
-                "source": setup.source_of("learning_rate")
-                if setup.learning_rate is not None
-                else "first logged LR (observed)",
+                "source": plan.learning_rate_source,
             },
             {
                 "name": "scheduler",
@@ -243,29 +242,32 @@ def _setup_dict(setup, plan, lr_logged: bool) -> dict[str, Any]:
             {
                 "name": "epochs",
                 "value": plan.epochs,
-                "source": setup.source_of("epochs")
-                if setup.epochs
-                else "number of logged epochs (observed)",
+                "source": plan.epochs_source,
             },
         ],
     }
 
 
-def _plan_dict(plan) -> dict[str, Any]:
+def _plan_dict(plan, per_step=None) -> dict[str, Any]:
+    import replay
+
+    scheduler = plan.scheduler
+    if per_step is not None and isinstance(scheduler, replay.ConstantSchedule):
+        scheduler = per_step  # the per-update schedule the log was checked against
     return {
         "learning_rate": plan.learning_rate,
-        "scheduler": spec_text(plan.scheduler),
+        "scheduler": spec_text(scheduler),
         "early_stopping": spec_text(plan.early_stopping) if plan.early_stopping else None,
         "clip_grad_norm": plan.clip_grad_norm,
         "epochs": plan.epochs,
     }
 
 
-def _option_dict(opt) -> dict[str, Any]:
+def _option_dict(opt, per_step=None) -> dict[str, Any]:
     return {
         "key": opt.key,
         "title": opt.title,
-        "plan": _plan_dict(opt.plan),
+        "plan": _plan_dict(opt.plan, per_step),
         "changes": {
             k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
             for k, v in opt.changes.items()

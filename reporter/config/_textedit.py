@@ -191,6 +191,8 @@ def json_set(data: dict[str, Any], keys: tuple[str, ...], value: Any, after: str
     for key in keys[:-1]:
         if key not in node:
             _json_insert(node, key, {}, after)
+        elif node[key] is None:  # HF writes "lr_scheduler_kwargs": null when unset
+            node[key] = {}
         node = node[key]
         if not isinstance(node, dict):
             raise EditError(f"cannot add {'.'.join(keys)}: {key} is not an object")

@@ -65,7 +65,7 @@ def _option_view(i: int, opt: dict, data: dict) -> dict:
         facts.append(
             {
                 "what": "first LR reduction",
-                "value": "none over the recorded epochs",
+                "value": f"none over the recorded {axis}s",
                 "label": "exact replay",
             }
         )
