@@ -54,9 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return exitcodes.SUCCESS
     except ReporterError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        if err.hint:
-            print(f"{PROG}: hint: {err.hint}", file=sys.stderr)
+        hint = f" (hint: {err.hint})" if err.hint else ""
+        print(f"{PROG}: error: {err}{hint}", file=sys.stderr)
         return err.exit_code
     except Exception as err:  # the one place that turns any failure into an exit code
         if debug:

@@ -21,6 +21,7 @@ from reporter.semantics import adapt_setup, infer_missing_schedule
 from reporter.training_setup import TrainingSetup
 
 Progress = Callable[[str], None]
+CONFIRM_MAX_EPOCHS = 100  # a confirmation trial is a short training, not a rerun
 CONFIRM_MODES = ("off", "proxy")  # or an entry point: "path/to/file.py:fn", "pkg.mod:fn"
 
 
@@ -167,8 +168,11 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task
             scheduler=scheduler,
             early_stopping=plan.early_stopping,
             clip_grad_norm=plan.clip_grad_norm,
-            epochs=plan.epochs,
+            epochs=min(plan.epochs, CONFIRM_MAX_EPOCHS),
         )
+    if current.epochs > CONFIRM_MAX_EPOCHS:
+        notes.append(f"trials capped at {CONFIRM_MAX_EPOCHS} epochs (the run is configured "
+                     f"for {current.epochs})")
     if "current" not in trials:
         say("confirmation skipped: " + "; ".join(notes))
         return None

@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"reporter: {msg}", file=sys.stderr, flush=True)
 
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out}: the output folder is an existing file",
+                         hint="give -o a folder path")
     jobs = [(path, _runs_in(path, args)) for path in args.paths]
     total = sum(len(runs) for _, runs in jobs)
     if total > 1 and args.config:

@@ -192,8 +192,9 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
         cev = collapse["evidence"]
         out.append(
             f"After the spike the loss settled at {fmt_number(cev['plateau_level'])}, "
-            f"{fmt_ratio(cev['ratio_to_first'])} its first value, and stayed within "
-            f"{cev['plateau_spread']:.1%} for {cev['plateau_points']} {axis}s (observed). That is "
+            f"{fmt_ratio(cev['ratio_to_first'])} its first value, and stayed there for "
+            f"{cev['plateau_points']} {axis}s, varying by {cev['plateau_spread']:.1%} of its level "
+            "from lowest to highest (observed). That is "
             "the signature of a collapse to a constant prediction, which no LR schedule "
             "repairs: the options below aim at avoiding the spike, not at leaving the plateau."
         )

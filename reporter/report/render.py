@@ -90,7 +90,7 @@ def _env(html: bool):
     return env
 
 
-_MD_SPECIAL = {"|": "\\|", "<": "&lt;", ">": "&gt;", "@": "@\u200b", "$": "\\$"}
+_MD_SPECIAL = {"|": "\\|", "<": "&lt;", "@": "@\u200b", "$": "\\$"}
 
 
 def md_escape(value: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reporter.errors import ReporterError
+from reporter.errors import ReporterError, UsageError
 
 if TYPE_CHECKING:
     from reporter.analysis import Analysis
@@ -34,7 +34,13 @@ def write_outputs(
     """Write every requested format, the figures and one patched config per option."""
     from reporter.report.render import figures_for, render
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: the output folder is an existing file",
+                         hint="give -o a folder path")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"{out_dir}: cannot create the output folder ({err.strerror})") from err
     written: list[Path] = []
     if setup is not None and setup.config_path is not None and option_changes:
         analysis.patches = _write_patches(setup, option_changes, out_dir, written)
