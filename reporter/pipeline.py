@@ -213,6 +213,8 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
         "axis": watched.axis if watched else "epoch",
         "length": len(watched) if watched else 0,
         "lr_timing": run.meta.get("lr_timing", "unknown"),
+        # the log counted epochs from 1 and the reader shifted them (see its note)
+        "epochs_shifted": any("shifted to 0-based" in n for n in run.notes),
         "framework": run.meta.get("framework", "unknown"),
     }
 
