@@ -13,6 +13,10 @@ def headline(diagnosis: Diagnosis) -> str:
     """The report's title: the main finding, like the hand-written reports."""
     div = diagnosis.first("divergence")
     spike = diagnosis.primary_spike
+    if div is not None:
+        curve = diagnosis.curves.get(div.metric)
+        axis = curve.axis.title() if curve is not None else "Epoch"
+        return f"Loss Diverged to NaN/inf at {axis} {_x(div.start)}"
     if spike is not None:
         ev = spike.evidence
         text = f"Loss Spike at {ev['axis'].title()} {_x(ev['onset'])}"
@@ -20,7 +24,9 @@ def headline(diagnosis: Diagnosis) -> str:
             text += ", Then a Flat Plateau"
         return text
     if div is not None:
-        return f"{div.metric} Diverged (NaN/inf) at {_x(div.start)}"
+        curve = diagnosis.curves.get(div.metric)
+        axis = curve.axis.title() if curve is not None else "Epoch"
+        return f"Loss Diverged to NaN/inf at {axis} {_x(div.start)}"
     if diagnosis.first("overfitting"):
         return "Validation Loss Rising: Overfitting"
     return "No Instability Found"
@@ -30,12 +36,15 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
     """Pick an option: by measurement when the confirmation ran, else by replay, and say which."""
     options = analysis.options
     if not options:
-        return {
-            "option": None,
-            "basis": "none",
-            "extra": [],
-            "text": "Nothing to change: keep the current settings.",
-        }
+        kinds = {f["kind"] for f in analysis.diagnosis["findings"]}
+        text = "Nothing to change: keep the current settings."
+        if "overfitting" in kinds:
+            text = ("Keep the checkpoint of the best validation epoch and stop there (early "
+                    "stopping); the learning-rate options do not apply to overfitting.")
+        elif "no_progress" in kinds:
+            text = ("The loss did not go down: check the learning rate's order of magnitude, "
+                    "the loss and the labels before tuning a schedule.")
+        return {"option": None, "basis": "observed", "extra": [], "text": text}
     conf = analysis.confirmation
     collapse = any(f["kind"] == "collapse" for f in analysis.diagnosis["findings"])
     extra = []

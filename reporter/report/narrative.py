@@ -112,11 +112,48 @@ def _row_start(row: dict) -> float:
     return float(found.group()) if found else 0.0
 
 
+def _no_spike_causes(data: dict) -> list[str]:
+    return [line for line, _kind in _finding_causes(data)]
+
+
+def _finding_causes(data: dict) -> list[tuple[str, str]]:
+    """(sentence, finding kind) for divergence, overfitting and no-progress findings."""
+    out = []
+    for f in data["diagnosis"]["findings"]:
+        ev = f["evidence"]
+        if f["kind"] == "divergence":
+            last = ev.get("last_finite_value")
+            axis = data["series"].get(f["metric"], {}).get("axis", "epoch")
+            first = not any(kind == "divergence" for _line, kind in out)
+            out.append((
+                f"{f['metric']} became NaN or infinite at {axis} {fmt_x(f['start'])}"
+                + (f" after a last finite value of {fmt_number(last)}" if last is not None else "")
+                + (", and stayed so" if ev.get("stays_nonfinite") else "")
+                + " (observed)."
+                + (" Once a loss is NaN the weights usually are too; the options below aim at "
+                   "the updates that led there (a lower LR, clipping)." if first else ""),
+                "divergence",
+            ))
+        elif f["kind"] == "overfitting":
+            out.append((
+                f"The validation loss was lowest at epoch {fmt_x(ev['val_best_at'])} "
+                f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} while "
+                f"the training loss fell from {fmt_number(ev['train_at_val_best'])} to "
+                f"{fmt_number(ev['train_last'])} (observed): the model fits the training data "
+                "better and generalises worse. That is overfitting, not a learning-rate "
+                "instability.",
+                "overfitting",
+            ))
+        elif f["kind"] == "no_progress":
+            out.append((f"{f['title']} (observed).", "no_progress"))
+    return out
+
+
 def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[str]:
     """Statements about why, each built from observed or replayed numbers."""
-    out: list[str] = []
     if not spike:
-        return out
+        return _no_spike_causes(data)
+    out = [line for line, kind in _finding_causes(data) if kind == "divergence"]
     ev = spike["evidence"]
     axis = ev["axis"]
     cur = data["current"]["replay"]
