@@ -26,7 +26,8 @@ def check_fidelity(
     or None when no LR was logged. HF runs are also checked per optimizer update
     (``verdict["per_step"]``), where their schedules step.
     """
-    verdict, used = _per_epoch(setup, diagnosis)
+    printed = run is not None and run.format in PRINTED_FORMATS
+    verdict, used = _per_epoch(setup, diagnosis, printed)
     verdict["per_step"] = hf_step_check(setup, run) if run is not None else None
     if verdict["per_step"] and verdict["per_step"]["matches"] and verdict["status"] != "match":
         verdict["status"] = "per_step"
@@ -36,7 +37,7 @@ def check_fidelity(
 
 
 def _per_epoch(
-    setup: TrainingSetup, diagnosis: Diagnosis
+    setup: TrainingSetup, diagnosis: Diagnosis, printed: bool = False
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     curves = diagnosis.curves
     watched = curves.get("val/loss") or curves.get("train/loss")
@@ -59,7 +60,8 @@ def _per_epoch(
     logged = np.array([lookup.get(x, np.nan) for x in watched.x.tolist()], dtype=float)
     first = logged[np.isfinite(logged)]
     base = setup.learning_rate if setup.learning_rate is not None else float(first[0])
-    fid = replay.fidelity(spec, base, watched.y, logged)
+    rtol = printed_rtol(logged) if printed else 1e-6
+    fid = replay.fidelity(spec, base, watched.y, logged, rtol=rtol)
     used = logged
     if fid.alignment == "after_step":
         used = np.concatenate([[base], logged[:-1]])
@@ -81,6 +83,8 @@ def _per_epoch(
             f"Replaying {spec_text(spec)} from LR {base:g} over the logged "
             f"{watched.metric} reproduces every logged LR; the log records "
             f"{timing}."
+            + (f" (Compared to the precision the log printed: {rtol:.2%}.)"
+               if rtol > 1e-6 else "")
         )
     elif setup.scheduler is None:
         verdict["status"] = "unidentified"
@@ -104,6 +108,39 @@ def _per_epoch(
         )
     verdict["stop"] = _stop_check(setup, watched)
     return verdict, used
+
+
+PRINTED_FORMATS = ("text_log",)  # values were printed as text with few digits
+
+
+def printed_rtol(values: np.ndarray, *, floor: float = 1e-6, cap: float = 0.05) -> float:
+    """The relative tolerance a printed log allows: half a unit in each value's last digit.
+
+    A console log prints the LR with few digits (Keras: ``0.0063`` for 0.00625, ``9.7656e-05``),
+    so it cannot match a replay to 1e-6. Each value is written with the fewest digits that give
+    it back exactly; the loosest of those half-units, at most ``cap``, is the tolerance (5 % still
+    tells a halving apart from none).
+
+    >>> round(printed_rtol(np.array([0.0016, 9.7656e-05])), 4)
+    0.0312
+    >>> printed_rtol(np.array([0.1 * 0.7 ** 11]))
+    1e-06
+    """
+    finite = np.abs(values[np.isfinite(values) & (values != 0)])
+    worst = floor
+    for v in finite.tolist():
+        worst = max(worst, _half_unit(v))
+    return min(worst, cap)
+
+
+def _half_unit(v: float) -> float:
+    """Relative half-unit in the last digit of the shortest exact decimal form of ``v``."""
+    for digits in range(1, 11):
+        text = f"{v:.{digits - 1}e}"
+        if abs(float(text) - v) <= 1e-12 * v:
+            exponent = int(text.split("e")[1])
+            return 0.5 * 10.0 ** (exponent - digits + 1) / v
+    return 0.0
 
 
 def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
