@@ -53,6 +53,10 @@ def analyze(
     cfg = find_config(Path(run.source), Path(config) if config else None)
     if cfg is None and Path(run.source) != path:
         cfg = find_config(path)
+    if cfg is None and Path(run.source).is_dir():  # lightning_logs/: the newest version's
+        versions = sorted(Path(run.source).glob("version_*/hparams.yaml"),
+                          key=lambda p: p.stat().st_mtime)
+        cfg = versions[-1] if versions else None
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
     run.setup = setup

@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from reporter.errors import UsageError, suggest
 
 DEFAULT_METRIC = "val/loss"
@@ -246,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
             "give a schedule to replay, or --infer LOG",
             hint='e.g. reporter replay "torch:StepLR(step_size=30)" --lr 0.1 --epochs 90',
         )
+    _check_counts(args)
     spec = parse_schedule(args.schedule)
     unit = "step" if args.steps is not None else "epoch"
     metrics = None
@@ -256,8 +259,8 @@ def run(args: argparse.Namespace) -> int:
         if metrics is None:
             raise UsageError("say how long to replay: --epochs N or --steps N")
         n = len(metrics)  # the epochs the metrics describe
-    if n < 0:
-        raise UsageError(f"--{unit}s must be >= 0, got {n}")
+    if n < 1:
+        raise UsageError(f"--metrics {args.metrics!r} holds no values: nothing to replay")
     needs_lr = type(spec).__name__ not in _NO_BASE_LR
     if args.lr is None and needs_lr:
         raise UsageError(f"{type(spec).__name__} needs the base learning rate: --lr VALUE")
@@ -269,6 +272,8 @@ def run(args: argparse.Namespace) -> int:
         traj = lr_trajectory(spec, args.lr or 0.0, n, metrics, stepping=args.stepping)
     except ValueError as err:
         raise UsageError(str(err)) from err
+    traj = _explained(spec, traj, metrics, unit)
+    warnings = _warnings(spec, traj, unit)
     if getattr(args, "early_stopping", None):
         traj = _with_stop(traj, args.early_stopping, metrics, n)
     if getattr(args, "steps_per_epoch", None):
@@ -279,9 +284,24 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             raise UsageError(f"--steps-per-epoch: {err}") from err
         unit = "step"
-    out = _json(spec, args, traj, unit) if args.format == "json" else _table(spec, args, traj, unit)
+    if args.format == "json":
+        out = _json(spec, args, traj, unit, warnings)
+    else:
+        out = _table(spec, args, traj, unit, warnings)
     sys.stdout.write(out + "\n")
     return 0
+
+
+def _check_counts(args) -> None:
+    """Reject a non-positive base LR and replay lengths below one."""
+    import math
+
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a positive number, got {args.lr:g}")
+    for flag in ("epochs", "steps", "steps_per_epoch"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
 
 
 def _run_infer(args) -> int:
@@ -294,35 +314,83 @@ def _run_infer(args) -> int:
     if not run.has(lr_name):
         raise UsageError(f"{args.infer} has no logged learning rate (metrics: "
                          f"{', '.join(run.metrics())})")  # fmt: skip
-    unit = "step" if args.steps is not None else "epoch"
-    table = run.by_epoch() if unit == "epoch" else run.by_step()
-    if lr_name not in table:
-        unit, table = "step", run.by_step()
-    logged = table[lr_name].to_numpy(dtype=float)
-    metrics = table[metric].to_numpy(dtype=float) if metric in table else None
+    per = "step" if args.steps is not None else "epoch" if args.epochs is not None else None
+    series = _infer_series(run, lr_name, metric, per=per)
+    logged, metrics, unit, note = series
     found = infer_schedule(logged, metrics)
+    count = int(np.isfinite(logged).sum())
     if args.format == "json":
         doc = [
-            {"spec": repr(c.spec), "base_lr": c.base_lr, "score": c.score,
-             "alignment": c.alignment, "stepping": c.stepping,
+            {"spec": repr(c.spec), "call": spec_text(c.spec), "base_lr": c.base_lr,
+             "score": c.score, "alignment": c.alignment, "stepping": c.stepping,
              "first_mismatch": c.first_mismatch}
             for c in found
         ]  # fmt: skip
-        sys.stdout.write(json.dumps({"log": args.infer, "unit": unit, "candidates": doc},
-                                    indent=2) + "\n")  # fmt: skip
+        sys.stdout.write(json.dumps({"log": args.infer, "unit": unit, "values": count,
+                                     "length": int(logged.size), "note": note,
+                                     "candidates": doc}, indent=2) + "\n")  # fmt: skip
         return 0
+    if unit == "step" and count < logged.size:
+        head = f"{count} logged LR values over {logged.size} optimizer steps"
+    else:
+        head = f"{count} logged LR values, one per {unit}"
     lines = [
-        f"{args.infer}: {logged.size} logged LR values per {unit}"
+        f"{args.infer}: {head}"
         + (f", metric {args.metric}" if metrics is not None else ", no metric"),
+        *([note] if note else []),
         "",
     ]
     if not found:
         lines.append("no schedule reproduces this log")
     for rank, c in enumerate(found, 1):
         how = c.alignment + ("" if c.stepping == "standard" else f", {c.stepping}")
-        lines.append(f"{rank}. {c.score:6.1%}  base lr {c.base_lr:.6g}  ({how})  {c.spec!r}")
+        line = f"{rank}. {c.score:6.1%}  base lr {c.base_lr:.6g}  ({how})  {spec_text(c.spec)}"
+        if c.first_mismatch is not None and c.score >= 0.5:
+            line += f"\n   first mismatch at {unit} {c.first_mismatch + (unit == 'step')}" \
+                    if note else f"\n   first mismatch at {unit} {c.first_mismatch}"  # fmt: skip
+        lines.append(line)
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _infer_series(run, lr_name: str, metric: str, *, per: str | None = None):
+    """The LR series to infer from: ``(lr, metric or None, unit, note)``.
+
+    A log whose LR is logged per optimizer step (HF trainer_state, Lightning) is inferred
+    per step: the values go to an array indexed by scheduler step with NaN where nothing was
+    logged, since a schedule is a function of the step, not of the row. HF's ``step`` is the
+    1-based ``global_step`` of the update: index ``g - 1`` holds the value logged at ``g``
+    (the LR that update used from transformers 4.51 on: the ``used`` alignment;
+    ``after_step`` = the next update's LR, as logged before 4.51).
+    """
+    epochs = run.by_epoch()
+    steps = run.by_step() if run.step_kind == "optimizer_step" or per == "step" else None
+    per_epoch = epochs[lr_name].dropna() if lr_name in epochs else None
+    per_update = steps[lr_name].dropna() if steps is not None and lr_name in steps else None
+    hf = run.meta.get("framework") == "hf"  # the Trainer steps its scheduler per update
+    use_steps = (
+        bool(per_update is not None and per_update.size)
+        and per != "epoch"
+        and (per == "step" or hf or per_epoch is None or per_update.size > per_epoch.size)
+    )
+    if not use_steps:
+        if per_epoch is None:
+            raise UsageError("the log's learning rate has neither per-epoch nor per-step values")
+        metrics = epochs[metric].to_numpy(dtype=float) if metric in epochs else None
+        return epochs[lr_name].to_numpy(dtype=float), metrics, "epoch", ""
+    index = per_update.index.to_numpy(dtype=np.int64)
+    first = 1 if hf else 0
+    if index.min() < first:
+        raise UsageError(f"the log's LR has step {int(index.min())} < {first}")
+    logged = np.full(int(index.max()) - first + 1, np.nan)
+    logged[index - first] = per_update.to_numpy(dtype=float)
+    note = ""
+    if hf:
+        note = (
+            "steps are HF global_step (1-based): 'used' = the LR update g trained with "
+            "(transformers >= 4.51 logs it), 'after_step' = the LR after it (before 4.51)"
+        )
+    return logged, None, "step", note
 
 
 def _with_stop(traj, text: str, metrics, n: int):
@@ -344,10 +412,12 @@ def _with_stop(traj, text: str, metrics, n: int):
     return Trajectory(lr=traj.lr, events=events)
 
 
-def _json(spec, args, traj, unit: str) -> str:
+def _json(spec, args, traj, unit: str, warnings: list[str]) -> str:
     doc = {
         "schedule": args.schedule,
         "spec": repr(spec),
+        "call": spec_text(spec),
+        "warnings": warnings,
         "base_lr": args.lr,
         "unit": unit,
         "stepping": args.stepping,
@@ -356,12 +426,13 @@ def _json(spec, args, traj, unit: str) -> str:
     return json.dumps(doc, indent=2, allow_nan=False, default=str)
 
 
-def _table(spec, args, traj, unit: str) -> str:
+def _table(spec, args, traj, unit: str, warnings: list[str]) -> str:
     lr = traj.lr
     lines = [
-        f"schedule: {spec!r}",
+        f"schedule: {spec_text(spec)}",
         f"base lr {args.lr if args.lr is not None else '(set by the schedule)'}, "
         f"{lr.size} {unit}s, stepping {args.stepping}",
+        *(f"warning: {w}" for w in warnings),
         "",
         f"{unit + 's':<15} lr",
     ]
@@ -376,8 +447,9 @@ def _table(spec, args, traj, unit: str) -> str:
         lines += ["", "events:"]
         for ev in traj.events:
             change = f"{ev.before:.6g} -> {ev.after:.6g}" if ev.before is not None else ""
+            kind = "LR rises again" if _periodic_rise(spec, ev) else ev.kind
             lines.append(
-                f"  after {unit} {ev.index}: {ev.kind} {change}"
+                f"  after {unit} {ev.index}: {kind} {change}"
                 + (f" ({ev.reason})" if ev.reason else "")
             )
     return "\n".join(lines)
@@ -392,3 +464,114 @@ def _runs(lr) -> list[tuple[int, int]]:
             runs.append((start, i - 1))
             start = i
     return runs
+
+
+# --- presentation --------------------------------------------------------------------------
+
+
+def spec_text(spec) -> str:
+    """The spec written like the constructor call: HF schedules as ``hf:type(...)`` with
+    only the arguments that differ from the defaults (the warm-up always, when it applies);
+    other specs as their repr, which already reads like the call."""
+    import dataclasses
+
+    from replay import HFScheduler
+
+    if not isinstance(spec, HFScheduler):
+        return repr(spec)
+    args = []
+    for f in dataclasses.fields(spec):
+        if f.name == "lr_scheduler_type":
+            continue
+        value = getattr(spec, f.name)
+        warmup = f.name == "num_warmup_steps" and spec.lr_scheduler_type != "constant"
+        if value != f.default or warmup:
+            args.append(f"{f.name}={value!r}")
+    return f"hf:{spec.lr_scheduler_type}({', '.join(args)})"
+
+
+def _periodic_rise(spec, ev) -> bool:
+    """A "restart" of torch's CosineAnnealingLR is the cosine climbing back past T_max."""
+    from replay import CosineAnnealingLR
+
+    return ev.kind == "restart" and isinstance(spec, CosineAnnealingLR)
+
+
+def _explained(spec, traj, metrics, unit: str):
+    """The trajectory with event reasons that say what happened (cosine rises, plateau
+    reductions counted from the right epoch)."""
+    import dataclasses
+
+    from replay import CosineAnnealingLR, ReduceLROnPlateau, Trajectory
+
+    if isinstance(spec, CosineAnnealingLR):
+        why = (f"CosineAnnealingLR is periodic: past T_max={spec.T_max} it climbs back "
+               "towards the base LR")  # fmt: skip
+        events = tuple(
+            dataclasses.replace(e, reason=why) if _periodic_rise(spec, e) else e
+            for e in traj.events
+        )
+        return Trajectory(lr=traj.lr, events=events)
+    if isinstance(spec, ReduceLROnPlateau) and metrics is not None:
+        return Trajectory(lr=traj.lr, events=_plateau_reasons(spec, traj.events, metrics, unit))
+    return traj
+
+
+def _plateau_reasons(spec, events, metrics, unit: str) -> tuple:
+    """torch ReduceLROnPlateau reductions, each with the bad epochs that triggered it.
+
+    torch resets its bad-epoch count on an improvement, at a reduction, and on every epoch
+    of the cooldown after one; a reduction after epoch ``k`` therefore always follows the
+    ``patience + 1`` bad epochs ``k - patience .. k``, counted from the last reset ``s =
+    k - patience - 1``: the best value (when it was set at ``s``), else the reduction at
+    ``s`` or the end of its cooldown.
+    """
+    import dataclasses
+
+    from replay._plateau import is_better_fn
+
+    better = is_better_fn(spec)
+    p, cooldown = spec.patience, spec.cooldown
+    best, best_at, seen = (float("inf") if spec.mode == "min" else float("-inf")), -1, 0
+    out, previous = [], None
+    for ev in events:
+        if ev.kind != "reduce":
+            out.append(ev)
+            continue
+        k = ev.index
+        for i in range(seen, min(k + 1, len(metrics))):
+            if better(float(metrics[i]), best):
+                best, best_at = float(metrics[i]), i
+        seen = max(seen, k + 1)
+        s = k - p - 1
+        span = f"{unit} {k}" if p == 0 else f"{unit}s {s + 1}-{k}"
+        held = f"best {best:.6g} at {unit} {best_at}" if best_at >= 0 else "no best yet"
+        if s == -1 and best_at == -1:
+            since = "the start"
+        elif best_at == s:
+            since = f"the {held}"
+        elif previous is not None and s == previous + cooldown:
+            after = f"the reduction at {unit} {previous}"
+            if cooldown:
+                after = f"the end of the {cooldown}-{unit} cooldown after {after}"
+            since = f"{after}; {held}"
+        else:  # a reset without an event (a reduction stopped by min_lr/eps)
+            since = f"{unit} {s}; {held}"
+        bad = f"{p + 1} bad {unit}" + ("s" if p else "")
+        reason = (f"no improvement beyond threshold in {span}: {bad} > patience {p}, "
+                  f"counted since {since}")  # fmt: skip
+        out.append(dataclasses.replace(ev, reason=reason))
+        previous = k
+    return tuple(out)
+
+
+def _warnings(spec, traj, unit: str) -> list[str]:
+    from replay import CosineAnnealingLR
+
+    if isinstance(spec, CosineAnnealingLR) and any(_periodic_rise(spec, e) for e in traj.events):
+        return [
+            f"the replay runs past T_max={spec.T_max} {unit}s: torch's CosineAnnealingLR does "
+            f"not stay at eta_min={spec.eta_min:g} but rises again (set T_max to the "
+            f"{unit}s of the run, or use CosineAnnealingWarmRestarts for deliberate restarts)"
+        ]
+    return []

@@ -29,13 +29,16 @@ class Diagnosis:
 
     @property
     def primary_spike(self) -> Finding | None:
-        """The spike the report is about: one that did not recover first, then the largest
-        (validation loss preferred), then the earliest."""
+        """The spike the report is about.
+
+        One that did not recover comes first, then one open at the end of the log, then a
+        recovered one; among those, validation loss first, then the largest (ratio to 0.1),
+        then the latest.
+        """
         spikes = [f for f in self.findings if f.kind == "spike"]
         if not spikes:
             return None
-        return min(spikes, key=lambda f: (f.evidence["recovered"], f.metric != "val/loss",
-                                          -round(f.evidence["ratio"], 1), f.start))
+        return min(spikes, key=_spike_rank)
 
     @property
     def primary_collapse(self) -> Finding | None:
@@ -58,35 +61,29 @@ class Diagnosis:
         }
 
 
+def _spike_rank(f: Finding) -> tuple:
+    ev = f.evidence
+    status = 2 if ev["recovered"] else (1 if ev.get("open_at_end") else 0)
+    return (status, f.metric != "val/loss", -round(ev["ratio"], 1), -(f.start or 0.0))
+
+
 def diagnose(run: Run) -> Diagnosis:
     """Run every detector over the run's loss curves."""
-    from reporter.diagnose.collapse import find_collapse
-    from reporter.diagnose.divergence import find_divergence
     from reporter.diagnose.reaction import overfitting, slow_reaction
     from reporter.diagnose.series import LOSS_METRICS, curves
-    from reporter.diagnose.spike_findings import spike_findings
 
     found = curves(run)
     findings: list[Finding] = []
     for metric in LOSS_METRICS:
         curve = found.get(metric)
-        if curve is None:
-            continue
-        div = find_divergence(curve)
-        if div:
-            findings.append(div)
-        spikes = spike_findings(curve)
-        findings.extend(spikes)
-        after = int(spikes[-1].evidence["onset_index"]) if spikes else None
-        col = find_collapse(curve, start=after) if spikes else None
-        if col:
-            findings.append(col)
+        if curve is not None:
+            findings.extend(_curve_findings(curve))
     diagnosis = Diagnosis(findings, found)
     spike = diagnosis.primary_spike
     if spike is not None:
         ref = found.get(spike.metric)
         late = None
-        if not spike.evidence["recovered"]:
+        if not spike.evidence["recovered"] and not spike.evidence.get("open_at_end"):
             late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
         if late:
             findings.append(late)
@@ -96,3 +93,31 @@ def diagnose(run: Run) -> Diagnosis:
     order = {"critical": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.start if f.start is not None else 0))
     return diagnosis
+
+
+def _curve_findings(curve: Curve) -> list[Finding]:
+    """Divergence, spikes, the collapse after the last spike, and no progress for one curve.
+
+    No progress is left out when the curve diverged, collapsed or has a spike that did not
+    recover: those say why the loss ended high.
+    """
+    from reporter.diagnose.collapse import find_collapse
+    from reporter.diagnose.divergence import find_divergence
+    from reporter.diagnose.no_progress import find_no_progress
+    from reporter.diagnose.spike_findings import spike_findings
+
+    out: list[Finding] = []
+    div = find_divergence(curve)
+    if div:
+        out.append(div)
+    spikes = spike_findings(curve)
+    out.extend(spikes)
+    col = find_collapse(curve, start=int(spikes[-1].evidence["onset_index"])) if spikes else None
+    if col:
+        out.append(col)
+    stuck = any(not f.evidence["recovered"] and not f.evidence["open_at_end"] for f in spikes)
+    if not (div or col or stuck):
+        flat = find_no_progress(curve)
+        if flat:
+            out.append(flat)
+    return out

@@ -10,30 +10,49 @@ STEP_WINDOW = 5
 
 
 def spike_findings(curve: Curve) -> list[Finding]:
-    """One finding per spike of ``curve``; per-step curves are compared as rolling medians."""
+    """One finding per spike of ``curve``; per-step curves are detected on rolling medians."""
     window = STEP_WINDOW if curve.axis == "step" else 1
-    out = []
-    for spike in find_spikes(curve.y, window=window):
-        out.append(_finding(curve, spike, window))
-    return out
+    return [_finding(curve, spike) for spike in find_spikes(curve.y, window=window)]
 
 
-def _finding(curve: Curve, s: Spike, window: int) -> Finding:
-    x = curve.x
+def _title(curve: Curve, s: Spike) -> str:
     where = curve.label(s.onset)
+    ratio = f"{fmt_ratio(s.ratio)} its best"
+    if s.open_at_end:
+        last = s.onset == len(curve) - 1
+        at = "the last logged point" if last else "one point before the end of the log"
+        return (f"{curve.metric} spiked at {where} ({ratio}), {at}; too late to tell whether "
+                "it recovers")
     recovered = (
         f"recovered at {curve.label(s.end)}" if s.recovered else "did not recover before the end"
     )
+    return f"{curve.metric} spiked at {where} ({ratio}), {recovered}"
+
+
+def _severity(s: Spike) -> str:
+    return "warning" if s.recovered or s.open_at_end else "critical"
+
+
+def _caveats(curve: Curve, s: Spike) -> tuple[str, ...]:
     caveats = []
-    if window > 1:
-        caveats.append(f"compared as a rolling median over {window} logged points")
+    if s.smoothed:
+        caveats.append(f"detected on a rolling median over {s.window} logged points; the onset, "
+                       "peak and best are the logged values")
     if curve.smoothing and curve.metric == "train/loss":
         caveats.append(f"the log holds each training loss as a {curve.smoothing}, so short "
                        "spikes look smaller than they were")
+    if s.open_at_end:
+        caveats.append("the log ends right after the rise: it may be a one-point blip or the "
+                       "start of a lasting spike; a longer log tells which")
+    return tuple(caveats)
+
+
+def _finding(curve: Curve, s: Spike) -> Finding:
+    x = curve.x
     return Finding(
         kind="spike",
-        severity="critical" if not s.recovered else "warning",
-        title=f"{curve.metric} spiked at {where} ({fmt_ratio(s.ratio)} its best), {recovered}",
+        severity=_severity(s),
+        title=_title(curve, s),
         metric=curve.metric,
         start=float(x[s.onset]),
         end=float(x[s.end]) if s.end is not None else None,
@@ -49,7 +68,13 @@ def _finding(curve: Curve, s: Spike, window: int) -> Finding:
             "recovered": s.recovered,
             "recovered_at": float(x[s.end]) if s.end is not None else None,
             "axis": curve.axis,
+            "open_at_end": s.open_at_end,
+            "points_after_onset": len(curve) - 1 - s.onset,
+            "smoothed_detection": s.smoothed,
+            "smoothing_window": s.window,
+            "detected_at": float(x[s.detected_onset]) if s.detected_onset is not None else None,
+            "noise": s.noise,
         },
         criterion=CRITERION,
-        caveats=tuple(caveats),
+        caveats=_caveats(curve, s),
     )

@@ -83,11 +83,20 @@ def _write_patches(setup, option_changes, out_dir: Path, written: list[Path]) ->
                 "option": key,
                 "path": str(patched.path),
                 "original": str(source),
+                "framework_output": _framework_written(source),
                 "diff": patched.diff.rstrip("\n"),
                 "changes": [list(map(str, c)) for c in patched.changes],
             }
         )
     return patches
+
+
+def _framework_written(source: Path) -> bool:
+    """Configs a framework writes from the training code's arguments (Lightning hparams.yaml,
+    Ultralytics args.yaml, W&B files/config.yaml): editing them changes nothing."""
+    if source.name in ("hparams.yaml", "args.yaml"):
+        return True
+    return source.name == "config.yaml" and source.parent.name == "files"
 
 
 def _safe_write(path: Path, payload: bytes) -> Path:
