@@ -68,7 +68,7 @@ def _changes(lr: np.ndarray, rtol: float) -> np.ndarray:
     return np.flatnonzero(np.abs(b - a) > rtol * np.maximum(np.abs(a), np.abs(b)))
 
 
-def _propose_constant(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+def _propose_constant(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
     yield ConstantSchedule(), float(lr[0])
 
 
@@ -80,7 +80,7 @@ def _step_ratio(lr, changes) -> float | None:
     return None
 
 
-def _propose_steps(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+def _propose_steps(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
     changes = _changes(lr, rtol)
     gamma = _step_ratio(lr, changes)
     if gamma is None:
@@ -113,6 +113,8 @@ def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
         c = (1 + np.cos(np.pi * t / T)) / 2
         design = np.stack([c, 1 - c], axis=1)
         (base, eta), *_ = np.linalg.lstsq(design, lr, rcond=None)
+        if eta < 0:  # the floor is an LR: refit this T with eta_min = 0
+            base, eta = float(c @ lr) / max(float(c @ c), 1e-300), 0.0
         resid = float(np.abs(design @ (base, eta) - lr).max())
         if best is None or resid < best[0]:
             best = (resid, T, float(eta), float(base))
@@ -121,10 +123,11 @@ def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
     _, T, eta, base = best
     base = _snap(base)
     eta = 0.0 if abs(eta) <= 1e-6 * abs(base) else _snap(eta)  # float32 logs leave ~1e-8
-    return T, eta, base
+    # a negative floor is a fitting artefact (an LR never goes below zero): fit without it
+    return T, max(eta, 0.0), base
 
 
-def _propose_cosine(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+def _propose_cosine(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
     if _changes(lr, rtol).size < max(3, lr.size // 4):
         return
     lagged = lr.size > 2 and lr[1] == lr[0]  # step(epoch) after the epoch repeats lr[0]
@@ -138,7 +141,7 @@ def _propose_cosine(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
                 yield CosineAnnealingLR(T_max=t_max, eta_min=eta), b
 
 
-def _propose_warmup(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+def _propose_warmup(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
     peak = int(np.argmax(lr))
     if peak < 1 or peak >= lr.size - 2 or not np.all(np.diff(lr[: peak + 1]) > 0):
         return
@@ -159,12 +162,92 @@ def _propose_warmup(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
             yield HFScheduler("linear", w, w + round(top / slope)), top
 
 
+def _hf_factor(kind: str, s: np.ndarray, w: int, T: int) -> np.ndarray:
+    """HF's decay lambda after warm-up (``linear``, ``cosine``) at updates ``s >= w``."""
+    progress = (s - w) / float(max(1, T - w))
+    if kind == "linear":
+        return np.maximum(0.0, (T - s) / float(max(1, T - w)))
+    return np.maximum(0.0, 0.5 * (1.0 + np.cos(np.pi * progress)))
+
+
+def _propose_hf_points(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+    """HF ``linear``/``cosine`` (with or without linear warm-up from 0) on the logged points
+    ``(t, v)``: per-step logs are sparse (one value every ``logging_steps``), so the shape is
+    read from the points themselves, never from a filled series.
+
+    Warm-up points lie on ``base * t / W`` (a line through the origin), decay points on
+    ``base * (T - t) / (T - W)`` or the half cosine; integer ``W``, ``T`` around the fitted
+    ones (one off covers the ``after_step`` alignment) with the base each implies.
+    """
+    if points is None:
+        return
+    t, v = (np.asarray(a, dtype=np.float64) for a in points)
+    if t.size < 3 or not np.all(v >= 0):
+        return
+    peak = int(np.argmax(v))
+    top = float(v[peak])
+    if top <= 0:
+        return
+    rise = v[: peak + 1]
+    warm = peak >= 1 and bool(np.all(np.diff(rise) > 0))
+    td, vd = t[peak + 1 :], v[peak + 1 :]
+    if td.size < 2 or not np.all(np.diff(vd) <= 0):
+        return
+    # warm-up ``v = slope * (t + lag)``: lag 0 (used) or 1 (after_step); one point cannot
+    # tell the lag, so both are tried
+    fits = [(0.0, 0.0)]
+    if warm and peak >= 2:
+        slope, c = np.polyfit(t[:peak], v[:peak], 1)
+        if slope > 0:
+            fits = [(float(slope), min(max(float(c / slope), -0.5), 1.5))]
+    elif warm:
+        fits = [(float(v[0] / (t[0] + lag)), lag) for lag in (0.0, 1.0) if t[0] + lag > 0]
+    guesses: set[tuple[str, float, float]] = set()
+    c1, c0 = np.polyfit(td, vd, 1)
+    f = np.clip(vd / top, 0.0, 1.0)
+    keep = f < 0.99  # near the top arccos amplifies the error of ``top`` as the base
+    for slope, lag in fits:
+        if c1 < 0:  # linear decay to zero at T; the warm-up line meets it at W
+            w_lin = (c0 - slope * lag) / (slope - c1) + lag if slope > 0 else 0.0
+            guesses.add(("linear", w_lin, -c0 / c1 + lag))
+        w_cos = top / slope if slope > 0 else 0.0  # the cosine starts flat: top ~ base
+        if keep.sum() >= 2:
+            p = np.arccos(2 * f[keep] - 1) / np.pi  # progress (s - W) / (T - W)
+            x = td[keep] + lag - w_cos
+            span = float(x @ x) / float(x @ p) if float(x @ p) > 0 else 0.0
+            if span > 0:
+                guesses.add(("cosine", w_cos, w_cos + span))
+    tried: set[tuple] = set()
+    for kind, w_fit, t_fit in sorted(guesses):
+        if not (math.isfinite(w_fit) and math.isfinite(t_fit)):
+            continue
+        # without logged warm-up points W is not identifiable: no warm-up is the simple reading
+        widths = (-1, 0, 1) if warm else (0,)
+        for dw, dt, shift in itertools.product(widths, (-2, -1, 0, 1, 2), (0, 1)):
+            w = max(round(w_fit) + dw, 0) if warm else 0
+            T = round(t_fit) + dt
+            if w >= T or (w == 0 and warm) or (kind, w, T, shift) in tried:
+                continue
+            tried.add((kind, w, T, shift))
+            s = td + shift  # shift 1: the log holds the LR after the step (after_step)
+            after = s >= w
+            fac = _hf_factor(kind, s[after], w, T)
+            good = fac > 0.05
+            if not good.any():
+                continue
+            base = _snap(float(np.median(vd[after][good] / fac[good])))
+            if base > 0:
+                yield HFScheduler(kind, w, T), base
+                if w == 0 and kind == "cosine":
+                    yield CosineAnnealingLR(T_max=T), base
+
+
 _TORCH_THRESHOLDS = [(1e-4, "rel"), (0.0, "rel"), (1e-3, "rel"), (1e-2, "rel"), (1e-4, "abs"),
                      (1e-3, "abs"), (1e-2, "abs"), (0.0, "abs")]  # fmt: skip
 _KERAS_DELTAS = [1e-4, 0.0, 1e-3, 1e-2]
 
 
-def _propose_plateau(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
+def _propose_plateau(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
     if metrics is None:
         return
     changes = _changes(lr, rtol)
@@ -185,13 +268,15 @@ def _propose_plateau(lr, metrics, rtol) -> Iterator[tuple[object, float]]:
         yield KerasReduceLROnPlateau(factor, patience, mode, delta, cooldown, min_lr), base
 
 
-#: proposer name -> ``(filled lr, metrics, rtol) -> (spec, base_lr)`` suggestions.
+#: proposer name -> ``(filled lr, metrics, rtol, points=(t, v)) -> (spec, base_lr)``
+#: suggestions; ``points`` are the logged (index, value) pairs without the gaps.
 PROPOSERS: dict[str, Callable] = {
     "constant": _propose_constant,
     "steps": _propose_steps,
     "cosine": _propose_cosine,
     "warmup": _propose_warmup,
     "plateau": _propose_plateau,
+    "hf_points": _propose_hf_points,
 }
 
 #: Simpler explanations first when scores tie (MultiStepLR also pays per milestone, so a
@@ -201,11 +286,26 @@ _SIMPLICITY = {ConstantSchedule: 0, StepLR: 1, ExponentialLR: 1, CosineAnnealing
                HFScheduler: 4, SequentialLR: 5}  # fmt: skip
 
 
+_FLOORS = ("eta_min", "min_lr", "lr_end", "min_lr_rate", "min_lr_ratio", "alpha")
+
+
+def _negative_floor(spec) -> bool:
+    """True when the spec (or a scheduler nested in it) has a negative LR floor: fits of
+    noisy or truncated logs can land there, but no config holds one."""
+    for name in _FLOORS:
+        value = getattr(spec, name, None)
+        if isinstance(value, (int, float)) and value < 0:
+            return True
+    return any(_negative_floor(child) for child in getattr(spec, "schedulers", ()) or ())
+
+
 def _rank(c: Candidate, float32_log: bool) -> tuple:
     cost = _SIMPLICITY.get(type(c.spec), 9) + len(getattr(c.spec, "milestones", ()))
     keras = getattr(c.spec, "framework", "") == "keras"
     cost += 2 * (c.stepping != "standard")  # a known misuse costs like two parameters
-    return (-c.score, cost, keras != float32_log, c.alignment != "used")
+    digits = len(f"{c.base_lr:.6e}".split("e")[0].rstrip("0").replace(".", "").lstrip("-"))
+    # a config holds a round base LR (2e-05, not 1.99927e-05, which a shifted fit can match)
+    return (-c.score, cost, keras != float32_log, digits, c.alignment != "used")
 
 
 def _score_one(spec, base, logged, metrics, rtol, stepping) -> Candidate | None:
@@ -280,11 +380,13 @@ def infer_schedule(logged_lr, metrics=None, *, rtol: float = 1e-6, top: int = 5)
         return []
     m = None if metrics is None else np.asarray(metrics, dtype=np.float64).ravel()
     shape = _filled(logged)
+    at = np.flatnonzero(np.isfinite(logged))
+    points = (at, logged[at])
     found: dict[tuple, Candidate] = {}
     for propose in PROPOSERS.values():
-        for spec, base in propose(shape, m, rtol):
+        for spec, base in propose(shape, m, rtol, points):
             key = (repr(spec), base)
-            if key in found:
+            if key in found or base < 0 or _negative_floor(spec):
                 continue
             cand = _score(spec, base, logged, m, rtol)
             if cand is not None:

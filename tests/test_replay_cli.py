@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,226 @@ def test_replay_infer_ranks_schedules_for_a_logged_lr(tmp_path, capsys):
 def test_replay_without_schedule_or_infer_exits_2(capsys):
     assert main(["replay", "--lr", "0.1", "--epochs", "3"]) == exitcodes.BAD_INPUT
     assert "give a schedule to replay, or --infer LOG" in capsys.readouterr().err
+
+
+# --- QA fixes: bad counts, cosine past T_max, HF call text, plateau reasons, --infer per step
+
+REALOGS = Path("/work/shared/realogs")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["StepLR(step_size=3)", "--lr", "-1", "--epochs", "5"],
+         "--lr must be a positive number, got -1"),
+        (["StepLR(step_size=3)", "--lr", "0", "--epochs", "5"],
+         "--lr must be a positive number, got 0"),
+        (["StepLR(step_size=3)", "--lr", "nan", "--epochs", "5"],
+         "--lr must be a positive number, got nan"),
+        (["StepLR(step_size=3)", "--lr", "0.1", "--epochs", "0"],
+         "--epochs must be at least 1, got 0"),
+        (["StepLR(step_size=3)", "--lr", "0.1", "--steps", "-2"],
+         "--steps must be at least 1, got -2"),
+        (["StepLR(step_size=3)", "--lr", "0.1", "--epochs", "2", "--steps-per-epoch", "0"],
+         "--steps-per-epoch must be at least 1, got 0"),
+        (["ReduceLROnPlateau()", "--lr", "0.1", "--metrics", "[]"],
+         "holds no values: nothing to replay"),
+    ],
+)  # fmt: skip
+def test_replay_rejects_non_positive_lr_and_counts(argv, message, capsys):
+    code = main(["replay", *argv])
+    captured = capsys.readouterr()
+    assert code == exitcodes.BAD_INPUT
+    assert captured.out == ""
+    assert message in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_replay_check_counts_raises_usage_error():
+    from argparse import Namespace
+
+    from reporter.replay_cli import _check_counts
+
+    with pytest.raises(UsageError, match=r"^--lr must be a positive number, got -1$"):
+        _check_counts(Namespace(lr=-1.0, epochs=5, steps=None, steps_per_epoch=None))
+    with pytest.raises(UsageError, match=r"^--epochs must be at least 1, got 0$"):
+        _check_counts(Namespace(lr=0.1, epochs=0, steps=None, steps_per_epoch=None))
+
+
+def test_replay_cosine_past_t_max_is_a_rise_not_a_restart(capsys):
+    code = main(["replay", "torch:CosineAnnealingLR(T_max=10)", "--lr", "0.1", "--epochs", "25"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "restart 0" not in out
+    assert (
+        "after epoch 10: LR rises again 0 -> 0.00244717 (CosineAnnealingLR is periodic: past "
+        "T_max=10 it climbs back towards the base LR)" in out
+    )
+    assert "warning: the replay runs past T_max=10 epochs: torch's CosineAnnealingLR" in out
+
+
+def test_replay_cosine_within_t_max_has_no_warning(capsys):
+    main(["replay", "CosineAnnealingLR(T_max=10)", "--lr", "0.1", "--epochs", "11"])
+    out = capsys.readouterr().out
+    assert "warning" not in out and "rises again" not in out
+
+
+def test_replay_cosine_warning_in_json(capsys):
+    main(["replay", "CosineAnnealingLR(T_max=3)", "--lr", "0.1", "--epochs", "8",
+          "--format", "json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["warnings"][0].startswith("the replay runs past T_max=3 epochs")
+    assert doc["events"][0]["kind"] == "restart"  # the JSON keeps the library's kind
+    assert doc["events"][0]["reason"].startswith("CosineAnnealingLR is periodic")
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("hf:linear(num_warmup_steps=10, num_training_steps=100)",
+         "hf:linear(num_warmup_steps=10, num_training_steps=100)"),
+        ("hf:linear(num_training_steps=100)",
+         "hf:linear(num_warmup_steps=0, num_training_steps=100)"),
+        ("hf:cosine(num_warmup_steps=5, num_training_steps=50, num_cycles=1.5)",
+         "hf:cosine(num_warmup_steps=5, num_training_steps=50, num_cycles=1.5)"),
+        ("hf:constant", "hf:constant()"),
+        ("StepLR(step_size=3)", "StepLR(step_size=3, gamma=0.1)"),
+    ],
+)  # fmt: skip
+def test_spec_text_shows_only_relevant_arguments(text, call):
+    from reporter.replay_cli import spec_text
+
+    assert spec_text(parse_schedule(text)) == call
+
+
+def test_replay_hf_table_prints_the_call(capsys):
+    main(["replay", "hf:linear(num_warmup_steps=10, num_training_steps=100)", "--lr", "0.1",
+          "--steps", "5"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.startswith("schedule: hf:linear(num_warmup_steps=10, num_training_steps=100)\n")
+    assert "decay_type" not in out
+
+
+PLATEAU_METRICS = [1.0, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7]
+
+
+def test_replay_plateau_reasons_after_reduction_and_cooldown(capsys):
+    main(["replay", "ReduceLROnPlateau(patience=2, factor=0.5, cooldown=1)", "--lr", "0.1",
+          "--metrics", json.dumps(PLATEAU_METRICS)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert (
+        "after epoch 5: reduce 0.1 -> 0.05 (no improvement beyond threshold in epochs 3-5: "
+        "3 bad epochs > patience 2, counted since the best 0.8 at epoch 2)" in out
+    )
+    assert (
+        "after epoch 9: reduce 0.05 -> 0.025 (no improvement beyond threshold in epochs 7-9: "
+        "3 bad epochs > patience 2, counted since the end of the 1-epoch cooldown after the "
+        "reduction at epoch 5; best 0.8 at epoch 2)" in out
+    )
+    assert "in epochs 12-14: 3 bad epochs > patience 2, counted since the best 0.7 at epoch " \
+           "11" in out  # fmt: skip
+
+
+def test_replay_plateau_reason_without_cooldown_and_patience_0(capsys):
+    main(["replay", "ReduceLROnPlateau(patience=0, factor=0.5)", "--lr", "0.1",
+          "--metrics", "[1.0, 1.0, 1.0, 1.0]"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "after epoch 1: reduce 0.1 -> 0.05 (no improvement beyond threshold in epoch 1: " \
+           "1 bad epoch > patience 0, counted since the best 1 at epoch 0)" in out  # fmt: skip
+    assert "after epoch 2: reduce 0.05 -> 0.025 (no improvement beyond threshold in epoch 2: " \
+           "1 bad epoch > patience 0, counted since the reduction at epoch 1; best 1 at " \
+           "epoch 0)" in out  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("patience", "cooldown", "threshold_mode"),
+    [(0, 0, "rel"), (1, 0, "rel"), (2, 1, "rel"), (1, 3, "abs"), (3, 2, "rel")],
+)
+def test_plateau_reasons_name_the_epochs_torch_counted(patience, cooldown, threshold_mode):
+    """Every reduction names epochs s+1..k; real torch's num_bad_epochs is 0 after epoch s
+    and counts 1, 2, ... over s+1..k."""
+    import re
+
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from replay import ReduceLROnPlateau, lr_trajectory
+    from reporter.replay_cli import _explained
+
+    metrics = list(1 + np.cumsum(np.random.default_rng(7).normal(0.0, 0.02, 80)))
+    spec = ReduceLROnPlateau(patience=patience, factor=0.7, cooldown=cooldown,
+                             threshold_mode=threshold_mode, threshold=1e-3)  # fmt: skip
+    traj = _explained(spec, lr_trajectory(spec, 0.1, 81, metrics), metrics, "epoch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, patience=patience, factor=0.7, cooldown=cooldown, threshold_mode=threshold_mode,
+        threshold=1e-3,
+    )  # fmt: skip
+    num_bad = []
+    for m in metrics:
+        sched.step(m)
+        num_bad.append(sched.num_bad_epochs)
+    reductions = [e for e in traj.events if e.kind == "reduce"]
+    assert len(reductions) >= 3
+    for ev in reductions:
+        k = ev.index
+        match = re.search(r"in epochs? (?:(\d+)-)?(\d+): ", ev.reason)
+        first = int(match.group(1) or match.group(2))
+        assert int(match.group(2)) == k and k - first == patience
+        assert first == 0 or num_bad[first - 1] == 0  # the count was reset after epoch s
+        assert [num_bad[i] for i in range(first, k)] == list(range(1, patience + 1))
+
+
+def test_replay_infer_json_has_call_and_values(tmp_path, capsys):
+    log = tmp_path / "history.csv"
+    rows = "".join(f"{e},{0.1 * 0.5 ** (e // 3)},1.0\n" for e in range(9))
+    log.write_text("epoch,lr,loss\n" + rows)
+    main(["replay", "--infer", str(log), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["unit"] == "epoch" and doc["values"] == 9
+    assert doc["candidates"][0]["call"] == "StepLR(step_size=3, gamma=0.5)"
+
+
+def _hf_trainer_state(path, steps, lrs, max_steps):
+    history = [{"epoch": s / max_steps, "learning_rate": v, "loss": 1.0, "step": s}
+               for s, v in zip(steps, lrs, strict=True)]  # fmt: skip
+    state = {"global_step": max_steps, "max_steps": max_steps, "num_train_epochs": 2,
+             "logging_steps": steps[1] - steps[0], "log_history": history}  # fmt: skip
+    path.write_text(json.dumps(state))
+    return path
+
+
+def test_replay_infer_hf_trainer_state_uses_the_per_step_series(tmp_path, capsys):
+    from replay import HFScheduler, hf_logged_learning_rate, lr_trajectory
+
+    lr = lr_trajectory(HFScheduler("cosine", 20, 400), 3e-4, 401).lr
+    steps = list(range(7, 400, 7))
+    logged = hf_logged_learning_rate(lr, steps).tolist()
+    path = _hf_trainer_state(tmp_path / "trainer_state.json", steps, logged, 400)
+    assert main(["replay", "--infer", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(steps)} logged LR values over 399 optimizer steps" in out
+    assert "1. 100.0%  base lr 0.0003  (used)  hf:cosine(num_warmup_steps=20, " \
+           "num_training_steps=400)" in out  # fmt: skip
+
+
+@pytest.mark.skipif(not REALOGS.exists(), reason="needs /work/shared/realogs")
+def test_replay_infer_realog_r02_is_hf_linear(capsys):
+    path = REALOGS / "r02_hf_trainer_state" / "trainer_state.json"
+    assert main(["replay", "--infer", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "10 logged LR values over 5000 optimizer steps" in out
+    assert "1. 100.0%  base lr 2e-05  (after_step)  hf:linear(num_warmup_steps=0, " \
+           "num_training_steps=5490)" in out  # fmt: skip
+
+
+@pytest.mark.skipif(not REALOGS.exists(), reason="needs /work/shared/realogs")
+def test_replay_infer_realog_r04_is_hf_cosine_with_warmup(capsys):
+    path = REALOGS / "r04_hf_trainer_state" / "trainer_state.json"
+    assert main(["replay", "--infer", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "186 logged LR values over 2790 optimizer steps" in out
+    assert "per epoch" not in out and "ExponentialLR" not in out
+    # one update after step 2025 did not step the scheduler (a skipped update): the rest lags
+    assert "1.  72.6%  base lr 1e-05  (used)  hf:cosine(num_warmup_steps=57, " \
+           "num_training_steps=2808)\n   first mismatch at step 2040" in out  # fmt: skip
