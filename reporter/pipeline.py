@@ -54,8 +54,9 @@ def analyze(
     if cfg is None and Path(run.source) != path:
         cfg = find_config(path)
     if cfg is None and Path(run.source).is_dir():  # lightning_logs/: the newest version's
-        versions = sorted(Path(run.source).glob("version_*/hparams.yaml"),
-                          key=lambda p: p.stat().st_mtime)
+        versions = sorted(
+            Path(run.source).glob("version_*/hparams.yaml"), key=lambda p: p.stat().st_mtime
+        )
         cfg = versions[-1] if versions else None
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
@@ -77,17 +78,18 @@ def analyze(
         from reporter.hf_check import hf_schedule
 
         per_step = hf_schedule(setup, run)
-    ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
-                          per_step_spec=per_step)
+    ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate, per_step_spec=per_step)
     current = catalog.current_plan(setup, ctx)
     current_outcome = catalog.replay_plan(current, ctx)
     option_notes: list[str] = []
     opts = catalog.build_options(setup, diagnosis, ctx, option_notes)
     confirmation = None
     if confirm != "off" and opts and per_step is not None:
-        option_notes.append(f"No confirmation trainings: the run's LR follows a per-update "
-                            f"schedule ({spec_text(per_step)}) that the trainings cannot "
-                            "reproduce yet; they step schedules once per epoch.")
+        option_notes.append(
+            f"No confirmation trainings: the run's LR follows a per-update "
+            f"schedule ({spec_text(per_step)}) that the trainings cannot "
+            "reproduce yet; they step schedules once per epoch."
+        )
     elif confirm != "off" and opts:
         confirmation = _confirm(current, opts, seeds, workers, say, task)
 
@@ -147,14 +149,15 @@ def _confirm_task(confirm: str):
 
         raise UsageError(
             f"--confirm must be off, proxy or an entry point like path/to/file.py:function, "
-            f"got {confirm!r}", hint=suggest(confirm, (*CONFIRM_MODES, "auto")))
+            f"got {confirm!r}",
+            hint=suggest(confirm, (*CONFIRM_MODES, "auto")),
+        )
     from reporter.confirm import load_entry
 
     return load_entry(confirm)  # fails fast, before any work, on a broken entry point
 
 
-def _confirm(current, opts, seeds: int, workers: int, say: Progress, task
-             ) -> dict[str, Any] | None:
+def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> dict[str, Any] | None:
     from reporter.confirm import TrialSpec, run_confirmation
     from reporter.confirmation_summary import summarize
     from reporter.semantics import torch_trial_scheduler
@@ -175,8 +178,10 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task
             epochs=min(plan.epochs, CONFIRM_MAX_EPOCHS),
         )
     if current.epochs > CONFIRM_MAX_EPOCHS:
-        notes.append(f"trials capped at {CONFIRM_MAX_EPOCHS} epochs (the run is configured "
-                     f"for {current.epochs})")
+        notes.append(
+            f"trials capped at {CONFIRM_MAX_EPOCHS} epochs (the run is configured "
+            f"for {current.epochs})"
+        )
     if "current" not in trials:
         say("confirmation skipped: " + "; ".join(notes))
         return None
@@ -187,8 +192,9 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task
     def on_progress(done: int, _total: int, label: str) -> None:
         say(f"  trial {done}/{total} done ({label})")
 
-    result = run_confirmation(trials, seeds=seeds, on_progress=on_progress, workers=workers,
-                              task=task)
+    result = run_confirmation(
+        trials, seeds=seeds, on_progress=on_progress, workers=workers, task=task
+    )
     return {
         "task": result.description,
         "kind": "proxy" if task is None else "entry",
@@ -216,6 +222,9 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
         "points": len(run.scalars),
         "axis": watched.axis if watched else "epoch",
         "length": len(watched) if watched else 0,
+        "span": [float(watched.x[0]), float(watched.x[-1])]
+        if watched is not None and len(watched)
+        else None,
         "lr_timing": run.meta.get("lr_timing", "unknown"),
         # the log counted epochs from 1 and the reader shifted them (see its note)
         "epochs_shifted": any("shifted to 0-based" in n for n in run.notes),

@@ -66,7 +66,9 @@ def _option_view(i: int, opt: dict, data: dict) -> dict:
             {
                 "what": "first LR reduction",
                 "value": f"none over the recorded {axis}s",
-                "label": "exact replay",
+                "label": "exact replay"
+                if rep.get("conditional_from") is None or rep["conditional_from"] >= len(rep["lr"])
+                else "conditional replay",
             }
         )
     if rep["lr_at_onset"] is not None:
@@ -124,6 +126,13 @@ def _confirmation(data: dict) -> dict | None:
     return {**conf, "rows": rows}
 
 
+def _first_reduction_cell(col: dict) -> str:
+    if "Plateau" not in col["plan"]["scheduler"]:
+        return "n/a (no plateau rule)"
+    first = col["replay"]["first_reduction"]
+    return str(first) if first is not None else "none"
+
+
 def _lr_cell(rep: dict) -> str:
     if rep["lr_at_onset"] is None:
         return "n/a"
@@ -162,14 +171,9 @@ def _comparison(data: dict, options: list[dict]) -> dict:
             "exact replay unless marked",
         ),
         (
-            "First LR reduction after epoch",
-            [
-                str(c["replay"]["first_reduction"])
-                if c["replay"]["first_reduction"] is not None
-                else "none"
-                for c in cols
-            ],
-            "replay",
+            f"First plateau reduction after {data['run']['axis']}",
+            [_first_reduction_cell(c) for c in cols],
+            "exact replay",
         ),
     ]
     if conf:
