@@ -67,7 +67,11 @@ def history_figure(data: dict[str, Any]) -> bytes | None:
     ax.set_title(data["headline"], fontsize=10)
 
     lr = series.get("lr_used")
-    if lr:
+    logged = series.get("lr")
+    if logged and logged["axis"] == "step" and len(logged["x"]) > len(lr["x"] if lr else []):
+        # per-step logs: draw every logged LR, not only the values at the evaluation points
+        ax_lr.plot(logged["x"], logged["y"], color=COLORS["lr"], lw=2, label="LR (observed)")
+    elif lr:
         ax_lr.step(
             lr["x"], lr["y"], where="post", color=COLORS["lr"], lw=2, label="LR used (observed)"
         )
