@@ -12,9 +12,10 @@ SEVERITIES = ("info", "warning", "critical")
 class Finding:
     """One observation about the run.
 
-    ``kind`` names the detector (``spike``, ``divergence``, ``collapse``, ``overfitting``,
-    ``slow_reaction``); ``evidence`` holds the numbers the text is built from, each one
-    observed in the logs; ``criterion`` states the rule that fired, so a reader can judge it.
+    ``kind`` names the detector (``spike``, ``divergence``, ``collapse``, ``no_progress``,
+    ``overfitting``, ``slow_reaction``); ``evidence`` holds the numbers the text is built
+    from, each one observed in the logs; ``criterion`` states the rule that fired, so a
+    reader can judge it.
     """
 
     kind: str

@@ -3,10 +3,15 @@
 A point is *in a spike* when it is at least ``SPIKE_RATIO`` times the running best (the lowest
 finite value before it), the rise gives back at least ``SPIKE_LOST_PROGRESS`` of the progress
 made since the first point, and the rise above the best is at least ``NOISE_MULTIPLE`` times the
-curve's noise before it. The noise is the median distance of a point from the median of its
-``NOISE_WINDOW``-point neighbourhood: zero for a curve that only goes down (progress is not
-noise), about half a standard deviation for Gaussian noise, so ``NOISE_MULTIPLE`` = 12 asks for
-a rise of about 6 σ. It is measured once ``NOISE_MIN_POINTS`` points precede the spike.
+curve's noise before it. The noise is the ``NOISE_QUANTILE`` quantile of the distances of the
+earlier points from the median of their ``NOISE_WINDOW``-point neighbourhood: zero for a curve
+that only goes down (progress is not noise), about one standard deviation σ for Gaussian noise,
+so ``NOISE_MULTIPLE`` = 8 asks for a rise of about 8 σ above the lowest point (itself a low
+draw of the noise). It is measured on the points before the spike; for a spike early in the
+curve (fewer than ``NOISE_PREFIX_RESIDUALS`` full windows before it) on all points outside the
+spike episode, and not at all with fewer than ``NOISE_MIN_RESIDUALS`` windows. (A median instead
+of the 75th percentile would be 0 for a fifth of noisy points by construction, and too unstable
+on short prefixes.)
 
 The spike's onset is the first such point, its peak the highest point of the episode, and it
 has *recovered* once the loss comes back within ``RECOVERY_RATIO`` of the pre-spike best. A
@@ -26,17 +31,21 @@ SPIKE_RATIO = 2.0
 SPIKE_LOST_PROGRESS = 0.3
 RECOVERY_RATIO = 1.5
 NOISE_WINDOW = 5
-NOISE_MULTIPLE = 12.0
-NOISE_MIN_POINTS = 8
+NOISE_QUANTILE = 0.75
+NOISE_MULTIPLE = 8.0
+NOISE_MIN_RESIDUALS = 6
+NOISE_PREFIX_RESIDUALS = 12
 WARMUP_POINTS = 3
 WARMUP_FRACTION = 0.02
 OPEN_END_POINTS = 2
 CRITERION = (
     f"loss ≥ {SPIKE_RATIO:g}× the best value before it, ≥ {SPIKE_LOST_PROGRESS:.0%} of the "
     f"progress since the first point lost, and a rise above that best of ≥ {NOISE_MULTIPLE:g}× "
-    f"the curve's noise before it (median distance of a point from the median of its "
-    f"{NOISE_WINDOW} neighbours, about {NOISE_MULTIPLE / 2:g} standard deviations of Gaussian "
-    f"noise; checked once {NOISE_MIN_POINTS} points precede it); recovered when back within "
+    f"the curve's noise before it (the {NOISE_QUANTILE:.0%} quantile of the earlier points' "
+    f"distances from the median of their {NOISE_WINDOW} neighbours: 0 for a curve that only "
+    f"falls, about one standard deviation of Gaussian noise; for an early spike, the points "
+    f"outside the spike are used; not checked with fewer than {NOISE_MIN_RESIDUALS} such "
+    f"windows); recovered when back within "
     f"{RECOVERY_RATIO:g}× of that best; a spike that starts in the first {WARMUP_POINTS} points "
     f"(or the first {WARMUP_FRACTION:.0%} of a long series) and recovers is a start-up wobble and "
     f"is not reported; with fewer than {OPEN_END_POINTS} points after its onset it is too late "
@@ -101,9 +110,10 @@ def find_spikes(values: np.ndarray, *, window: int = 1) -> list[Spike]:
         if not np.isfinite(v):
             i += 1
             continue
-        noise = _noise(resid, i)
-        if best_i >= 0 and _is_spike(v, best, first) and _above_noise(v, best, noise):
-            spike = replace(_episode(y, i, best, best_i), noise=noise, detected_onset=i)
+        spike = _episode(y, i, best, best_i) if best_i >= 0 and _is_spike(v, best, first) else None
+        noise = _noise(resid, i, spike.end if spike else None)
+        if spike is not None and _above_noise(v, best, noise):
+            spike = replace(spike, noise=noise, detected_onset=i)
             if smoothed:
                 spike = _on_raw(raw, spike, window)
             if i >= warmup or not spike.recovered:
@@ -139,13 +149,22 @@ def _residuals(y: np.ndarray) -> np.ndarray:
     return np.abs(y - med.to_numpy())
 
 
-def _noise(resid: np.ndarray, i: int) -> float | None:
-    """Median residual over windows that lie wholly before position ``i``."""
-    if i < NOISE_MIN_POINTS:
-        return None
-    before = resid[: i - NOISE_WINDOW // 2]
+def _noise(resid: np.ndarray, i: int, end: int | None) -> float | None:
+    """``NOISE_QUANTILE`` of the residuals whose windows lie wholly before position ``i``.
+
+    With fewer than ``NOISE_PREFIX_RESIDUALS`` of those (a spike early in the curve), the
+    residuals whose windows lie wholly outside the episode ``[i, end)`` are used, after it too;
+    None when fewer than ``NOISE_MIN_RESIDUALS`` exist.
+    """
+    half = NOISE_WINDOW // 2
+    before = resid[: max(i - half, 0)]
     before = before[np.isfinite(before)]
-    return float(np.median(before)) if len(before) else None
+    if len(before) < NOISE_PREFIX_RESIDUALS and end is not None:
+        after = resid[end + half:]
+        before = np.concatenate([before, after[np.isfinite(after)]])
+    if len(before) < NOISE_MIN_RESIDUALS:
+        return None
+    return float(np.quantile(before, NOISE_QUANTILE))
 
 
 def _episode(y: np.ndarray, onset: int, best: float, best_i: int) -> Spike:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from reporter.diagnose.spikes import find_spikes
+from reporter.diagnose.spikes import CRITERION, NOISE_MULTIPLE, find_spikes
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,133 @@ def test_find_spikes_peak_and_ratio():
     (s,) = find_spikes(y)
     assert (s.onset, s.peak, s.best_index) == (4, 5, 3)
     assert s.ratio == pytest.approx(10.0)
+
+
+# --- 1. per-step curves: detected on the rolling median, reported from the logged values ---
+
+HF_LIKE = [3.91, 3.87, 3.74, 3.56, 3.35, 3.13, 2.92, 2.70, 2.51, 2.34, 2.19, 2.05, 1.94,
+           1.83, 1.74, 1.664, 4.897, 4.626, 4.270, 4.147, 3.417, 3.101, 2.709, 2.350, 2.104,
+           1.904, 1.774, 1.691, 1.665, 1.616]
+
+
+@pytest.mark.parametrize(
+    ("window", "onset", "peak", "best_index", "best", "peak_value", "smoothed", "detected"),
+    [
+        # the median of 5 crosses at position 18; the logged jump is at 16, best 1.664 at 15
+        (5, 16, 16, 15, 1.664, 4.897, True, 18),
+        (1, 16, 16, 15, 1.664, 4.897, False, 16),
+    ],
+)
+def test_find_spikes_window_reports_raw_onset_peak_and_best(
+    window, onset, peak, best_index, best, peak_value, smoothed, detected
+):
+    (s,) = find_spikes(np.array(HF_LIKE), window=window)
+    assert (s.onset, s.peak, s.best_index) == (onset, peak, best_index)
+    assert s.best_before == pytest.approx(best)
+    assert s.peak_value == pytest.approx(peak_value)
+    assert s.onset_value == pytest.approx(HF_LIKE[onset])
+    assert s.ratio == pytest.approx(peak_value / best)
+    assert (s.smoothed, s.window if smoothed else 1, s.detected_onset) == (
+        smoothed, window, detected)
+
+
+def test_find_spikes_window_single_noisy_point_is_not_a_spike():
+    # one logged point at 3x the best: the rolling median ignores it
+    y = np.array([4.0, 3.0, 2.5, 2.0, 1.8, 1.6, 5.0, 1.5, 1.45, 1.4, 1.38, 1.36])
+    assert find_spikes(y, window=5) == []
+    assert [s.onset for s in find_spikes(y, window=1)] == [6]
+
+
+# --- 2. a spike at the very end: too late to tell whether it recovers ---
+
+DECAY = [1.0, 0.6, 0.4, 0.3, 0.25, 0.22, 0.2, 0.19, 0.18, 0.17]
+
+
+@pytest.mark.parametrize(
+    ("tail", "open_at_end"),
+    [
+        ([0.9], True),  # the last logged point
+        ([0.9, 0.85], True),  # one point after the onset
+        ([0.9, 0.85, 0.8], False),  # two points after it, still high: did not recover
+        ([0.9, 0.15], False),  # recovered
+    ],
+)
+def test_find_spikes_late_onset_open_at_end(tail, open_at_end):
+    (s,) = find_spikes(np.array(DECAY + tail))
+    assert s.onset == len(DECAY)
+    assert s.open_at_end is open_at_end
+    if open_at_end:
+        assert s.recovered is False
+
+
+# --- 3. the noise guard ---
+
+
+def _noisy(seed: int, n: int = 50) -> np.ndarray:
+    """A falling loss inside a wide noise band (like a last-batch loss): 0.6 → 0.15, σ 0.08."""
+    rng = np.random.default_rng(seed)
+    trend = 0.15 + 0.45 * np.exp(-np.arange(n) / 5)
+    return np.clip(trend + 0.08 * rng.standard_normal(n), 0.08, None)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_find_spikes_noise_band_wide_relative_to_progress_is_not_a_spike(seed):
+    # points at 2x the running minimum are only the noise band, early or late in the curve
+    assert find_spikes(_noisy(seed)) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_find_spikes_real_jump_above_noise_is_still_found(seed):
+    y = np.concatenate([_noisy(seed), [3.0, 3.2, 3.1]])
+    (s,) = find_spikes(y)
+    assert s.onset == 50 and s.noise is not None and s.noise > 0
+    assert y[50] - s.best_before >= NOISE_MULTIPLE * s.noise
+
+
+@pytest.mark.parametrize(
+    ("values", "noise"),
+    [
+        # a curve that only goes down has zero noise: progress is not noise
+        ([*(0.9 ** np.arange(20)), 0.9], 0.0),
+        # too few points around the spike to measure the noise: the guard does not apply
+        ([1.0, 0.5, 0.2, 0.1, 0.9], None),
+        ([1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.18, 0.9], None),
+    ],
+)
+def test_find_spikes_noise_level_table(values, noise):
+    (s,) = find_spikes(np.array(values))
+    assert s.noise == noise
+
+
+def test_find_spikes_criterion_states_noise_warmup_and_open_end_rules():
+    for words in ("noise", f"{NOISE_MULTIPLE:g}×", "first 3 points", "2%", "too late to tell"):
+        assert words in CRITERION
+
+
+# --- 5. the warm-up prefix ---
+
+
+@pytest.mark.parametrize(
+    ("values", "onsets"),
+    [
+        # a wobble at position 2 that recovers: start-up, not reported
+        ([300.0, 160.0, 330.0, 200.0, 120.0, 90.0, 80.0, 70.0], []),
+        # the same wobble that never recovers is reported
+        ([300.0, 100.0, 330.0, 320.0, 310.0, 300.0, 300.0], [2]),
+        # position 3 is past the warm-up of a short series
+        ([300.0, 160.0, 120.0, 330.0, 100.0, 90.0, 80.0], [3]),
+    ],
+)
+def test_find_spikes_warmup_prefix_table(values, onsets):
+    assert [s.onset for s in find_spikes(np.array(values))] == onsets
+
+
+def test_find_spikes_long_series_warmup_is_two_percent():
+    # 1000 points: the warm-up is the first 20; a recovered wobble at 10 is dropped, one at
+    # 30 is kept
+    y = 100.0 * 0.999 ** np.arange(1000)
+    early, late = y.copy(), y.copy()
+    early[10] = 3 * y[9]
+    late[30] = 3 * y[29]
+    assert find_spikes(early) == []
+    assert [s.onset for s in find_spikes(late)] == [30]
