@@ -29,6 +29,8 @@ def headline(diagnosis: Diagnosis) -> str:
         return f"Loss Diverged to NaN/inf at {axis} {_x(div.start)}"
     if diagnosis.first("overfitting"):
         return "Validation Loss Rising: Overfitting"
+    if diagnosis.first("no_progress"):
+        return "Loss Did Not Go Down"
     return "No Instability Found"
 
 
