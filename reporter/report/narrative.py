@@ -125,25 +125,38 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
             last = ev.get("last_finite_value")
             axis = data["series"].get(f["metric"], {}).get("axis", "epoch")
             first = not any(kind == "divergence" for _line, kind in out)
-            out.append((
-                f"{f['metric']} became NaN or infinite at {axis} {fmt_x(f['start'])}"
-                + (f" after a last finite value of {fmt_number(last)}" if last is not None else "")
-                + (", and stayed so" if ev.get("stays_nonfinite") else "")
-                + " (observed)."
-                + (" Once a loss is NaN the weights usually are too; the options below aim at "
-                   "the updates that led there (a lower LR, clipping)." if first else ""),
-                "divergence",
-            ))
+            out.append(
+                (
+                    f"{f['metric']} became NaN or infinite at {axis} {fmt_x(f['start'])}"
+                    + (
+                        f" after a last finite value of {fmt_number(last)}"
+                        if last is not None
+                        else ""
+                    )
+                    + (", and stayed so" if ev.get("stays_nonfinite") else "")
+                    + " (observed)."
+                    + (
+                        " Once a loss is NaN the weights usually are too; the options below aim at "
+                        "the updates that led there (a lower LR, clipping)."
+                        if first
+                        else ""
+                    ),
+                    "divergence",
+                )
+            )
         elif f["kind"] == "overfitting":
-            out.append((
-                f"The validation loss was lowest at epoch {fmt_x(ev['val_best_at'])} "
-                f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} while "
-                f"the training loss fell from {fmt_number(ev['train_at_val_best'])} to "
-                f"{fmt_number(ev['train_last'])} (observed): the model fits the training data "
-                "better and generalises worse. That is overfitting, not a learning-rate "
-                "instability.",
-                "overfitting",
-            ))
+            out.append(
+                (
+                    f"The validation loss was lowest at epoch {fmt_x(ev['val_best_at'])} "
+                    f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} "
+                    "while "
+                    f"the training loss fell from {fmt_number(ev['train_at_val_best'])} to "
+                    f"{fmt_number(ev['train_last'])} (observed): the model fits the training data "
+                    "better and generalises worse. That is overfitting, not a learning-rate "
+                    "instability.",
+                    "overfitting",
+                )
+            )
         elif f["kind"] == "no_progress":
             out.append((f"{f['title']} (observed).", "no_progress"))
     return out
@@ -211,17 +224,23 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
         before = [
             v for x, v in zip(gn["x"], gn["y"], strict=False) if x < ev["onset"] and v is not None
         ]
-        at = [v for x, v in zip(gn["x"], gn["y"], strict=False) if x == ev["onset"]]
-        if before and at and at[0] is not None:
+        window = [
+            (v, x)
+            for x, v in zip(gn["x"], gn["y"], strict=False)
+            if ev["onset"] <= x <= ev["peak"] and v is not None
+        ]
+        if before and window:
+            top, where = max(window)
             med = sorted(before)[len(before) // 2]
             out.append(
-                f"The logged gradient norm at the spike was {fmt_number(at[0])}, "
-                f"{at[0] / med:.1f}× its median before it ({fmt_number(med)}; observed)."
+                f"The largest logged gradient norm from the spike's onset to its peak was "
+                f"{fmt_number(top)} ({axis} {fmt_x(where)}), {top / med:.1f}× its median before "
+                f"the spike ({fmt_number(med)}; observed)."
                 + (
                     f" Clipping at max_norm {fmt_number(plan['clip_grad_norm'])} scaled "
                     "that update down but did not prevent the jump: clip_grad_norm_ "
                     "limits the step length, not its direction."
-                    if plan["clip_grad_norm"] and at[0] > plan["clip_grad_norm"]
+                    if plan["clip_grad_norm"] and top > plan["clip_grad_norm"]
                     else ""
                 )
             )

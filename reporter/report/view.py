@@ -32,7 +32,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
         "run": data["run"],
         "setup": data["setup"],
         "timeline": timeline(data, spike, collapse),
-        "findings": data["diagnosis"]["findings"],
+        "findings": _first_rule_only(data["diagnosis"]["findings"]),
         "root_cause": root_cause(data, spike, collapse),
         "fidelity": data["fidelity"],
         "fidelity_word": FIDELITY_WORDS.get((data["fidelity"] or {}).get("status"), "Not checked."),
@@ -131,6 +131,16 @@ def _first_reduction_cell(col: dict) -> str:
         return "n/a (no plateau rule)"
     first = col["replay"]["first_reduction"]
     return str(first) if first is not None else "none"
+
+
+def _first_rule_only(findings: list[dict]) -> list[dict]:
+    """Each kind's rule and caveats are shown with its first finding only."""
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        out.append({**f, "show_rule": f["kind"] not in seen})
+        seen.add(f["kind"])
+    return out
 
 
 def _lr_cell(rep: dict) -> str:
