@@ -93,6 +93,7 @@ class Context:
     base_lr: float | None = None  # the run's base LR, when known
     onset_x: float | None = None  # the spike's epoch or step, as logged
     per_step_spec: Any = None  # a per-update schedule the logs were checked against (HF)
+    framework: str = "unknown"  # whose semantics new specs should follow
 
 
 def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
@@ -230,11 +231,14 @@ def _stop(plan: Plan, metric: np.ndarray) -> int | None:
 
 def _faster_plateau(base: Plan, ctx: Context) -> Option:
     current = base.scheduler if is_plateau(base.scheduler) else None
-    start = current or replay.ReduceLROnPlateau()
+    start = current or (
+        replay.KerasReduceLROnPlateau() if ctx.framework == "keras" else replay.ReduceLROnPlateau()
+    )
     factor = min(start.factor, FAST_FACTOR)
     rationale: list[str] = []
     patience = _earliest_acting_patience(base, start, factor, ctx)
-    whose = "the current" if current is not None else "torch's default"
+    whose = "the current" if current is not None else (
+        "Keras' default" if ctx.framework == "keras" else "torch's default")
     if patience is not None:
         rationale.append(
             f"patience {patience} is the largest patience below {whose} {start.patience} "
@@ -416,6 +420,7 @@ def context(
     *,
     base_lr: float | None = None,
     per_step_spec: Any = None,
+    framework: str = "unknown",
 ) -> Context:
     """Pick the watched metric (val loss, else train loss) and the spike to aim at."""
     curves = diagnosis.curves
@@ -436,6 +441,7 @@ def context(
         axis=watched.axis,
         base_lr=base_lr,
         per_step_spec=per_step_spec,
+        framework=framework,
         onset_x=(spike.start if spike is not None else div.start)
         if spike is not None or div is not None else None,
     )

@@ -78,7 +78,8 @@ def analyze(
         from reporter.hf_check import hf_schedule
 
         per_step = hf_schedule(setup, run)
-    ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate, per_step_spec=per_step)
+    ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
+                          per_step_spec=per_step, framework=setup.framework)
     current = catalog.current_plan(setup, ctx)
     current_outcome = catalog.replay_plan(current, ctx)
     option_notes: list[str] = []

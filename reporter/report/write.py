@@ -86,6 +86,7 @@ def _write_patches(setup, option_changes, out_dir: Path, written: list[Path]) ->
                 "framework_output": _framework_written(source),
                 "diff": patched.diff.rstrip("\n"),
                 "changes": [list(map(str, c)) for c in patched.changes],
+                "added": [str(key) for key, before, _after in patched.changes if before is None],
             }
         )
     return patches
