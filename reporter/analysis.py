@@ -13,6 +13,7 @@ SCHEMA_VERSION = 1
 # parameters worth showing even at their default, so a reader never has to know the default
 ALWAYS_SHOWN = {
     "ReduceLROnPlateau": ("mode", "factor", "patience"),
+    "KerasReduceLROnPlateau": ("factor", "patience", "min_delta"),
     "EarlyStopping": ("patience",),
     "CosineAnnealingLR": ("T_max", "eta_min"),
     "StepLR": ("step_size", "gamma"),
