@@ -190,8 +190,12 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> di
     where = "on the proxy task" if task is None else "on your model"
     say(f"confirming: {len(trials)} settings × {seeds} seeds {where}")
 
+    started = time.perf_counter()
+
     def on_progress(done: int, _total: int, label: str) -> None:
-        say(f"  trial {done}/{total} done ({label})")
+        spent = time.perf_counter() - started
+        left = spent / done * (total - done)
+        say(f"  trial {done}/{total} done ({label}); {spent:.0f} s so far, about {left:.0f} s left")
 
     result = run_confirmation(
         trials, seeds=seeds, on_progress=on_progress, workers=workers, task=task
