@@ -38,18 +38,20 @@ NOISE_PREFIX_RESIDUALS = 12
 WARMUP_POINTS = 3
 WARMUP_FRACTION = 0.02
 OPEN_END_POINTS = 2
+SHARP_POINTS = 3  # a spike rises mostly within this many points (a drift is overfitting)
+SHARP_FRACTION = 0.5
 CRITERION = (
     f"loss ≥ {SPIKE_RATIO:g}× the best value before it, ≥ {SPIKE_LOST_PROGRESS:.0%} of the "
-    f"progress since the first point lost, and a rise above that best of ≥ {NOISE_MULTIPLE:g}× "
-    f"the curve's noise before it (the {NOISE_QUANTILE:.0%} quantile of the earlier points' "
-    f"distances from the median of their {NOISE_WINDOW} neighbours: 0 for a curve that only "
-    f"falls, about one standard deviation of Gaussian noise; for an early spike, the points "
-    f"outside the spike are used; not checked with fewer than {NOISE_MIN_RESIDUALS} such "
-    f"windows); recovered when back within "
-    f"{RECOVERY_RATIO:g}× of that best; a spike that starts in the first {WARMUP_POINTS} points "
-    f"(or the first {WARMUP_FRACTION:.0%} of a long series) and recovers is a start-up wobble and "
-    f"is not reported; with fewer than {OPEN_END_POINTS} points after its onset it is too late "
-    "to tell whether it recovers"
+    f"progress since the first point lost, at least {SHARP_FRACTION:.0%} of the rise within "
+    f"{SHARP_POINTS} points (a slow drift upwards is not a spike), and a rise above that best of "
+    f"≥ {NOISE_MULTIPLE:g}× the curve's noise before it (the {NOISE_QUANTILE:.0%} quantile of "
+    f"the earlier points' distances from the median of their {NOISE_WINDOW} neighbours: 0 for a "
+    "curve that only falls, about one standard deviation of Gaussian noise; for an early spike, "
+    f"the points outside the spike are used; not checked with fewer than {NOISE_MIN_RESIDUALS} "
+    f"such windows); recovered when back within {RECOVERY_RATIO:g}× of that best; a spike that "
+    f"starts in the first {WARMUP_POINTS} points (or the first {WARMUP_FRACTION:.0%} of a long "
+    "series) and recovers is a start-up wobble and is not reported; with fewer than "
+    f"{OPEN_END_POINTS} points after its onset it is too late to tell whether it recovers"
 )
 
 
@@ -110,7 +112,9 @@ def find_spikes(values: np.ndarray, *, window: int = 1) -> list[Spike]:
         if not np.isfinite(v):
             i += 1
             continue
-        spike = _episode(y, i, best, best_i) if best_i >= 0 and _is_spike(v, best, first) else None
+        sharp = _sharp(y, i, best, max(SHARP_POINTS, window))
+        spike = (_episode(y, i, best, best_i)
+                 if best_i >= 0 and _is_spike(v, best, first) and sharp else None)
         noise = _noise(resid, i, spike.end if spike else None)
         if spike is not None and _above_noise(v, best, noise):
             spike = replace(spike, noise=noise, detected_onset=i)
@@ -126,6 +130,16 @@ def find_spikes(values: np.ndarray, *, window: int = 1) -> list[Spike]:
             best, best_i = v, i
         i += 1
     return spikes
+
+
+def _sharp(y: np.ndarray, i: int, best: float, span: int) -> bool:
+    """At least ``SHARP_FRACTION`` of the rise above ``best`` happened in the last ``span``
+    points: a jump, not a slow drift upwards (which the overfitting detector reports)."""
+    earlier = y[max(i - span, 0):i]
+    earlier = earlier[np.isfinite(earlier)]
+    if not len(earlier):
+        return True
+    return y[i] - float(earlier.min()) >= SHARP_FRACTION * (y[i] - best)
 
 
 def _is_spike(v: float, best: float, first: float) -> bool:

@@ -166,3 +166,14 @@ def test_find_spikes_long_series_warmup_is_two_percent():
     late[30] = 3 * y[29]
     assert find_spikes(early) == []
     assert [s.onset for s in find_spikes(late)] == [30]
+
+
+def test_find_spikes_slow_drift_upwards_is_not_a_spike():
+    # overfitting: the validation loss climbs smoothly to 2x its best and more
+    y = np.array([1.0 - 0.06 * e if e < 10 else 0.4 + 0.002 * (e - 10) ** 2 for e in range(40)])
+    assert find_spikes(y) == []
+
+
+def test_find_spikes_jump_after_a_drift_is_still_a_spike():
+    y = np.array([1.0, 0.6, 0.3, 0.2, 0.21, 0.22, 0.23, 0.9, 0.9, 0.9])
+    assert [s.onset for s in find_spikes(y)] == [7]
