@@ -94,6 +94,8 @@ class Context:
     onset_x: float | None = None  # the spike's epoch or step, as logged
     per_step_spec: Any = None  # a per-update schedule the logs were checked against (HF)
     framework: str = "unknown"  # whose semantics new specs should follow
+    lr_at_spike: float | None = None  # logged LR at the spike's own step, when it lies
+    # between the watched metric's points (a train-loss spike in a run evaluated every N steps)
 
 
 def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
@@ -171,7 +173,7 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
         first_reduction_label=_label(first.index + 1, horizon, metric_driven) if first else None,
         lr_at_onset=float(lr[onset]) if onset is not None and onset < len(lr) else None,
         lr_at_onset_label=_label(onset, horizon, metric_driven) if onset is not None else None,
-        observed_lr_at_onset=_observed_at(observed, onset),
+        observed_lr_at_onset=_observed_lr(ctx),
         acted_before_spike=None,
         stop=_stop(plan, ctx.metric),
         conditional_from=horizon + 1 if metric_driven and horizon is not None else None,
@@ -199,14 +201,21 @@ def _scaled_observed(plan: Plan, ctx: Context) -> ReplayOutcome:
     assumes the unknown schedule scales with the base LR."""
     lr = np.asarray(ctx.observed_lr, dtype=float) * plan.observed_scale
     label = "exact replay" if ctx.per_step_spec is not None else "conditional replay"
-    onset = ctx.onset
-    at = float(lr[onset]) if onset is not None and np.isfinite(lr[onset]) else None
+    observed = _observed_lr(ctx)
+    at = observed * plan.observed_scale if observed is not None else None
     return ReplayOutcome(
         lr=lr.tolist(), events=[], horizon=0, first_reduction=None, first_reduction_label=None,
         lr_at_onset=at, lr_at_onset_label=label,
-        observed_lr_at_onset=_observed_at(ctx.observed_lr, onset),
+        observed_lr_at_onset=observed,
         acted_before_spike=at is not None and plan.observed_scale <= ACT_RATIO,
         stop=_stop(plan, ctx.metric))
+
+
+def _observed_lr(ctx: Context) -> float | None:
+    """The LR the run had when the spike began: at the spike's own step when known."""
+    if ctx.lr_at_spike is not None:
+        return ctx.lr_at_spike
+    return _observed_at(ctx.observed_lr, ctx.onset)
 
 
 def _label(index: int | None, horizon: int | None, metric_driven: bool) -> str:
@@ -332,7 +341,7 @@ def _lower_lr(base: Plan, ctx: Context) -> Option:
         isinstance(base.scheduler, replay.ConstantSchedule) and _varies(ctx.observed_lr)
     ):
         return _scaled_base(base, ctx)
-    at = _observed_at(ctx.observed_lr, ctx.onset)
+    at = _observed_lr(ctx)
     ref = at if at is not None else base.learning_rate
     lr = _round_sig(ref * LOWER_LR_FRACTION)
     source = "the observed LR when the spike began" if at is not None else "the base LR"
@@ -383,8 +392,8 @@ def _too_late_text(opt: Option, ctx: Context) -> str:
     o = opt.outcome
     if o and o.lr_at_onset is not None and o.observed_lr_at_onset:
         ratio = o.lr_at_onset / o.observed_lr_at_onset
-        how = "higher than" if ratio > 1 + 1e-9 else "about the same as"
-        if ratio < 1 - 1e-9:
+        how = "higher than" if ratio > 1 + 1e-6 else "the same as"
+        if ratio < 1 - 1e-6:
             how = f"only {ratio:.2f}× of"
         return (f"This option does not give a clearly lower LR when the spike began "
                 f"({ctx.axis} {_x(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
@@ -442,6 +451,8 @@ def context(
         base_lr=base_lr,
         per_step_spec=per_step_spec,
         framework=framework,
+        lr_at_spike=_lr_at(curves.get("lr"), spike.start)
+        if spike is not None and spike.metric != watched.metric else None,
         onset_x=(spike.start if spike is not None else div.start)
         if spike is not None or div is not None else None,
     )
@@ -450,6 +461,14 @@ def context(
 def _align(curve, ref) -> np.ndarray:
     lookup = dict(zip(curve.x.tolist(), curve.y.tolist(), strict=False))
     return np.array([lookup.get(x, np.nan) for x in ref.x.tolist()], dtype=float)
+
+
+def _lr_at(lr, x: float | None) -> float | None:
+    """The last LR logged at or before ``x``."""
+    if lr is None or x is None:
+        return None
+    ok = np.nonzero((lr.x <= x) & np.isfinite(lr.y))[0]
+    return float(lr.y[ok[-1]]) if len(ok) else None
 
 
 def _position(x: np.ndarray, value: float | None) -> int | None:

@@ -175,7 +175,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
     if lr_at is not None:
         same = (
             "the base LR"
-            if abs(lr_at - plan["learning_rate"]) <= 1e-12 * lr_at
+            if abs(lr_at - plan["learning_rate"]) <= 1e-6 * lr_at
             else f"down from the base {fmt_number(plan['learning_rate'])}"
         )
         out.append(

@@ -143,7 +143,9 @@ def _first_rule_only(findings: list[dict]) -> list[dict]:
     return out
 
 
-def _lr_cell(rep: dict) -> str:
+def _lr_cell(rep: dict, *, observed: bool = False) -> str:
+    if observed and rep.get("observed_lr_at_onset") is not None:
+        return fmt_number(rep["observed_lr_at_onset"]) + " (observed)"
     if rep["lr_at_onset"] is None:
         return "n/a"
     mark = " (conditional)" if rep["lr_at_onset_label"] == "conditional replay" else ""
@@ -177,7 +179,7 @@ def _comparison(data: dict, options: list[dict]) -> dict:
         ),
         (
             "LR when the spike began",
-            [_lr_cell(c["replay"]) for c in cols],
+            [_lr_cell(c["replay"], observed=c["key"] == "current") for c in cols],
             "exact replay unless marked",
         ),
         (
