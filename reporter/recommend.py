@@ -55,11 +55,12 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
             "The run also ended on a flat plateau at or above its starting level: restart from "
             "the checkpoint of the best epoch rather than continuing from the last one."
         )
-    if conf and conf["trials"]["current"]["spiked"] > 0:
-        return {**_by_measurement(options, conf["trials"], conf["where"]), "extra": extra}
-    pick = _by_replay(options)
-    if conf:
-        t, cur = conf["trials"][pick["option"]], conf["trials"]["current"]
+    trials = conf["trials"] if conf else None
+    if trials and _failures(trials["current"]) > 0:
+        return {**_by_measurement(options, trials, conf["where"]), "extra": extra}
+    pick = _by_replay(options, trials)
+    if trials:
+        t, cur = trials[pick["option"]], trials["current"]
         pick["text"] += (
             f" {conf['where'].capitalize()} the current settings spiked in {cur['spiked']} of "
             f"{cur['n']} seeds and this option in {t['spiked']} of {t['n']}: the instability was "
@@ -67,44 +68,58 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
             f"Its median best validation loss was {_num(t['median_best_val'])} against "
             f"{_num(cur['median_best_val'])} under the current settings (measured)."
         )
+        pick["basis"] = "replay, with measured costs"
     return {**pick, "extra": extra}
 
 
-def _by_measurement(options: list[dict], trials: dict, where: str) -> dict[str, Any]:
-    def failures(o: dict) -> tuple:
-        t = trials[o["key"]]
-        return (
-            t["spiked"] + t["collapsed"] + t["diverged"],
-            t["median_best_val"] if t["median_best_val"] is not None else float("inf"),
-        )
+def _failures(t: dict) -> int:
+    return t["spiked"] + t["collapsed"] + t["diverged"]
 
-    best = min(options, key=failures)
+
+def _rank(trials: dict):
+    """Fewest failing seeds first, then the lowest median best validation loss."""
+    def key(o: dict) -> tuple:
+        t = trials[o["key"]]
+        best = t["median_best_val"]
+        return (_failures(t), best if best is not None else float("inf"))
+
+    return key
+
+
+def _by_measurement(options: list[dict], trials: dict, where: str) -> dict[str, Any]:
+    best = min(options, key=_rank(trials))
     t, cur = trials[best["key"]], trials["current"]
     text = (
-        f"{best['title']}: {where} it spiked in {t['spiked']} of {t['n']} seeds "
-        f"(current settings: {cur['spiked']} of {cur['n']}) with a median best validation "
-        f"loss of {_num(t['median_best_val'])} (current: {_num(cur['median_best_val'])}; "
-        "measured)."
+        f"{best['title']}: {where} it failed (spiked, collapsed or diverged) in {_failures(t)} "
+        f"of {t['n']} seeds (current settings: {_failures(cur)} of {cur['n']}) with a median "
+        f"best validation loss of {_num(t['median_best_val'])} (current: "
+        f"{_num(cur['median_best_val'])}; measured)."
     )
-    if t["spiked"] >= cur["spiked"]:
-        text += (
-            f" No option spiked less often than the current settings {where}, so this "
-            "is a weak preference."
-        )
-    elif cur["spiked"] - t["spiked"] <= 1:
-        text += (
-            f" With {t['n']} seeds per setting a difference of one seed can be chance; "
-            "run more seeds (--seeds) before relying on it."
-        )
+    if _failures(t) >= _failures(cur):
+        text += (f" No option failed less often than the current settings {where}, so this is "
+                 "a weak preference.")
+    elif _failures(cur) - _failures(t) <= 1:
+        text += (f" With {t['n']} seeds per setting a difference of one seed can be chance; "
+                 "run more seeds (--seeds) before relying on it.")
+    lower = [o for o in options if o is not best and trials[o["key"]]["median_best_val"]
+             is not None and t["median_best_val"] is not None
+             and trials[o["key"]]["median_best_val"] < t["median_best_val"]]
+    if lower:
+        o = min(lower, key=lambda o: trials[o["key"]]["median_best_val"])
+        u = trials[o["key"]]
+        text += (f" {o['title']} reached a lower median best validation loss "
+                 f"({_num(u['median_best_val'])}) but failed in {_failures(u)} of {u['n']} seeds.")
     return {"option": best["key"], "basis": "measured", "text": text}
 
 
-def _by_replay(options: list[dict]) -> dict[str, Any]:
+def _by_replay(options: list[dict], trials: dict | None = None) -> dict[str, Any]:
     acting = [o for o in options if o["replay"]["acted_before_spike"]]
+    if trials:  # the confirmation could not rank stability: prefer what failed least
+        acting.sort(key=_rank(trials))
     pick = acting[0] if acting else options[0]
     if acting:
         text = (
-            f"{pick['title']}: the replay shows it lowers the LR before the spike "
+            f"{pick['title']}: the replay shows it gives a clearly lower LR when the spike began "
             f"(exact replay where the table says so). This is not a measured result."
         )
     else:
