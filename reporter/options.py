@@ -327,8 +327,10 @@ def _cosine(base: Plan, ctx: Context) -> Option:
     t_max = base.epochs
     eta_min = _round_sig(base.learning_rate * COSINE_FLOOR)
     spec = replay.CosineAnnealingLR(T_max=t_max, eta_min=eta_min)
+    configured = "not configured" not in (base.epochs_source or "")
+    where = "the configured number of epochs" if configured else "the number of logged epochs"
     rationale = [
-        f"T_max = {t_max}, the configured number of epochs, so the LR reaches its floor at the end",
+        f"T_max = {t_max} ({where}), so the LR reaches its floor at the end",
         f"eta_min = {eta_min:g} ({COSINE_FLOOR:.0%} of the base LR)",
         f"the base LR stays {base.learning_rate:g}: raising it would make the early epochs riskier",
     ]

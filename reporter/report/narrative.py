@@ -11,6 +11,11 @@ import re
 from reporter.diagnose.findings import fmt_ratio
 
 
+def _count(n: float, unit: str) -> str:
+    """``1 epoch``, ``3 epochs``."""
+    return f"{fmt_x(n)} {unit}" + ("" if n == 1 else "s")
+
+
 def fmt_x(x: float | None) -> str:
     if x is None:
         return "?"
@@ -190,7 +195,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
     if ev["recovered"]:
         out.append(
             f"The loss came back within 1.5× of its earlier best at {axis} "
-            f"{fmt_x(ev['recovered_at'])}, {fmt_x(ev['recovered_at'] - ev['onset'])} {axis}(s) "
+            f"{fmt_x(ev['recovered_at'])}, {_count(ev['recovered_at'] - ev['onset'], axis)} "
             "after the spike began (observed). A transient spike that recovers by itself "
             "may need no fix; the options below make a repeat less likely."
         )
@@ -213,7 +218,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
             )
             out.append(
                 f"{sched} watches {watched}: its best was at {axis} {fmt_x(best_at)}, "
-                f"{fmt_x(gap)} {axis}s before the spike. By {rule} its first reduction comes "
+                f"{_count(gap, axis)} before the spike. By {rule} its first reduction comes "
                 f"at the end of {axis} {first}, so the new LR applies from {axis} {first + 1} "
                 f"(exact replay), {when}"
             )
