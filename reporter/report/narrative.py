@@ -68,13 +68,14 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
                 }
             )
     else:
-        finite = [v for v in y if v is not None]
-        if finite:
+        points = [(xi, v) for xi, v in zip(x, y, strict=False) if v is not None]
+        if points:
+            last_x, last = points[-1]
             rows.append(
                 {
-                    "when": f"{axis}s {fmt_x(x[0])}–{fmt_x(x[-1])}",
-                    "what": f"{metric} went from {fmt_number(y[0])} to {fmt_number(y[-1])} "
-                    f"(best {fmt_number(min(finite))})",
+                    "when": f"{axis}s {fmt_x(points[0][0])}–{fmt_x(last_x)}",
+                    "what": f"{metric} went from {fmt_number(points[0][1])} to "
+                    f"{fmt_number(last)} (best {fmt_number(min(v for _, v in points))})",
                 }
             )
     late = next((f for f in data["diagnosis"]["findings"] if f["kind"] == "slow_reaction"), None)
@@ -100,6 +101,11 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
                     f"{fmt_number(lr['y'][drops[0]])}",
                 }
             )
+    for f in data["diagnosis"]["findings"]:
+        if f["kind"] == "divergence":
+            stays = " and stayed so" if f["evidence"].get("stays_nonfinite") else ""
+            rows.append({"when": f"{axis} {fmt_x(f['start'])}",
+                         "what": f"{f['metric']} became NaN or infinite{stays}"})
     rows.append({"when": f"{axis} {fmt_x(x[-1])}", "what": "last logged point (run ended)"})
     return sorted(rows, key=_row_start)
 

@@ -248,5 +248,8 @@ def _how_to_test(data: dict, options: list[dict], spike: dict | None) -> list[di
                 f"no jump of the loss above 2× its best around {axis} "
                 f"{fmt_x(spike['evidence']['onset'])}"
             )
+        for f in data["diagnosis"]["findings"]:
+            if f["kind"] == "divergence":
+                watch.append(f"{f['metric']} stays finite past {axis} {fmt_x(f['start'])}")
         out.append({"option": o["number"], "title": o["title"], "watch": watch})
     return out
