@@ -33,7 +33,9 @@ def framework_of(setup: TrainingSetup, run: Run) -> str:
 
 
 def adapt_setup(setup: TrainingSetup, run: Run) -> TrainingSetup:
-    """Keras and HF semantics for plateau rules and early stopping, when the logs are theirs."""
+    """Keras and HF semantics for plateau rules and early stopping, when the logs are theirs;
+    settings the logs themselves record (HF trainer state) fill what the config left out."""
+    _from_trainer_state(setup, run)
     framework = framework_of(setup, run)
     if framework == setup.framework and framework not in ("keras", "hf"):
         return setup
@@ -52,6 +54,26 @@ def adapt_setup(setup: TrainingSetup, run: Run) -> TrainingSetup:
         setup.early_stopping = replace(es, semantics=framework)
         _note(setup, "early_stopping", note)
     return setup
+
+
+def _from_trainer_state(setup: TrainingSetup, run: Run) -> None:
+    """HF's trainer_state.json records the epochs and the EarlyStoppingCallback's settings."""
+    meta = run.meta
+    where = "trainer_state.json"
+    if setup.epochs is None and isinstance(meta.get("num_train_epochs"), int):
+        setup.epochs = meta["num_train_epochs"]
+        setup.provenance["epochs"] = Provenance(file=where, key="num_train_epochs",
+                                                note="recorded by the Trainer")
+    callbacks = meta.get("stateful_callbacks") or {}
+    early = callbacks.get("EarlyStoppingCallback") if isinstance(callbacks, dict) else None
+    args = early.get("args", {}) if isinstance(early, dict) else {}
+    if setup.early_stopping is None and isinstance(args.get("early_stopping_patience"), int):
+        setup.early_stopping = replay.EarlyStopping(
+            patience=args["early_stopping_patience"],
+            min_delta=float(args.get("early_stopping_threshold") or 0.0), semantics="hf")
+        setup.provenance["early_stopping"] = Provenance(
+            file=where, key="stateful_callbacks.EarlyStoppingCallback",
+            note="recorded by the Trainer")
 
 
 def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis) -> dict[str, Any] | None:
