@@ -74,10 +74,11 @@ def _per_epoch(
         base_lr=base,
     )
     if fid.matches:
+        unit = "evaluation" if watched.axis == "step" else "epoch"
         timing = (
-            "the LR used during each epoch"
+            f"the LR used during each {unit}"
             if fid.alignment == "used"
-            else "the LR after each epoch's scheduler step (the next epoch's LR)"
+            else f"the LR after each {unit}'s scheduler step (the next {unit}'s LR)"
         )
         verdict["text"] = (
             f"Replaying {spec_text(spec)} from LR {base:g} over the logged "

@@ -96,7 +96,7 @@ def analyze(
 
     analysis = Analysis(
         run=_run_dict(run, diagnosis),
-        setup=_setup_dict(setup, current),
+        setup=_setup_dict(setup, current, per_step),
         diagnosis=diagnosis.to_dict(),
         headline=headline(diagnosis),
         fidelity=fid,
@@ -106,7 +106,8 @@ def analyze(
         recommendation={},
         series=_series(diagnosis, ctx, aligned),
         notes=list(run.notes)
-        + ([f"Scheduler inference: {inferred['text']}."] if inferred else [])
+        + ([f"Scheduler inference: {inferred['text']}."] if inferred and per_step is None
+           else [])
         + option_notes,
     )
     analysis.recommendation = recommend(analysis)
@@ -237,7 +238,14 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
     }
 
 
-def _setup_dict(setup, plan) -> dict[str, Any]:
+def _setup_dict(setup, plan, per_step=None) -> dict[str, Any]:
+    scheduler, source = "none found", setup.source_of("scheduler")
+    if setup.scheduler is not None:
+        scheduler = spec_text(setup.scheduler)
+    elif per_step is not None:
+        scheduler = spec_text(per_step)
+        source = ("lr_scheduler_type and warm-up from the training arguments, total steps from "
+                  "the trainer state; checked against every logged LR")
     return {
         "config_path": str(setup.config_path) if setup.config_path else None,
         "framework": setup.framework,
@@ -250,8 +258,8 @@ def _setup_dict(setup, plan) -> dict[str, Any]:
             },
             {
                 "name": "scheduler",
-                "value": spec_text(setup.scheduler) if setup.scheduler else "none found",
-                "source": setup.source_of("scheduler"),
+                "value": scheduler,
+                "source": source,
             },
             {
                 "name": "early stopping",
