@@ -59,6 +59,7 @@ def summarize(result: ConfirmationResult) -> dict[str, dict[str, Any]]:
             "spiked": sum(s["spiked"] for s in seeds),
             "collapsed": sum(s["collapsed"] for s in seeds),
             "diverged": sum(s["diverged"] for s in seeds),
+            "failed": sum(s["spiked"] or s["collapsed"] or s["diverged"] for s in seeds),
             "median_best_val": statistics.median(best) if best else None,
             "min_best_val": min(best) if best else None,
             "max_best_val": max(best) if best else None,

@@ -73,7 +73,8 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
 
 
 def _failures(t: dict) -> int:
-    return t["spiked"] + t["collapsed"] + t["diverged"]
+    """Seeds that spiked, collapsed or diverged (each seed counted once)."""
+    return t["failed"]
 
 
 def _rank(trials: dict):
