@@ -228,14 +228,22 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
         "points": len(run.scalars),
         "axis": watched.axis if watched else "epoch",
         "length": len(watched) if watched else 0,
-        "span": [float(watched.x[0]), float(watched.x[-1])]
-        if watched is not None and len(watched)
-        else None,
+        "span": _span(diagnosis),
+        "counts": {m: len(c) for m, c in diagnosis.curves.items() if m.endswith("loss")},
         "lr_timing": run.meta.get("lr_timing", "unknown"),
         # the log counted epochs from 1 and the reader shifted them (see its note)
         "epochs_shifted": any("shifted to 0-based" in n for n in run.notes),
         "framework": run.meta.get("framework", "unknown"),
     }
+
+
+def _span(diagnosis) -> list[float] | None:
+    """First and last x of the longest loss curve."""
+    losses = [c for m, c in diagnosis.curves.items() if m.endswith("loss") and len(c)]
+    if not losses:
+        return None
+    longest = max(losses, key=len)
+    return [float(longest.x[0]), float(longest.x[-1])]
 
 
 def _setup_dict(setup, plan, per_step=None) -> dict[str, Any]:
