@@ -84,19 +84,51 @@ class _Machine:
         self.num_bad = 0
         self.cooldown_counter = 0
         self.lr = float(base_lr)
+        self.reduced_at: int | None = None  # the last reduction, even one eps/min_lr blocked
         self.changes: list[Event] = []
 
     def _reduce(self, k: int) -> None:
+        """torch's reduction in the step after epoch ``k`` (an event only if the LR moves)."""
         spec = self.spec
         new = max(self.lr * spec.factor, spec.min_lr)
         if self.lr - new > spec.eps:
-            reason = (
-                f"no improvement beyond threshold since epoch {self.best_at} "
-                f"(best {self.best:.6g}) for {spec.patience + 1} epochs > patience "
-                f"{spec.patience}"
-            )
-            self.changes.append(Event(k, "reduce", self.lr, float(new), reason))
+            self.changes.append(Event(k, "reduce", self.lr, float(new), self._reason(k)))
             self.lr = float(new)
+        self.reduced_at = k
+
+    def _reason(self, k: int) -> str:
+        """Why torch reduces after epoch ``k``: the bad epochs it counted, and from where.
+
+        torch resets ``num_bad_epochs`` on an improvement, at a reduction and on every epoch
+        of the cooldown after one, and reduces once the count exceeds ``patience``; so a
+        reduction after epoch ``k`` follows the bad epochs ``k - patience .. k``, counted
+        from the last reset ``s = k - patience - 1``: the best value if it was set at ``s``,
+        else the previous reduction (at ``s`` when there is no cooldown) or the last epoch of
+        its cooldown (``s``); ``s = -1`` (the count ran from epoch 0) only before any best.
+        """
+        p, cooldown = self.spec.patience, self.spec.cooldown
+        s = k - p - 1
+        span = f"epoch {k}" if p == 0 else f"epochs {s + 1}-{k}"
+        held = "no best yet"
+        if self.best_at >= 0:
+            held = f"best {self.best:.6g} at epoch {self.best_at}"
+        last = self.reduced_at
+        if s < 0:
+            since = f"the start; {held}"
+        elif self.best_at == s:
+            since = f"the {held}"
+        elif last is not None and s == last + cooldown:
+            since = f"the reduction at epoch {last}"
+            if cooldown:
+                since = f"the end of the {cooldown}-epoch cooldown after {since}"
+            since += f"; {held}"
+        else:  # not reached: every reset is an improvement, a reduction or a cooldown's end
+            since = f"epoch {s}; {held}"
+        bad = f"{p + 1} bad epoch" + ("s" if p else "")
+        return (
+            f"no improvement beyond threshold in {span}: {bad} > patience {p}, "
+            f"counted since {since}"
+        )
 
     def step_each(self, values: list[float], start: int) -> list[float]:
         """torch's ``step(metric)`` for each value (epoch ``start`` on), literally; returns

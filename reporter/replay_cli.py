@@ -272,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         traj = lr_trajectory(spec, args.lr or 0.0, n, metrics, stepping=args.stepping)
     except ValueError as err:
         raise UsageError(str(err)) from err
-    traj = _explained(spec, traj, metrics, unit)
+    traj = _explained(spec, traj)
     warnings = _warnings(spec, traj, unit)
     if getattr(args, "early_stopping", None):
         traj = _with_stop(traj, args.early_stopping, metrics, n)
@@ -497,12 +497,13 @@ def _periodic_rise(spec, ev) -> bool:
     return ev.kind == "restart" and isinstance(spec, CosineAnnealingLR)
 
 
-def _explained(spec, traj, metrics, unit: str):
-    """The trajectory with event reasons that say what happened (cosine rises, plateau
-    reductions counted from the right epoch)."""
+def _explained(spec, traj):
+    """The trajectory with event reasons that say what happened: a cosine "restart" past
+    T_max is the periodic cosine rising again. (Plateau reductions already carry the
+    library's reason: the bad epochs torch counted and the reset they were counted from.)"""
     import dataclasses
 
-    from replay import CosineAnnealingLR, ReduceLROnPlateau, Trajectory
+    from replay import CosineAnnealingLR, Trajectory
 
     if isinstance(spec, CosineAnnealingLR):
         why = (f"CosineAnnealingLR is periodic: past T_max={spec.T_max} it climbs back "
@@ -512,57 +513,7 @@ def _explained(spec, traj, metrics, unit: str):
             for e in traj.events
         )
         return Trajectory(lr=traj.lr, events=events)
-    if isinstance(spec, ReduceLROnPlateau) and metrics is not None:
-        return Trajectory(lr=traj.lr, events=_plateau_reasons(spec, traj.events, metrics, unit))
     return traj
-
-
-def _plateau_reasons(spec, events, metrics, unit: str) -> tuple:
-    """torch ReduceLROnPlateau reductions, each with the bad epochs that triggered it.
-
-    torch resets its bad-epoch count on an improvement, at a reduction, and on every epoch
-    of the cooldown after one; a reduction after epoch ``k`` therefore always follows the
-    ``patience + 1`` bad epochs ``k - patience .. k``, counted from the last reset ``s =
-    k - patience - 1``: the best value (when it was set at ``s``), else the reduction at
-    ``s`` or the end of its cooldown.
-    """
-    import dataclasses
-
-    from replay._plateau import is_better_fn
-
-    better = is_better_fn(spec)
-    p, cooldown = spec.patience, spec.cooldown
-    best, best_at, seen = (float("inf") if spec.mode == "min" else float("-inf")), -1, 0
-    out, previous = [], None
-    for ev in events:
-        if ev.kind != "reduce":
-            out.append(ev)
-            continue
-        k = ev.index
-        for i in range(seen, min(k + 1, len(metrics))):
-            if better(float(metrics[i]), best):
-                best, best_at = float(metrics[i]), i
-        seen = max(seen, k + 1)
-        s = k - p - 1
-        span = f"{unit} {k}" if p == 0 else f"{unit}s {s + 1}-{k}"
-        held = f"best {best:.6g} at {unit} {best_at}" if best_at >= 0 else "no best yet"
-        if s == -1 and best_at == -1:
-            since = "the start"
-        elif best_at == s:
-            since = f"the {held}"
-        elif previous is not None and s == previous + cooldown:
-            after = f"the reduction at {unit} {previous}"
-            if cooldown:
-                after = f"the end of the {cooldown}-{unit} cooldown after {after}"
-            since = f"{after}; {held}"
-        else:  # a reset without an event (a reduction stopped by min_lr/eps)
-            since = f"{unit} {s}; {held}"
-        bad = f"{p + 1} bad {unit}" + ("s" if p else "")
-        reason = (f"no improvement beyond threshold in {span}: {bad} > patience {p}, "
-                  f"counted since {since}")  # fmt: skip
-        out.append(dataclasses.replace(ev, reason=reason))
-        previous = k
-    return tuple(out)
 
 
 def _warnings(spec, traj, unit: str) -> list[str]:

@@ -349,45 +349,6 @@ def test_replay_plateau_reason_without_cooldown_and_patience_0(capsys):
            "epoch 0)" in out  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("patience", "cooldown", "threshold_mode"),
-    [(0, 0, "rel"), (1, 0, "rel"), (2, 1, "rel"), (1, 3, "abs"), (3, 2, "rel")],
-)
-def test_plateau_reasons_name_the_epochs_torch_counted(patience, cooldown, threshold_mode):
-    """Every reduction names epochs s+1..k; real torch's num_bad_epochs is 0 after epoch s
-    and counts 1, 2, ... over s+1..k."""
-    import re
-
-    import numpy as np
-
-    torch = pytest.importorskip("torch")
-    from replay import ReduceLROnPlateau, lr_trajectory
-    from reporter.replay_cli import _explained
-
-    metrics = list(1 + np.cumsum(np.random.default_rng(7).normal(0.0, 0.02, 80)))
-    spec = ReduceLROnPlateau(patience=patience, factor=0.7, cooldown=cooldown,
-                             threshold_mode=threshold_mode, threshold=1e-3)  # fmt: skip
-    traj = _explained(spec, lr_trajectory(spec, 0.1, 81, metrics), metrics, "epoch")
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt, patience=patience, factor=0.7, cooldown=cooldown, threshold_mode=threshold_mode,
-        threshold=1e-3,
-    )  # fmt: skip
-    num_bad = []
-    for m in metrics:
-        sched.step(m)
-        num_bad.append(sched.num_bad_epochs)
-    reductions = [e for e in traj.events if e.kind == "reduce"]
-    assert len(reductions) >= 3
-    for ev in reductions:
-        k = ev.index
-        match = re.search(r"in epochs? (?:(\d+)-)?(\d+): ", ev.reason)
-        first = int(match.group(1) or match.group(2))
-        assert int(match.group(2)) == k and k - first == patience
-        assert first == 0 or num_bad[first - 1] == 0  # the count was reset after epoch s
-        assert [num_bad[i] for i in range(first, k)] == list(range(1, patience + 1))
-
-
 def test_replay_infer_json_has_call_and_values(tmp_path, capsys):
     log = tmp_path / "history.csv"
     rows = "".join(f"{e},{0.1 * 0.5 ** (e // 3)},1.0\n" for e in range(9))

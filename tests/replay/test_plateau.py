@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -264,3 +265,139 @@ def test_lr_trajectory_plateau_random_spec_matches_torch_bitwise(seed, torch_lrs
     rng = np.random.default_rng(seed)
     spec, m = _random_spec(rng), list(_random_series(rng, 300))
     same(lr_trajectory(spec, 0.1, 301, m).lr, torch_lrs(spec, 0.1, 301, m))
+
+
+# --- the reason of each reduction: the bad epochs torch counted, and the reset before them
+
+_REASON = re.compile(
+    r"no improvement beyond threshold in epochs? (?:(\d+)-)?(\d+): (\d+) bad epochs? > "
+    r"patience (\d+), counted since (.*)"
+)
+_HELD = r"(?:best (\S+) at epoch (\d+)|no best yet)"
+
+
+def _torch_plateau_states(spec, base_lr, metrics):
+    """Real torch stepped over ``metrics``: (lr, num_bad_epochs, best, cooldown_counter,
+    improved) after each ``step(metric)``; ``improved`` is torch's own ``_is_better``."""
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode=spec.mode, factor=spec.factor, patience=spec.patience,
+        threshold=spec.threshold, threshold_mode=spec.threshold_mode, cooldown=spec.cooldown,
+        min_lr=spec.min_lr, eps=spec.eps,
+    )  # fmt: skip
+    states = []
+    for m in metrics:
+        improved = sched._is_better(float(m), sched.best)
+        sched.step(float(m))
+        states.append((opt.param_groups[0]["lr"], sched.num_bad_epochs, sched.best,
+                       sched.cooldown_counter, improved))  # fmt: skip
+    return states
+
+
+def _check_reasons_against_torch(spec, metrics):
+    states = _torch_plateau_states(spec, 0.1, metrics)
+    lr = [0.1] + [s[0] for s in states]  # lr[k + 1]: after step(metrics[k])
+    num_bad = [s[1] for s in states]
+    best = [s[2] for s in states]
+    cooldown_counter = [s[3] for s in states]
+    improved = [s[4] for s in states]
+    p, cooldown = spec.patience, spec.cooldown
+    events = lr_trajectory(spec, 0.1, len(metrics) + 1, metrics).events
+    changes = [k for k in range(len(metrics)) if lr[k + 1] != lr[k]]
+    assert [e.index for e in events] == changes
+    for n, ev in enumerate(events):
+        k = ev.index
+        match = _REASON.fullmatch(ev.reason)
+        assert match, ev.reason
+        first, last, bad, patience = (int(g) if g else None for g in match.group(1, 2, 3, 4))
+        first = last if first is None else first
+        assert (last, bad, patience) == (k, p + 1, p)
+        s = k - p - 1
+        assert first == s + 1
+        # torch's count was reset at s (or never started before epoch 0) and ran 1, 2, ...
+        assert s == -1 or num_bad[s] == 0, (ev.reason, num_bad[s])
+        assert num_bad[s + 1 : k] == list(range(1, p + 1)), ev.reason
+        since = match.group(5)
+        held = re.search(_HELD + r"$", since)
+        assert held, since
+        if held.group(1) is not None:  # the best torch held at k, and the epoch it was set
+            b = int(held.group(2))
+            assert held.group(1) == f"{best[k]:.6g}"
+            assert improved[b] and not any(improved[b + 1 : k + 1]), ev.reason
+        else:
+            assert math.isinf(best[k])
+        previous = changes[n - 1] if n else None
+        if since.startswith("the start"):
+            assert s == -1 and since == "the start; no best yet"
+        elif since.startswith("the best"):
+            assert int(held.group(2)) == s, ev.reason
+        elif since.startswith("the end of the"):
+            assert since.startswith(f"the end of the {cooldown}-epoch cooldown after the "
+                                    f"reduction at epoch {previous}; ")  # fmt: skip
+            assert cooldown > 0 and previous + cooldown == s
+            assert cooldown_counter[previous] == cooldown and cooldown_counter[s] == 0
+        else:
+            assert since.startswith(f"the reduction at epoch {previous}; "), ev.reason
+            assert cooldown == 0 and previous == s
+    return len(events)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"patience": 0},
+        {"patience": 1},
+        {"patience": 2, "cooldown": 1},
+        {"patience": 1, "cooldown": 3, "threshold_mode": "abs", "threshold": 1e-3},
+        {"patience": 3, "cooldown": 2, "threshold": 1e-2},
+        {"patience": 0, "cooldown": 2, "threshold": 0.0},
+        {"mode": "max", "patience": 2, "cooldown": 1, "threshold": 1e-3},
+        {"patience": 1, "cooldown": 1, "min_lr": 0.02, "factor": 0.5},
+    ],
+    ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()),
+)
+def test_plateau_reasons_name_the_epochs_torch_counted(kwargs):
+    """Every reduction after epoch k names the bad epochs s+1..k (torch's num_bad_epochs is
+    0 after epoch s and counts 1, 2, ... over them) and the reset at s it counted from."""
+    spec = ReduceLROnPlateau(factor=kwargs.pop("factor", 0.7), **kwargs)
+    total = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        metrics = list(1 + np.cumsum(rng.normal(0.0, 0.02, 150)))
+        total += _check_reasons_against_torch(spec, metrics)
+        total += _check_reasons_against_torch(spec, list(_random_series(rng, 300)))
+    assert total >= 12
+
+
+@pytest.mark.parametrize("seed", range(52, 64))
+def test_plateau_reasons_random_spec_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    spec = _random_spec(rng)
+    _check_reasons_against_torch(spec, list(_random_series(rng, 300)))
+
+
+def test_plateau_reason_after_a_cooldown_counts_from_its_end():
+    metrics = [1.0, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7]
+    spec = ReduceLROnPlateau(patience=2, factor=0.5, cooldown=1)
+    reasons = [e.reason for e in lr_trajectory(spec, 0.1, 17, metrics).events]
+    assert reasons == [
+        "no improvement beyond threshold in epochs 3-5: 3 bad epochs > patience 2, counted "
+        "since the best 0.8 at epoch 2",
+        "no improvement beyond threshold in epochs 7-9: 3 bad epochs > patience 2, counted "
+        "since the end of the 1-epoch cooldown after the reduction at epoch 5; best 0.8 at "
+        "epoch 2",
+        "no improvement beyond threshold in epochs 12-14: 3 bad epochs > patience 2, counted "
+        "since the best 0.7 at epoch 11",
+    ]
+
+
+def test_plateau_reason_patience_0_and_no_best():
+    spec = ReduceLROnPlateau(patience=0, factor=0.5)
+    reasons = [e.reason for e in lr_trajectory(spec, 0.1, 4, [NAN, 1.0, 1.0]).events]
+    assert reasons == [
+        "no improvement beyond threshold in epoch 0: 1 bad epoch > patience 0, counted since "
+        "the start; no best yet",
+        "no improvement beyond threshold in epoch 2: 1 bad epoch > patience 0, counted since "
+        "the best 1 at epoch 1",
+    ]
