@@ -24,20 +24,6 @@ from replay.torch_schedulers import ReduceLROnPlateau
 from replay.types import Event
 
 
-def is_better_fn(spec: ReduceLROnPlateau):
-    """torch ``_is_better`` as a function ``(a, best) -> bool`` (works on arrays too)."""
-    thr = spec.threshold
-    if spec.mode == "min" and spec.threshold_mode == "rel":
-        rel = 1.0 - thr
-        return lambda a, best: a < best * rel
-    if spec.mode == "min":
-        return lambda a, best: a < best - thr
-    if spec.threshold_mode == "rel":
-        rel = thr + 1.0
-        return lambda a, best: a > best * rel
-    return lambda a, best: a > best + thr
-
-
 def plateau_states(spec: ReduceLROnPlateau, base_lr: float, metrics) -> tuple[list, list]:
     """Step torch's state machine over every metric; return (lr after each step, events).
 
