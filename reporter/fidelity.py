@@ -151,14 +151,19 @@ def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
     last = len(watched) - 1
     predicted = ev.index if ev else None
     configured = setup.epochs
-    if predicted is None:
-        ran_all = configured is not None and last + 1 >= configured
-        ok = ran_all or configured is None
+    last_x = float(watched.x[-1])
+    if predicted is not None:
+        ok: bool | None = predicted == last
+    elif watched.axis == "epoch":
+        ok = configured is None or last_x + 1 >= configured
     else:
-        ok = predicted == last
+        ok = None  # checks every N steps: whether the run was cut short is not known here
     return {
         "predicted_stop": predicted,
+        "predicted_stop_x": float(watched.x[predicted]) if predicted is not None else None,
         "last_logged": last,
+        "last_logged_x": last_x,
+        "axis": watched.axis,
         "matches": ok,
         "spec": spec_text(setup.early_stopping),
     }
