@@ -52,6 +52,8 @@ def analyze_tree(
 
 
 def _row(name: str, run_path: Path, target: Path, out: Path, analysis) -> dict[str, Any]:
+    from reporter.report.narrative import extent
+
     data = analysis.to_dict()
     spike = data["diagnosis"]["primary_spike"]
     findings = data["diagnosis"]["findings"]
@@ -66,8 +68,7 @@ def _row(name: str, run_path: Path, target: Path, out: Path, analysis) -> dict[s
         "critical": sum(f["severity"] == "critical" for f in findings),
         "spike_ratio": spike["evidence"]["ratio"] if spike else None,
         "recommendation": data["recommendation"].get("option"),
-        "length": data["run"]["length"],
-        "axis": data["run"]["axis"],
+        "extent": extent(data["run"]),
     }
 
 

@@ -11,6 +11,21 @@ import re
 from reporter.diagnose.findings import fmt_ratio
 
 
+def extent(run: dict) -> str:
+    """``"40 train/loss points, 10 val/loss points, steps 4–160"``: what the log covers."""
+    axis = run.get("axis", "epoch")
+    counts = run.get("counts") or {}
+    span = run.get("span")
+    if axis == "epoch" and span and counts and all(
+        n == span[1] - span[0] + 1 for n in counts.values()
+    ):
+        return f"{next(iter(counts.values()))} epochs logged"
+    parts = [f"{n} {m} points" for m, n in counts.items()]
+    if span:
+        parts.append(f"{axis}s {fmt_x(span[0])}–{fmt_x(span[1])}")
+    return ", ".join(parts) or f"{run.get('length', 0)} {axis}s logged"
+
+
 def _count(n: float, unit: str) -> str:
     """``1 epoch``, ``3 epochs``."""
     return f"{fmt_x(n)} {unit}" + ("" if n == 1 else "s")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.report.narrative import fmt_number, fmt_x, root_cause, timeline
+from reporter.report.narrative import extent, fmt_number, fmt_x, root_cause, timeline
 
 SETTING_LABEL = "current: config; options: proposed"
 FIDELITY_WORDS = {
@@ -29,7 +29,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
     return {
         "title": data["headline"],
         "severity": data["diagnosis"]["severity"],
-        "run": data["run"],
+        "run": {**data["run"], "extent": extent(data["run"])},
         "setup": data["setup"],
         "timeline": timeline(data, spike, collapse),
         "findings": _first_rule_only(data["diagnosis"]["findings"]),
