@@ -280,11 +280,13 @@ def _faster_plateau(base: Plan, ctx: Context) -> Option:
     plan = replace(
         base, scheduler=spec, clip_grad_norm=clip if clip is not None else base.clip_grad_norm
     )
-    title = (
-        "Faster plateau reaction and tighter clipping"
-        if current is not None
-        else "Add a plateau scheduler and tighter clipping"
-    )
+    if current is not None:
+        title = "Faster plateau reaction"
+    elif ctx.per_step_spec is not None or not isinstance(base.scheduler, replay.ConstantSchedule):
+        title = "Switch to a plateau rule"
+    else:
+        title = "Add a plateau rule"
+    title += " and tighter clipping" if base.clip_grad_norm else " and gradient clipping"
     return Option("faster_plateau", title, plan, changes, rationale)
 
 
@@ -353,7 +355,7 @@ def _lower_lr(base: Plan, ctx: Context) -> Option:
     rationale = [
         f"{lr:g} = {LOWER_LR_FRACTION:.0%} of {source} ({ref:g}); the scheduler is unchanged"
     ]
-    warnings = ["a lower LR also slows the early epochs; measure how much before adopting it"]
+    warnings = ["a lower LR also slows early training; measure how much before adopting it"]
     plan = replace(base, learning_rate=lr)
     return Option(
         "lower_lr", "Lower learning rate", plan, {"learning_rate": lr}, rationale, warnings
@@ -387,7 +389,7 @@ def _scaled_base(base: Plan, ctx: Context) -> Option:
         "stays as it is, so every LR it sets is scaled by the same factor"
         + ("" if known else " (assuming the run's schedule multiplies the base LR)")
     ]
-    warnings = ["a lower LR also slows the early epochs; measure how much before adopting it"]
+    warnings = ["a lower LR also slows early training; measure how much before adopting it"]
     plan = replace(base, learning_rate=lr, observed_scale=scale)
     return Option("lower_lr", "Lower learning rate", plan, {"learning_rate": lr}, rationale,
                   warnings)

@@ -105,7 +105,7 @@ def analyze(
         confirmation=confirmation,
         recommendation={},
         series=_series(diagnosis, ctx, aligned),
-        notes=list(run.notes)
+        notes=[n for n in run.notes if per_step is None or "transformers version" not in n]
         + ([f"Scheduler inference: {inferred['text']}."] if inferred and per_step is None
            else [])
         + option_notes,

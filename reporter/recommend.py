@@ -117,11 +117,17 @@ def _by_replay(options: list[dict], trials: dict | None = None) -> dict[str, Any
     acting = [o for o in options if o["replay"]["acted_before_spike"]]
     if trials:  # the confirmation could not rank stability: prefer what failed least
         acting.sort(key=_rank(trials))
+    else:  # exact before conditional, then the lowest LR at the spike relative to the run's
+        acting.sort(key=_replay_rank)
     pick = acting[0] if acting else options[0]
     if acting:
+        rep = pick["replay"]
+        ratio = (f"{rep['lr_at_onset'] / rep['observed_lr_at_onset']:.2f}× the run's"
+                 if rep.get("observed_lr_at_onset") else "below the run's")
         text = (
-            f"{pick['title']}: the replay shows it gives a clearly lower LR when the spike began "
-            f"(exact replay where the table says so). This is not a measured result."
+            f"{pick['title']}: its LR when the spike began is {ratio} ({rep['lr_at_onset_label']}"
+            "), the largest reduction at the spike among the options, exact replays preferred "
+            "over conditional ones. This is not a measured result."
         )
     else:
         text = (
@@ -129,6 +135,12 @@ def _by_replay(options: list[dict], trials: dict | None = None) -> dict[str, Any
             "replay, so this pick is not backed by the replay or by a measurement."
         )
     return {"option": pick["key"], "basis": "replay", "text": text}
+
+
+def _replay_rank(o: dict) -> tuple:
+    rep = o["replay"]
+    ref = rep.get("observed_lr_at_onset") or 1.0
+    return (rep.get("lr_at_onset_label") != "exact replay", (rep["lr_at_onset"] or ref) / ref)
 
 
 def _x(value: float | None) -> str:
