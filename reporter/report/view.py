@@ -42,6 +42,8 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
         "how_to_test": _how_to_test(data, options, spike),
         "recommendation": data["recommendation"],
         "notes": data["notes"],
+        "not_lr": next((f["kind"] for f in data["diagnosis"]["findings"]
+                        if f["kind"] in ("overfitting", "no_progress")), None),
         "files": files,
         "spike": spike,
         "collapse": collapse,
