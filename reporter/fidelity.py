@@ -74,7 +74,9 @@ def _per_epoch(
         base_lr=base,
     )
     if fid.matches:
-        unit = "evaluation" if watched.axis == "step" else "epoch"
+        unit = "epoch"
+        if watched.axis == "step":
+            unit = "evaluation" if watched.metric == "val/loss" else "logged step"
         timing = (
             f"the LR used during each {unit}"
             if fid.alignment == "used"
