@@ -76,3 +76,10 @@ def spec_text(spec: Any) -> str:
     always = ALWAYS_SHOWN.get(type(spec).__name__, ())
     args = [f"{k}={v!r}" for k, v in vars(spec).items() if k in always or defaults.get(k) != v]
     return f"{type(spec).__name__}({', '.join(args)})"
+
+
+def fmt_x(x: float | None) -> str:
+    """An epoch or step as logged: ``13``, ``2.5``, or ``?`` when unknown."""
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"

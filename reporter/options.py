@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import replay
+from reporter.analysis import fmt_x
 from reporter.diagnose import Diagnosis, Finding
 from reporter.semantics import is_plateau
 from reporter.training_setup import TrainingSetup
@@ -403,7 +404,7 @@ def _too_late_text(opt: Option, ctx: Context) -> str:
         if ratio < 1 - 1e-6:
             how = f"only {ratio:.2f}× of"
         return (f"This option does not give a clearly lower LR when the spike began "
-                f"({ctx.axis} {_x(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
+                f"({ctx.axis} {fmt_x(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
                 f"{o.observed_lr_at_onset:.4g} the run had. It cannot be expected to prevent "
                 "this spike by lowering the LR.")
     when = (
@@ -412,16 +413,10 @@ def _too_late_text(opt: Option, ctx: Context) -> str:
         else f"it never lowers the LR over the recorded {ctx.axis}s"
     )
     return (
-        f"This option could not have acted before the spike at {ctx.axis} {_x(ctx.onset_x)}: "
+        f"This option could not have acted before the spike at {ctx.axis} {fmt_x(ctx.onset_x)}: "
         f"{when}. "
         "It can only limit the damage afterwards."
     )
-
-
-def _x(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _round_sig(x: float, digits: int = 2) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reporter.analysis import fmt_x
+
 if TYPE_CHECKING:
     from reporter.analysis import Analysis
     from reporter.diagnose import Diagnosis
@@ -16,17 +18,17 @@ def headline(diagnosis: Diagnosis) -> str:
     if div is not None:
         curve = diagnosis.curves.get(div.metric)
         axis = curve.axis.title() if curve is not None else "Epoch"
-        return f"Loss Diverged to NaN/inf at {axis} {_x(div.start)}"
+        return f"Loss Diverged to NaN/inf at {axis} {fmt_x(div.start)}"
     if spike is not None:
         ev = spike.evidence
-        text = f"Loss Spike at {ev['axis'].title()} {_x(ev['onset'])}"
+        text = f"Loss Spike at {ev['axis'].title()} {fmt_x(ev['onset'])}"
         if diagnosis.first("collapse"):
             text += ", Then a Flat Plateau"
         return text
     if div is not None:
         curve = diagnosis.curves.get(div.metric)
         axis = curve.axis.title() if curve is not None else "Epoch"
-        return f"Loss Diverged to NaN/inf at {axis} {_x(div.start)}"
+        return f"Loss Diverged to NaN/inf at {axis} {fmt_x(div.start)}"
     if diagnosis.first("overfitting"):
         return "Validation Loss Rising: Overfitting"
     if diagnosis.first("no_progress"):
@@ -141,12 +143,6 @@ def _replay_rank(o: dict) -> tuple:
     rep = o["replay"]
     ref = rep.get("observed_lr_at_onset") or 1.0
     return (rep.get("lr_at_onset_label") != "exact replay", (rep["lr_at_onset"] or ref) / ref)
-
-
-def _x(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _num(value: float | None) -> str:

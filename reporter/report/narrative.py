@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from reporter.analysis import fmt_x
 from reporter.diagnose.findings import fmt_ratio
 
 
@@ -29,12 +30,6 @@ def extent(run: dict) -> str:
 def _count(n: float, unit: str) -> str:
     """``1 epoch``, ``3 epochs``."""
     return f"{fmt_x(n)} {unit}" + ("" if n == 1 else "s")
-
-
-def fmt_x(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.report.narrative import extent, fmt_number, fmt_x, root_cause, timeline
+from reporter.analysis import fmt_x
+from reporter.report.narrative import extent, fmt_number, root_cause, timeline
 
 SETTING_LABEL = "current: config; options: proposed"
 FIDELITY_WORDS = {
