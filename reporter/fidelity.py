@@ -9,6 +9,7 @@ import numpy as np
 import replay
 from reporter.analysis import spec_text
 from reporter.hf_check import hf_step_check
+from reporter.ingest.run import PRINTED
 
 if TYPE_CHECKING:
     from reporter.diagnose import Diagnosis
@@ -26,7 +27,7 @@ def check_fidelity(
     or None when no LR was logged. HF runs are also checked per optimizer update
     (``verdict["per_step"]``), where their schedules step.
     """
-    printed = run is not None and run.format in PRINTED_FORMATS
+    printed = run is not None and run.meta.get("precision") == PRINTED
     verdict, used = _per_epoch(setup, diagnosis, printed)
     verdict["per_step"] = hf_step_check(setup, run) if run is not None else None
     if verdict["per_step"] and verdict["per_step"]["matches"] and verdict["status"] != "match":
@@ -111,9 +112,6 @@ def _per_epoch(
         )
     verdict["stop"] = _stop_check(setup, watched)
     return verdict, used
-
-
-PRINTED_FORMATS = ("text_log",)  # values were printed as text with few digits
 
 
 def printed_rtol(values: np.ndarray, *, floor: float = 1e-6, cap: float = 0.05) -> float:

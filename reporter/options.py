@@ -95,7 +95,7 @@ class Context:
     onset_x: float | None = None  # the spike's epoch or step, as logged
     per_step_spec: Any = None  # a per-update schedule the logs were checked against (HF)
     framework: str = "unknown"  # whose semantics new specs should follow
-    first_lr: float | None = None  # the highest LR the log holds (any step)
+    highest_lr: float | None = None  # the highest LR the log holds (any step)
     lr_at_spike: float | None = None  # logged LR at the spike's own step, when it lies
     # between the watched metric's points (a train-loss spike in a run evaluated every N steps)
 
@@ -104,8 +104,8 @@ def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
     """The run's own settings, filled from the logs where the config is silent."""
     lr, lr_source = setup.learning_rate, setup.source_of("learning_rate")
     logged = ctx.observed_lr[np.isfinite(ctx.observed_lr)] if ctx.observed_lr is not None else []
-    if lr is None and ctx.first_lr is not None:
-        lr, lr_source = ctx.first_lr, "the highest logged LR (observed; no config gives it)"
+    if lr is None and ctx.highest_lr is not None:
+        lr, lr_source = ctx.highest_lr, "the highest logged LR (observed; no config gives it)"
     elif lr is None and len(logged):
         lr, lr_source = float(logged[0]), "first logged LR (observed)"
     elif lr is None:
@@ -453,7 +453,7 @@ def context(
         base_lr=base_lr,
         per_step_spec=per_step_spec,
         framework=framework,
-        first_lr=_highest(curves.get("lr")),
+        highest_lr=_highest(curves.get("lr")),
         lr_at_spike=_lr_at(curves.get("lr"), spike.start)
         if spike is not None and spike.metric != watched.metric else None,
         onset_x=(spike.start if spike is not None else div.start)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+import replay
 from reporter import ingest
 from reporter import options as catalog
 from reporter.analysis import Analysis, jsonable, spec_text
@@ -232,7 +233,7 @@ def _run_dict(run, diagnosis) -> dict[str, Any]:
         "counts": {m: len(c) for m, c in diagnosis.curves.items() if m.endswith("loss")},
         "lr_timing": run.meta.get("lr_timing", "unknown"),
         # the log counted epochs from 1 and the reader shifted them (see its note)
-        "epochs_shifted": any("shifted to 0-based" in n for n in run.notes),
+        "epochs_shifted": run.epochs_shifted,
         "framework": run.meta.get("framework", "unknown"),
     }
 
@@ -289,8 +290,6 @@ def _setup_dict(setup, plan, per_step=None) -> dict[str, Any]:
 
 
 def _plan_dict(plan, per_step=None) -> dict[str, Any]:
-    import replay
-
     scheduler = plan.scheduler
     if per_step is not None and isinstance(scheduler, replay.ConstantSchedule):
         scheduler = per_step  # the per-update schedule the log was checked against

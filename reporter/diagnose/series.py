@@ -87,10 +87,10 @@ def _logged(run: Run, metric: str, index, by: str = "epoch") -> np.ndarray:
     """Mask of index positions where ``metric`` has a row (logged NaN counts as logged)."""
     rows = run.scalars[run.scalars["metric"] == metric]
     if by == "epoch":
-        from reporter.ingest.run import _epoch_index
+        from reporter.ingest.run import epoch_index
 
         progress = run.meta.get("epoch_kind") == "progress"
-        present = {_epoch_index(float(e), progress) for e in rows["epoch"].dropna()}
+        present = {epoch_index(float(e), progress) for e in rows["epoch"].dropna()}
     else:
         present = set(rows["step"].dropna().tolist())
     return np.array([i in present for i in index], dtype=bool)

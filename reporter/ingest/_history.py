@@ -22,6 +22,7 @@ from typing import Any
 
 from reporter.ingest._table import ScalarTable, as_float
 from reporter.ingest.aliases import canonical_name
+from reporter.ingest.run import EPOCH_SHIFT_NOTE
 
 EPOCH_KEYS = ("epoch", "epochs")
 STEP_KEYS = ("step", "steps", "global_step", "iteration", "iter", "iters", "num_updates")
@@ -208,8 +209,7 @@ def _axis(series: dict[str, list], notes: list[str]) -> tuple[str | None, str, l
                 if kind == "epoch" and raw and raw[0] == 1 and all(float(v).is_integer()
                                                                    for v in raw):
                     raw = [v - 1 for v in raw]
-                    notes.append(f"the {lowered[key]!r} list starts at 1; "
-                                 "shifted to 0-based epoch indices")
+                    notes.append(f"the {lowered[key]!r} list starts at 1; {EPOCH_SHIFT_NOTE}")
                 return lowered[key], kind, raw
     return None, "epoch", None
 
@@ -226,7 +226,7 @@ def _records(rows: list[Any], notes: list[str]) -> tuple[ScalarTable, str]:
     valid_epochs = [e for e in epochs if e is not None]
     if valid_epochs and valid_epochs[0] == 1 and all(e.is_integer() for e in valid_epochs):
         shift = 1.0
-        notes.append(f"the {epoch_key!r} field starts at 1; shifted to 0-based epoch indices")
+        notes.append(f"the {epoch_key!r} field starts at 1; {EPOCH_SHIFT_NOTE}")
     table = ScalarTable()
     for index, record in enumerate(records):
         epoch = epochs[index] - shift if epoch_key and epochs[index] is not None else None

@@ -16,6 +16,7 @@ from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
 from reporter.ingest._table import ScalarTable, finish_run, parse_float
 from reporter.ingest.aliases import canonical_name, is_loss_name
+from reporter.ingest.run import EPOCH_SHIFT_NOTE
 
 ID = "keras_csv"
 
@@ -57,7 +58,7 @@ def read(path: Path):
         if base is None:
             base = 1.0 if epoch == 1 else 0.0
             if base:
-                notes.append("epoch numbers start at 1; shifted to 0-based epoch indices")
+                notes.append(f"epoch numbers start at 1; {EPOCH_SHIFT_NOTE}")
         if last_epoch is not None and epoch <= last_epoch:
             segment += 1
             notes.append(f"line {line}: the epoch goes back from {int(last_epoch)} to "

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
     from reporter.training_setup import TrainingSetup
 
+# the note every reader adds when the log counted epochs from 1 (the report tells the user)
+EPOCH_SHIFT_NOTE = "shifted to 0-based epoch indices"
+# meta["precision"] of values read from printed text (a console log's few decimals)
+PRINTED = "printed"
 SCALAR_COLUMNS = ("metric", "step", "epoch", "wall_time", "value", "segment")
 STEP_KINDS = ("optimizer_step", "iteration", "epoch", "row")
 
@@ -40,6 +44,11 @@ class Run:
     superseded: pd.DataFrame | None = None
 
     @property
+    def epochs_shifted(self) -> bool:
+        """True when the log counted epochs from 1 and the reader shifted them to 0-based."""
+        return any(EPOCH_SHIFT_NOTE in note for note in self.notes)
+
+    @property
     def metrics(self) -> list[str]:
         """Metric names present, sorted."""
         return sorted(self.scalars["metric"].unique().tolist())
@@ -66,7 +75,7 @@ class Run:
             return pd.DataFrame()
         progress = self.meta.get("epoch_kind") == "progress"
         rows = rows.assign(
-            _epoch=rows["epoch"].astype(float).apply(lambda e: _epoch_index(e, progress))
+            _epoch=rows["epoch"].astype(float).apply(lambda e: epoch_index(e, progress))
         )
         wide = rows.pivot_table(index="_epoch", columns="metric", values="value", aggfunc="last",
                                 dropna=False)
@@ -87,7 +96,7 @@ class Run:
         return wide.sort_index()
 
 
-def _epoch_index(epoch: float, progress: bool) -> int:
+def epoch_index(epoch: float, progress: bool) -> int:
     """The 0-based epoch a value belongs to.
 
     ``epoch`` is a 0-based index (Keras, our own samples) unless ``progress`` is set, in

@@ -32,6 +32,7 @@ from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import finish_run, parse_float
 from reporter.ingest.aliases import canonical_name
+from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
 
 ID = "text_log"
 SUFFIXES = ("", ".log", ".txt", ".out", ".md", ".err", ".stdout", ".text")
@@ -127,7 +128,7 @@ class _Parser:
 
         self.table = CompactTable()
         self.notes: list[str] = []
-        self.meta: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {"precision": PRINTED}
         self.framework = "unknown"
         self.lr_timing = "unknown"
         self.kinds: dict[str, int] = {}
@@ -317,7 +318,7 @@ class _Parser:
 
     def shift_notes(self) -> list[str]:
         if self.one_based.get("epoch"):
-            return ["epoch numbers start at 1 in the log; shifted to 0-based epoch indices"]
+            return [f"epoch numbers start at 1 in the log; {EPOCH_SHIFT_NOTE}"]
         return []
 
 

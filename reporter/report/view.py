@@ -11,7 +11,7 @@ from typing import Any
 from reporter.analysis import fmt_x
 from reporter.report.narrative import extent, fmt_number, root_cause, timeline
 
-SETTING_LABEL = "current: config; options: proposed"
+SETTING_LABEL = "current: as run (see the settings table); options: proposed"
 FIDELITY_WORDS = {
     "match": "Matches.",
     "mismatch": "Does not match.",
