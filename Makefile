@@ -42,7 +42,7 @@ test: venv lint
 
 # only the tests that compare against real Lightning, transformers and Keras
 test-frameworks: venv
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q tests/replay tests/test_replay_cli.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q tests/replay tests/cli/test_replay.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ from replay.keras_schedules import (
     PolynomialDecay,
 )
 from replay.names import SPEC_NAMES
+from replay.spec_text import spec_text
 from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
 from replay.torch_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
@@ -77,5 +78,6 @@ __all__ = [
     "lightning_scheduler_steps",
     "lr_trajectory",
     "per_step",
+    "spec_text",
     "zclip_scale",
 ]

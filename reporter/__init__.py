@@ -13,12 +13,12 @@ __all__ = ["__version__", "analyze", "render"]
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from reporter.analysis import Analysis
+    from reporter.analysis.model import Analysis
 
 
 def analyze(path: str | Path, **options: Any) -> Analysis:
     """Read a run, diagnose it, replay the remedies, optionally confirm them; see pipeline."""
-    from reporter.pipeline import analyze as _analyze
+    from reporter.analysis.pipeline import analyze as _analyze
 
     return _analyze(path, **options)
 

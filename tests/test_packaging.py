@@ -18,7 +18,7 @@ assert replay.__file__.startswith(sys.argv[1]), replay.__file__
 spec = importlib.util.spec_from_file_location("seedlike", sys.argv[2])
 seedlike = importlib.util.module_from_spec(spec); spec.loader.exec_module(seedlike)
 run = seedlike.write_seedlike(Path("run"))
-from reporter.cli import main
+from reporter.cli.main import main
 sys.exit(main(["analyze", str(run), "-o", "out", "--confirm", "off", "-q"]))
 """
 

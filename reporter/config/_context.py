@@ -8,7 +8,7 @@ from typing import Any
 
 from reporter.config._load import LoadedConfig
 from reporter.config.keys import Leaf
-from reporter.training_setup import Provenance
+from reporter.config.setup import Provenance
 
 FALSE_WORDS = frozenset({"false", "no", "off", "none", "null", "0"})
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})

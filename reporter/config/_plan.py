@@ -20,8 +20,8 @@ from reporter.config.keys import (
     SCHEDULER_SECTIONS,
     classify,
 )
+from reporter.config.setup import TrainingSetup
 from reporter.errors import UsageError
-from reporter.training_setup import TrainingSetup
 
 # Key names for a field that the file does not have yet, by framework.
 NEW_NAMES = {

@@ -24,8 +24,8 @@ from reporter.config._plan import Op, Planner, get, is_missing
 from reporter.config._textedit import EditError, json_dump, json_set, yaml_set
 from reporter.config.keys import is_wandb
 from reporter.config.read import display_name
+from reporter.config.setup import TrainingSetup
 from reporter.errors import UsageError, suggest
-from reporter.training_setup import TrainingSetup
 
 SIMPLE_FIELDS = ("learning_rate", "clip_grad_norm", "epochs", "batch_size")
 SCHEDULER_ARGS = sorted({f.name for cls in SPEC_CLASSES.values() for f in dataclasses.fields(cls)})

@@ -1,6 +1,6 @@
 """Map a training config (nested or flat YAML, W&B, Lightning, HF JSON) to a TrainingSetup.
 
-Every field gets a :class:`~reporter.training_setup.Provenance`: the dotted key it came from
+Every field gets a :class:`~reporter.config.setup.Provenance`: the dotted key it came from
 (``training.scheduler_patience``), or a note (``torch default``). ``provenance["config"]``
 describes the file itself (its kind, the framework guess, tags and keys that were not mapped);
 ``provenance["framework"]`` says why the framework was guessed. ``setup.raw`` keeps the whole
@@ -32,7 +32,7 @@ from reporter.config.keys import (
     leaves,
     pick,
 )
-from reporter.training_setup import Provenance, TrainingSetup
+from reporter.config.setup import Provenance, TrainingSetup
 
 HF_KEYS = frozenset(
     {"lr_scheduler_type", "num_train_epochs", "per_device_train_batch_size", "max_grad_norm"}

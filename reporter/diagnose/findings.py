@@ -40,8 +40,3 @@ class Finding:
             "criterion": self.criterion,
             "caveats": list(self.caveats),
         }
-
-
-def fmt_ratio(ratio: float) -> str:
-    """``10.2×`` for small ratios, ``28,462×`` for large ones."""
-    return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:,.0f}×"

@@ -10,6 +10,7 @@ import numpy as np
 
 from reporter.diagnose.findings import Finding
 from reporter.diagnose.series import Curve
+from reporter.report.filters import fmt_number
 
 MIN_POINTS = 10
 MIN_DECREASE = 0.05
@@ -51,7 +52,7 @@ def find_no_progress(curve: Curve) -> Finding | None:
         kind="no_progress",
         severity="warning",
         title=f"{curve.metric} did not go down over {n} logged {curve.axis}s "
-        f"({_fmt(first)} → {_fmt(tail)})",
+        f"({fmt_number(first)} → {fmt_number(tail)})",
         metric=curve.metric,
         start=float(curve.x[where[0]]),
         end=float(curve.x[where[-1]]),
@@ -71,7 +72,3 @@ def find_no_progress(curve: Curve) -> Finding | None:
         criterion=CRITERION,
         caveats=(CAVEAT,),
     )
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"

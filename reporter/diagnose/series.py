@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reporter.report.filters import fmt_x
+
 if TYPE_CHECKING:
     from reporter.ingest.run import Run
 
@@ -32,11 +34,8 @@ class Curve:
 
     def label(self, i: int) -> str:
         """``"epoch 13"`` / ``"step 1200"`` for position ``i`` (0-based epochs as logged)."""
-        return f"{self.axis} {_fmt_x(self.x[i])}"
+        return f"{self.axis} {fmt_x(self.x[i])}"
 
-
-def _fmt_x(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 STEP_AXIS_MIN_PER_EPOCH = 3

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.diagnose.findings import Finding, fmt_ratio
+from reporter.diagnose.findings import Finding
 from reporter.diagnose.series import Curve
 from reporter.diagnose.spikes import CRITERION, Spike, find_spikes
+from reporter.report.filters import fmt_ratio
 
 STEP_WINDOW = 5
 

@@ -16,6 +16,7 @@ from typing import Any
 from reporter.errors import LogFormatError
 from reporter.ingest.aliases import is_loss_name
 from reporter.ingest.run import SCALAR_COLUMNS, Run
+from reporter.report.filters import fmt_x
 
 # File names that say nothing about the run: the run is named after their folder.
 GENERIC_NAMES = frozenset({
@@ -201,7 +202,7 @@ def _superseded_by_restarts(x: Any, segment: Any, starts: dict[int, float] | Non
         over = (segment == k) & (x >= cut)
         if over.any():
             drop |= over
-            purged.insert(0, f"segment {k}: {int(over.sum())} points at steps >= {_fmt(cut)} "
+            purged.insert(0, f"segment {k}: {int(over.sum())} points at steps >= {fmt_x(cut)} "
                              "were superseded by a later segment that restarted there (last "
                              "segment wins)")
         if not math.isnan(begin[k]):
@@ -237,9 +238,6 @@ def _segment_start(x: Any, explicit: float | None) -> float:
         candidates.append(float(explicit))
     return min(candidates) if candidates else math.nan
 
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def parse_float(text: str) -> float | None:

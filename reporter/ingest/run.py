@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reporter.training_setup import TrainingSetup
+    from reporter.config.setup import TrainingSetup
 
 # the note every reader adds when the log counted epochs from 1 (the report tells the user)
 EPOCH_SHIFT_NOTE = "shifted to 0-based epoch indices"

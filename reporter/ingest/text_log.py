@@ -33,6 +33,7 @@ from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import finish_run, parse_float
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
+from reporter.report.filters import fmt_x
 
 ID = "text_log"
 SUFFIXES = ("", ".log", ".txt", ".out", ".md", ".err", ".stdout", ".text")
@@ -159,8 +160,8 @@ class _Parser:
         if last is not None and x < last:
             self.segment += 1
             self.last_x.clear()
-            self.notes.append(f"line {number}: the {axis} goes back from {_fmt(last)} to "
-                              f"{_fmt(x)}; a new segment starts")
+            self.notes.append(f"line {number}: the {axis} goes back from {fmt_x(last)} to "
+                              f"{fmt_x(x)}; a new segment starts")
         self.last_x[axis] = x
 
     def add(self, name: str, value: float | None, *, step: float | None,
@@ -320,7 +321,3 @@ class _Parser:
         if self.one_based.get("epoch"):
             return [f"epoch numbers start at 1 in the log; {EPOCH_SHIFT_NOTE}"]
         return []
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from reporter.diagnose.findings import fmt_ratio
+from reporter.report.filters import fmt_ratio
 
 COLORS = {"train/loss": "#1f77b4", "val/loss": "#d62728", "lr": "#444444"}
 OPTION_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")

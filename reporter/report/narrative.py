@@ -8,8 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from reporter.analysis import fmt_x
-from reporter.diagnose.findings import fmt_ratio
+from reporter.report.filters import fmt_number, fmt_ratio, fmt_x
 
 
 def extent(run: dict) -> str:
@@ -276,11 +275,3 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
             "repairs: the options below aim at avoiding the spike, not at leaving the plateau."
         )
     return out
-
-
-def fmt_number(v: float | None) -> str:
-    if v is None:
-        return "n/a"
-    if v == 0:
-        return "0"
-    return f"{v:.4g}"

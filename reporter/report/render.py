@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from reporter.errors import UsageError, suggest
 
 if TYPE_CHECKING:
-    from reporter.analysis import Analysis
+    from reporter.analysis.model import Analysis
 
 FORMATS = {"md": "md/report.md.j2", "html": "html/report.html.j2",
            "comment": "md/comment.md.j2", "json": None}

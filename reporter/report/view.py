@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.analysis import fmt_x
-from reporter.report.narrative import extent, fmt_number, root_cause, timeline
+from reporter.report.filters import fmt_number, fmt_x
+from reporter.report.narrative import extent, root_cause, timeline
 
 SETTING_LABEL = "current: as run (see the settings table); options: proposed"
 FIDELITY_WORDS = {

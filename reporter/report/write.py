@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from reporter.errors import ReporterError, UsageError
 
 if TYPE_CHECKING:
-    from reporter.analysis import Analysis
-    from reporter.training_setup import TrainingSetup
+    from reporter.analysis.model import Analysis
+    from reporter.config.setup import TrainingSetup
 
 REPORT_NAMES = {
     "md": "TRAINING_INSTABILITY_FIX.md",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reporter.cli import main
+from reporter.cli.main import main
 
 
 def _run(capsys, *argv):

@@ -3,13 +3,13 @@ import sys
 
 import pytest
 
-from reporter import exitcodes
-from reporter.cli import main
+from reporter.cli import exitcodes
+from reporter.cli.main import main
 
 
 def test_help_does_not_import_heavy_modules():
     code = (
-        "import sys; from reporter.cli import main\n"
+        "import sys; from reporter.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('numpy', 'pandas', 'matplotlib', 'torch') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy), file=sys.stderr)"

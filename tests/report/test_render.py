@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import reporter
-from reporter.cli import main
+from reporter.cli.main import main
 
 _spec = importlib.util.spec_from_file_location(
     "seedlike", Path(__file__).parent.parent / "seedlike.py")

@@ -3,7 +3,7 @@
 import numpy as np
 
 from reporter.confirm.spec import ConfirmationResult, ProxyTask, SeedCurve, TrialResult, TrialSpec
-from reporter.confirmation_summary import summarize
+from reporter.confirm.summary import summarize
 
 
 def _curve(seed: int, val: list[float]) -> SeedCurve:

@@ -6,9 +6,9 @@ import pytest
 
 import replay
 import reporter
-from reporter.semantics import torch_trial_scheduler
+from reporter.confirm.schedulers import torch_trial_scheduler
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "formats"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "formats"
 
 
 def test_keras_csv_sample_is_replayed_with_keras_plateau_rule():

@@ -10,14 +10,6 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 1
-# parameters worth showing even at their default, so a reader never has to know the default
-ALWAYS_SHOWN = {
-    "ReduceLROnPlateau": ("mode", "factor", "patience"),
-    "KerasReduceLROnPlateau": ("factor", "patience", "min_delta"),
-    "EarlyStopping": ("patience",),
-    "CosineAnnealingLR": ("T_max", "eta_min"),
-    "StepLR": ("step_size", "gamma"),
-}
 LABELS = ("observed", "exact replay", "conditional replay", "measured")
 
 
@@ -64,22 +56,3 @@ def jsonable(obj: Any) -> Any:
     if obj is None or isinstance(obj, (str, int, bool)):
         return obj
     return str(obj)
-
-
-def spec_text(spec: Any) -> str:
-    """A replay spec written the way its framework's constructor is called."""
-    if spec is None:
-        return "none"
-    if not dataclasses.is_dataclass(spec):
-        return str(spec)
-    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
-    always = ALWAYS_SHOWN.get(type(spec).__name__, ())
-    args = [f"{k}={v!r}" for k, v in vars(spec).items() if k in always or defaults.get(k) != v]
-    return f"{type(spec).__name__}({', '.join(args)})"
-
-
-def fmt_x(x: float | None) -> str:
-    """An epoch or step as logged: ``13``, ``2.5``, or ``?`` when unknown."""
-    if x is None:
-        return "?"
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

@@ -10,14 +10,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from reporter import exitcodes
+from reporter.cli import exitcodes
 from reporter.errors import ReporterError, UsageError, suggest
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "analyze": ("reporter.commands.analyze", "analyze a run's logs and write the fix report"),
-    "replay": ("reporter.replay_cli", "preview or replay an LR schedule, no report"),
-    "formats": ("reporter.commands.formats", "list the log formats reporter reads"),
+    "analyze": ("reporter.cli.analyze", "analyze a run's logs and write the fix report"),
+    "replay": ("reporter.cli.replay", "preview or replay an LR schedule, no report"),
+    "formats": ("reporter.cli.formats", "list the log formats reporter reads"),
 }
 
 PROG = "reporter"
@@ -43,7 +43,7 @@ def _command_parser(name: str, summary: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (see ``reporter.exitcodes``)."""
+    """Entry point; returns the exit code (see ``reporter.cli.exitcodes``)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_in
     try:

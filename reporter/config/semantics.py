@@ -3,23 +3,17 @@
 A config says ``ReduceLROnPlateau`` with a patience; whether that patience counts like torch's or
 like Keras's depends on who trained. The logs usually know (a Keras CSV, an HF trainer state),
 so the setup read from the config is adapted here, and every change is written into its
-provenance. When no scheduler was configured, the logged LR itself is searched for the schedule
-that reproduces it exactly (``replay.infer_schedule``).
-"""
+provenance."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 import replay
-from reporter.analysis import spec_text
-from reporter.training_setup import Provenance, TrainingSetup
+from reporter.config.setup import Provenance, TrainingSetup
 
 if TYPE_CHECKING:
-    from reporter.diagnose import Diagnosis
     from reporter.ingest.run import Run
 
 PLATEAU_SPECS = (replay.ReduceLROnPlateau, replay.KerasReduceLROnPlateau)
@@ -74,64 +68,6 @@ def _from_trainer_state(setup: TrainingSetup, run: Run) -> None:
         setup.provenance["early_stopping"] = Provenance(
             file=where, key="stateful_callbacks.EarlyStoppingCallback",
             note="recorded by the Trainer")
-
-
-def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis) -> dict[str, Any] | None:
-    """When no scheduler was configured, adopt one that reproduces every logged LR.
-
-    Returns what was tried (for the report), or None when there was nothing to infer from.
-    """
-    if setup.scheduler is not None:
-        return None
-    curves = diagnosis.curves
-    lr = curves.get("lr")
-    watched = curves.get("val/loss") or curves.get("train/loss")
-    if lr is None or watched is None:
-        return None
-    lookup = dict(zip(lr.x.tolist(), lr.y.tolist(), strict=False))
-    logged = np.array([lookup.get(x, np.nan) for x in watched.x.tolist()], dtype=float)
-    if np.isfinite(logged).sum() < 3:
-        return None
-    candidates = replay.infer_schedule(logged, watched.y)
-    if not candidates:
-        return {"adopted": False, "text": "no scheduler reproduces the logged LR"}
-    best = candidates[0]
-    result = {"adopted": False, "spec": spec_text(best.spec), "score": best.score,
-              "alignment": best.alignment, "base_lr": best.base_lr}
-    if best.score < 1.0:
-        result["text"] = (f"the closest schedule found, {spec_text(best.spec)}, reproduces only "
-                          f"{best.score:.0%} of the logged LR values, so it is not used")
-        return result
-    setup.scheduler = best.spec
-    how = (f"inferred from the logged LR: {spec_text(best.spec)} from {best.base_lr:g} "
-           f"reproduces every logged value ({best.alignment} alignment)")
-    setup.provenance["scheduler"] = Provenance(note=how)
-    if setup.learning_rate is None:
-        setup.learning_rate = best.base_lr
-        setup.provenance["learning_rate"] = Provenance(note="inferred from the logged LR")
-    result.update(adopted=True, text=how)
-    return result
-
-
-def torch_trial_scheduler(spec: Any) -> tuple[Any, str | None]:
-    """A scheduler the proxy can run for ``spec`` (torch's own class), and a note if mapped.
-
-    Keras' plateau rule is run as torch's with the equivalent counts (Keras patience p and
-    cooldown c behave like torch's p-1 and c-1, with an absolute threshold and no eps: Keras
-    keeps halving where torch's eps would stop). Anything else the
-    proxy cannot build yet gives (None, reason).
-    """
-    from reporter.confirm.spec import SCHEDULER_SPECS
-
-    if spec is None or isinstance(spec, SCHEDULER_SPECS):
-        return spec, None
-    if isinstance(spec, replay.KerasReduceLROnPlateau):
-        mapped = replay.ReduceLROnPlateau(
-            mode=spec.mode, factor=spec.factor, patience=max(spec.patience - 1, 0),
-            threshold=spec.min_delta, threshold_mode="abs", cooldown=max(spec.cooldown - 1, 0),
-            min_lr=spec.min_lr, eps=0.0)
-        return mapped, f"Keras {spec_text(spec)} run as torch {spec_text(mapped)}"
-    return None, f"the proxy cannot run {spec_text(spec)} yet"
 
 
 def is_plateau(spec: Any) -> bool:

@@ -7,7 +7,8 @@ import pytest
 
 import reporter
 
-_spec = importlib.util.spec_from_file_location("seedlike", Path(__file__).with_name("seedlike.py"))
+SEEDLIKE = Path(__file__).parents[1] / "seedlike.py"
+_spec = importlib.util.spec_from_file_location("seedlike", SEEDLIKE)
 seedlike = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seedlike)
 
@@ -66,7 +67,7 @@ def test_analyze_json_has_no_nan(analysis):
 
 def test_analyze_confirms_on_the_users_entry_point(tmp_path):
     run = seedlike.write_seedlike(tmp_path / "run")
-    entry = Path(__file__).resolve().parent.parent / "samples" / "entry_point" / "my_model.py"
+    entry = Path(__file__).resolve().parents[2] / "samples" / "entry_point" / "my_model.py"
     a = reporter.analyze(run, confirm=f"{entry}:build", seeds=1)
     conf = a.confirmation
     assert conf["kind"] == "entry" and conf["subject"] == "your model"

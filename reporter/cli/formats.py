@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reporter import exitcodes
+from reporter.cli import exitcodes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

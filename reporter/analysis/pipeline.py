@@ -10,16 +10,19 @@ from typing import Any
 import numpy as np
 
 import replay
+from replay import spec_text
 from reporter import ingest
-from reporter import options as catalog
-from reporter.analysis import Analysis, jsonable, spec_text
+from reporter.analysis.model import Analysis, jsonable
 from reporter.config import find_config, read_setup
+from reporter.config.semantics import adapt_setup
+from reporter.config.setup import TrainingSetup
 from reporter.diagnose import diagnose
+from reporter.diagnose.headline import headline
 from reporter.errors import LogFormatError, UsageError
-from reporter.fidelity import check_fidelity
-from reporter.recommend import headline, recommend
-from reporter.semantics import adapt_setup, infer_missing_schedule
-from reporter.training_setup import TrainingSetup
+from reporter.fidelity.inference import infer_missing_schedule
+from reporter.fidelity.per_epoch import check_fidelity
+from reporter.remedies import catalog
+from reporter.remedies.recommend import recommend
 
 Progress = Callable[[str], None]
 CONFIRM_MAX_EPOCHS = 100  # a confirmation trial is a short training, not a rerun
@@ -76,7 +79,7 @@ def analyze(
     fid, aligned = check_fidelity(setup, diagnosis, run)
     per_step = None
     if fid.get("per_step") and fid["per_step"]["matches"]:
-        from reporter.hf_check import hf_schedule
+        from reporter.fidelity.per_update import hf_schedule
 
         per_step = hf_schedule(setup, run)
     ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
@@ -162,8 +165,8 @@ def _confirm_task(confirm: str):
 
 def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> dict[str, Any] | None:
     from reporter.confirm import TrialSpec, run_confirmation
-    from reporter.confirmation_summary import summarize
-    from reporter.semantics import torch_trial_scheduler
+    from reporter.confirm.schedulers import torch_trial_scheduler
+    from reporter.confirm.summary import summarize
 
     notes: list[str] = []
     trials = {}

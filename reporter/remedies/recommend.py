@@ -4,36 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reporter.analysis import fmt_x
+from reporter.report.filters import fmt_number
 
 if TYPE_CHECKING:
-    from reporter.analysis import Analysis
-    from reporter.diagnose import Diagnosis
-
-
-def headline(diagnosis: Diagnosis) -> str:
-    """The report's title: the main finding, like the hand-written reports."""
-    div = diagnosis.first("divergence")
-    spike = diagnosis.primary_spike
-    if div is not None:
-        curve = diagnosis.curves.get(div.metric)
-        axis = curve.axis.title() if curve is not None else "Epoch"
-        return f"Loss Diverged to NaN/inf at {axis} {fmt_x(div.start)}"
-    if spike is not None:
-        ev = spike.evidence
-        text = f"Loss Spike at {ev['axis'].title()} {fmt_x(ev['onset'])}"
-        if diagnosis.first("collapse"):
-            text += ", Then a Flat Plateau"
-        return text
-    if div is not None:
-        curve = diagnosis.curves.get(div.metric)
-        axis = curve.axis.title() if curve is not None else "Epoch"
-        return f"Loss Diverged to NaN/inf at {axis} {fmt_x(div.start)}"
-    if diagnosis.first("overfitting"):
-        return "Validation Loss Rising: Overfitting"
-    if diagnosis.first("no_progress"):
-        return "Loss Did Not Go Down"
-    return "No Instability Found"
+    from reporter.analysis.model import Analysis
 
 
 def recommend(analysis: Analysis) -> dict[str, Any]:
@@ -67,8 +41,8 @@ def recommend(analysis: Analysis) -> dict[str, Any]:
             f" {conf['where'].capitalize()} the current settings spiked in {cur['spiked']} of "
             f"{cur['n']} seeds and this option in {t['spiked']} of {t['n']}: the instability was "
             "not reproduced there, so the confirmation cannot rank the options by stability. "
-            f"Its median best validation loss was {_num(t['median_best_val'])} against "
-            f"{_num(cur['median_best_val'])} under the current settings (measured)."
+            f"Its median best validation loss was {fmt_number(t['median_best_val'])} against "
+            f"{fmt_number(cur['median_best_val'])} under the current settings (measured)."
         )
         pick["basis"] = "replay, with measured costs"
     return {**pick, "extra": extra}
@@ -95,8 +69,8 @@ def _by_measurement(options: list[dict], trials: dict, where: str) -> dict[str, 
     text = (
         f"{best['title']}: {where} it failed (spiked, collapsed or diverged) in {_failures(t)} "
         f"of {t['n']} seeds (current settings: {_failures(cur)} of {cur['n']}) with a median "
-        f"best validation loss of {_num(t['median_best_val'])} (current: "
-        f"{_num(cur['median_best_val'])}; measured)."
+        f"best validation loss of {fmt_number(t['median_best_val'])} (current: "
+        f"{fmt_number(cur['median_best_val'])}; measured)."
     )
     if _failures(t) >= _failures(cur):
         text += (f" No option failed less often than the current settings {where}, so this is "
@@ -111,7 +85,8 @@ def _by_measurement(options: list[dict], trials: dict, where: str) -> dict[str, 
         o = min(lower, key=lambda o: trials[o["key"]]["median_best_val"])
         u = trials[o["key"]]
         text += (f" {o['title']} reached a lower median best validation loss "
-                 f"({_num(u['median_best_val'])}) but failed in {_failures(u)} of {u['n']} seeds.")
+                 f"({fmt_number(u['median_best_val'])}) but failed in {_failures(u)} of "
+                 f"{u['n']} seeds.")
     return {"option": best["key"], "basis": "measured", "text": text}
 
 
@@ -143,7 +118,3 @@ def _replay_rank(o: dict) -> tuple:
     rep = o["replay"]
     ref = rep.get("observed_lr_at_onset") or 1.0
     return (rep.get("lr_at_onset_label") != "exact replay", (rep["lr_at_onset"] or ref) / ref)
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"

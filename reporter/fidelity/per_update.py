@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import replay
-from reporter.analysis import spec_text
+from replay import spec_text
 
 if TYPE_CHECKING:
+    from reporter.config.setup import TrainingSetup
     from reporter.ingest.run import Run
-    from reporter.training_setup import TrainingSetup
 
 VERSIONS = {"4.51": "transformers >= 4.51 (the LR used by each update)",
             "4.50": "transformers <= 4.50 (the next update's LR)"}

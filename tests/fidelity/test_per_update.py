@@ -5,9 +5,9 @@ from pathlib import Path
 
 import reporter.ingest as ingest
 from reporter.config import find_config, read_setup
-from reporter.hf_check import hf_step_check
+from reporter.fidelity.per_update import hf_step_check
 
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "formats" / "hf_trainer_state" / \
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "formats" / "hf_trainer_state" / \
     "noisy_shard"
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 import replay
-from reporter.analysis import fmt_x
+from reporter.config.semantics import is_plateau
+from reporter.config.setup import TrainingSetup
 from reporter.diagnose import Diagnosis, Finding
-from reporter.semantics import is_plateau
-from reporter.training_setup import TrainingSetup
+from reporter.report.filters import fmt_x
 
 ASSUMED_LR = 1e-3
 ACT_RATIO = 0.9  # an option "acts" if its LR at the spike is at most 90 % of the run's
@@ -368,7 +368,7 @@ def _cosine_already(scheduler: Any, per_step: Any) -> str | None:
         name = type(spec).__name__
         kind = getattr(spec, "lr_scheduler_type", "")
         if name.startswith("CosineAnnealing") or "cosine" in str(kind):
-            from reporter.analysis import spec_text
+            from replay import spec_text
 
             return spec_text(spec)
     return None

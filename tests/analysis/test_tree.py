@@ -4,9 +4,10 @@ import importlib.util
 import json
 from pathlib import Path
 
-from reporter.cli import main
+from reporter.cli.main import main
 
-_spec = importlib.util.spec_from_file_location("seedlike", Path(__file__).with_name("seedlike.py"))
+SEEDLIKE = Path(__file__).parents[1] / "seedlike.py"
+_spec = importlib.util.spec_from_file_location("seedlike", SEEDLIKE)
 seedlike = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seedlike)
 

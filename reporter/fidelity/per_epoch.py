@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import replay
-from reporter.analysis import spec_text
-from reporter.hf_check import hf_step_check
+from replay import spec_text
+from reporter.fidelity.per_update import hf_step_check
 from reporter.ingest.run import PRINTED
 
 if TYPE_CHECKING:
+    from reporter.config.setup import TrainingSetup
     from reporter.diagnose import Diagnosis
     from reporter.ingest.run import Run
-    from reporter.training_setup import TrainingSetup
 
 
 def check_fidelity(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reporter import exitcodes
-from reporter.cli import main
+from reporter.cli import exitcodes
+from reporter.cli.main import main
+from reporter.cli.replay import load_metrics, parse_schedule
 from reporter.errors import UsageError
-from reporter.replay_cli import load_metrics, parse_schedule
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def test_replay_rejects_non_positive_lr_and_counts(argv, message, capsys):
 def test_replay_check_counts_raises_usage_error():
     from argparse import Namespace
 
-    from reporter.replay_cli import _check_counts
+    from reporter.cli.replay import _check_counts
 
     with pytest.raises(UsageError, match=r"^--lr must be a positive number, got -1$"):
         _check_counts(Namespace(lr=-1.0, epochs=5, steps=None, steps_per_epoch=None))
@@ -305,7 +305,7 @@ def test_replay_cosine_warning_in_json(capsys):
     ],
 )  # fmt: skip
 def test_spec_text_shows_only_relevant_arguments(text, call):
-    from reporter.replay_cli import spec_text
+    from reporter.cli.replay import spec_text
 
     assert spec_text(parse_schedule(text)) == call
 

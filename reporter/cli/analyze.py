@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from reporter import exitcodes
+from reporter.cli import exitcodes
 from reporter.errors import UsageError
 
 ALL_FORMATS = ("md", "html", "json", "comment")
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             confirm = "proxy" if args.confirm == "auto" else args.confirm
             _one(runs[0], out, formats, args, confirm, say, explicit=path)
             continue
-        from reporter.tree import analyze_tree
+        from reporter.analysis.tree import analyze_tree
 
         confirm = "off" if args.confirm == "auto" else args.confirm
         if args.confirm == "auto":
@@ -102,7 +102,7 @@ def _runs_in(path: Path, args: argparse.Namespace) -> list[Path]:
 
 def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, confirm: str,
          say, *, quiet: bool = False, explicit: Path | None = None):
-    from reporter.pipeline import analyze
+    from reporter.analysis.pipeline import analyze
     from reporter.report.write import write_outputs
 
     analysis = analyze(explicit or path, config=args.config, confirm=confirm, seeds=args.seeds,

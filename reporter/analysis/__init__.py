@@ -1,0 +1,1 @@
+"""The typed ``Analysis`` model and the pipeline that builds it, one stage call each."""
