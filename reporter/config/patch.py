@@ -85,6 +85,28 @@ def patch_config(
     An existing ``dest`` is moved to ``dest.bak`` first; a ``dest`` that is the source raises
     UsageError.
     """
+    patched = plan_patch(setup, changes, dest, display_root=display_root)
+    dest = patched.path
+    if dest.exists():
+        patched.backup = dest.with_name(dest.name + ".bak")
+        os.replace(dest, patched.backup)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest, "w", encoding="utf-8", newline="") as handle:
+        handle.write(patched.text)
+    return patched
+
+
+def plan_patch(
+    setup: TrainingSetup,
+    changes: dict[str, object],
+    dest: Path,
+    *,
+    display_root: Path | None = None,
+) -> PatchedConfig:
+    """The patched copy ``patch_config`` would write at ``dest``, computed without writing.
+
+    The diff names both files relative to ``display_root`` when they lie below it.
+    """
     if setup.config_path is None:
         raise UsageError("this setup was not read from a config file; nothing to patch")
     source = Path(setup.config_path)
@@ -101,13 +123,6 @@ def patch_config(
     for name, value in _ordered(changes):
         planner.plan(name, value)
     text, applied = _apply(source, loaded.text, loaded.kind, loaded.data, planner.ops)
-    backup = None
-    if dest.exists():
-        backup = dest.with_name(dest.name + ".bak")
-        os.replace(dest, backup)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
     diff = "".join(
         difflib.unified_diff(
             loaded.text.splitlines(keepends=True),
@@ -116,9 +131,7 @@ def patch_config(
             tofile=display_name(dest, display_root),
         )
     )
-    return PatchedConfig(
-        dest, text, diff, applied, source=source, backup=backup, notes=planner.notes
-    )
+    return PatchedConfig(dest, text, diff, applied, source=source, notes=planner.notes)
 
 
 def _ordered(changes: dict[str, object]) -> list[tuple[str, object]]:
