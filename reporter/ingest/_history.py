@@ -132,8 +132,9 @@ def _columns(obj: dict[str, Any], notes: list[str],
     skipped = [k for k in obj if k not in series]
     if skipped:
         notes.append(f"ignored non-series entries: {', '.join(skipped[:10])}")
-    x_key, x_kind, x_values = _axis(series, notes)
+    x_key, x_kind, x_values, shifted = _axis(series, notes)
     table = ScalarTable()
+    table.epochs_shifted = shifted
     lists = {k: v for k, v in series.items() if k != x_key and not _all_pairs(v)}
     shortest = min((len(v) for v in lists.values()), default=0)
     longest = max((len(v) for v in lists.values()), default=0)
@@ -198,7 +199,9 @@ def _add(table: ScalarTable, name: str, raw: Any, x: float, x_kind: str) -> None
         table.add(name, value, step=x, epoch=x)
 
 
-def _axis(series: dict[str, list], notes: list[str]) -> tuple[str | None, str, list | None]:
+def _axis(series: dict[str, list], notes: list[str]
+          ) -> tuple[str | None, str, list | None, bool]:
+    """The x-axis key, its kind, its values (0-based epochs), and whether they were shifted."""
     lowered = {k.lower(): k for k in series}
     for kind, keys in (("epoch", EPOCH_KEYS), ("step", STEP_KEYS)):
         for key in keys:
@@ -210,8 +213,9 @@ def _axis(series: dict[str, list], notes: list[str]) -> tuple[str | None, str, l
                                                                    for v in raw):
                     raw = [v - 1 for v in raw]
                     notes.append(f"the {lowered[key]!r} list starts at 1; {EPOCH_SHIFT_NOTE}")
-                return lowered[key], kind, raw
-    return None, "epoch", None
+                    return lowered[key], kind, raw, True
+                return lowered[key], kind, raw, False
+    return None, "epoch", None, False
 
 
 def _records(rows: list[Any], notes: list[str]) -> tuple[ScalarTable, str]:
@@ -228,6 +232,7 @@ def _records(rows: list[Any], notes: list[str]) -> tuple[ScalarTable, str]:
         shift = 1.0
         notes.append(f"the {epoch_key!r} field starts at 1; {EPOCH_SHIFT_NOTE}")
     table = ScalarTable()
+    table.epochs_shifted = bool(shift)
     for index, record in enumerate(records):
         epoch = epochs[index] - shift if epoch_key and epochs[index] is not None else None
         step = as_float(record.get(step_key)) if step_key else None

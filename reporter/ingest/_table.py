@@ -36,6 +36,8 @@ class ScalarTable:
         self.wall_time: list[float | None] = []
         self.value: list[float] = []
         self.segment: list[int] = []
+        #: the log counted epochs from 1 and the reader shifted them to 0-based
+        self.epochs_shifted = False
 
     def __len__(self) -> int:
         return len(self.value)
@@ -125,6 +127,8 @@ def finish_run(
         notes=notes,
         meta=dict(meta or {}),
     )
+    if getattr(table, "epochs_shifted", False):
+        run.meta["epochs_shifted"] = True
     run.superseded = superseded
     return run
 

@@ -77,9 +77,6 @@ def read(path: Path):
         notes.append("train losses have at most 4 decimals: transformers v4 rounds the logged "
                      "loss (round(loss, 4)); tiny differences are invisible")
         meta["rounding"] = 4
-    if meta["lr_timing"] == "unknown" and "lr" in table.metric:
-        notes.append("the transformers version is unknown: the logged learning_rate is either "
-                     "the LR used for the step (>= 4.51) or the next step's LR (older)")
     return finish_run(path, ID, table, step_kind="optimizer_step", notes=notes, meta=meta)
 
 

@@ -59,6 +59,7 @@ def read(path: Path):
             base = 1.0 if epoch == 1 else 0.0
             if base:
                 notes.append(f"epoch numbers start at 1; {EPOCH_SHIFT_NOTE}")
+                meta["epochs_shifted"] = True
         if last_epoch is not None and epoch <= last_epoch:
             segment += 1
             notes.append(f"line {line}: the epoch goes back from {int(last_epoch)} to "

@@ -46,7 +46,7 @@ class Run:
     @property
     def epochs_shifted(self) -> bool:
         """True when the log counted epochs from 1 and the reader shifted them to 0-based."""
-        return any(EPOCH_SHIFT_NOTE in note for note in self.notes)
+        return bool(self.meta.get("epochs_shifted"))
 
     @property
     def metrics(self) -> list[str]:

@@ -89,7 +89,8 @@ def read(path: Path, *, pattern: str | None = None):
                                              "'it (?P<step>\\d+) loss=(?P<loss>\\S+)'")
     meta = {"framework": parser.framework, "lr_timing": parser.lr_timing, **parser.meta}
     return finish_run(path, ID, parser.table, step_kind=parser.step_kind(),
-                      notes=parser.notes + parser.shift_notes(), meta=meta)
+                      notes=parser.notes + parser.shift_notes(),
+                      meta={**meta, **parser.shift_meta()})
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -316,6 +317,9 @@ class _Parser:
         for key, value in groups.items():
             self.add(key, parse_float(value), step=step if step is not None else epoch,
                      epoch=epoch)
+
+    def shift_meta(self) -> dict[str, bool]:
+        return {"epochs_shifted": True} if self.one_based.get("epoch") else {}
 
     def shift_notes(self) -> list[str]:
         if self.one_based.get("epoch"):

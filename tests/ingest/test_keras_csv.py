@@ -67,7 +67,8 @@ def test_other_epoch_csv_one_based_is_shifted_and_not_keras(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("epoch,train_loss,val_loss\n1,1.0,1.1\n2,0.9,1.0\n")
     run = read_run(path)
-    assert run.meta == {"framework": "unknown", "lr_timing": "unknown"}
+    assert run.meta == {"framework": "unknown", "lr_timing": "unknown", "epochs_shifted": True}
+    assert run.epochs_shifted
     assert run.series("train/loss")["epoch"].tolist() == [0, 1]
     assert run.series("train/loss")["step"].tolist() == [1, 2]  # the number as written
     assert run.notes == ["epoch numbers start at 1; shifted to 0-based epoch indices"]
