@@ -4,9 +4,18 @@ Keras turns Python floats into float32 tensors, so every intermediate is float32
 (0.1 -> 0.10000000149011612). Schedules are pure functions of ``step = optimizer.iterations``
 read before the increment: batch ``s`` (0-based) trains with ``schedule(s)``. The replay runs
 the same float32 operations in the same order with numpy; the elementary operations
-(+, -, *, /, floor, min) are then bit-identical on every backend, and cos/pow/log follow the
-backend's float32 math to within one unit in the last place (see the tests for the torch
-backend).
+(+, -, *, /, floor, ceil, min) are then bit-identical on every backend and every CPU. cos, log
+and pow are computed in float64 and rounded once, i.e. correctly rounded float32.
+
+Where Keras itself depends on the CPU (torch backend, see ``docs/keras_cpu_dependence.md``):
+torch evaluates float32 ``cos`` and ``log`` with its vectorised CPU kernels (MKL's vector math
+in the x86-64 wheels) even for the 0-d tensors a schedule uses. They are within about one ulp
+of the correctly rounded value, but which bit comes out depends on the CPU's code path. So
+``CosineDecay`` and ``CosineDecayRestarts`` agree with Keras to within a few ulp of ``cos``
+(amplified near the trough, where ``1 + cos`` cancels), and ``CosineDecayRestarts`` with
+``t_mul != 1`` may restart one step apart from Keras at an exact restart boundary. ``pow`` on
+0-d tensors takes torch's scalar path (the C library's ``powf``), which does not depend on the
+CPU; the other schedules are bit-identical to Keras.
 """
 
 from __future__ import annotations
@@ -299,6 +308,17 @@ class CosineDecayRestarts:
     where :math:`i` is the restart count and :math:`f` the fraction of the current period
     (periods grow by ``t_mul``, amplitudes by ``m_mul``).
 
+    Restart boundaries: Keras takes :math:`i = \\lfloor \\log(1 - f (1 - t)) / \\log t
+    \\rfloor` in float32 (:math:`f = s / D_1`, :math:`t` = ``t_mul``). At a step that starts
+    a period exactly, the quotient is an integer in exact arithmetic and the last bit of the
+    two float32 logs decides the side. The replay uses correctly rounded logs and lands on the
+    mathematically right side, the restart (checked against exact rational arithmetic in the
+    tests). Keras on the torch backend uses torch's float32 ``log``, whose last bit depends on
+    the CPU, so on some machines it ends the previous period instead: at step 25 of
+    ``CosineDecayRestarts(0.1, 10, t_mul=1.5, m_mul=0.9)`` it gives 0.0 (end of period 1)
+    where the replay gives 0.081 (start of period 2). With ``t_mul=1`` the index is
+    :math:`\\lfloor f \\rfloor`, the same on every CPU.
+
     Args:
         initial_learning_rate (float): :math:`\\eta_0`.
         first_decay_steps (int): first period, > 0.
@@ -329,15 +349,33 @@ class CosineDecayRestarts:
         _positive("CosineDecayRestarts", self.first_decay_steps)
 
     def __call__(self, step: np.ndarray) -> np.ndarray:
+        return self._at(step, np.floor(self._restart_quotient(step)))
+
+    def _completed(self, step: np.ndarray) -> np.ndarray:
+        return step.astype(_F) / _F(self.first_decay_steps)
+
+    def _restart_quotient(self, step: np.ndarray) -> np.ndarray:
+        """The float32 argument of Keras's ``floor`` for the restart count :math:`i`.
+
+        ``s / first_decay_steps`` when ``t_mul == 1`` (exact on every CPU), else
+        ``log(1 - f (1 - t_mul)) / log(t_mul)`` with correctly rounded float32 logs.
+        """
+        t_mul = _F(self.t_mul)
+        cf = self._completed(step)
+        if t_mul == 1.0:
+            return cf
+        inner = (_F(1.0) - cf * (_F(1.0) - t_mul)).astype(_F)
+        return _log(inner) / _log(t_mul)
+
+    def _at(self, step: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """The LR at ``step`` taken to lie in restart period ``i`` (float32, integral)."""
         lr0, alpha = _F(self.initial_learning_rate), _F(self.alpha)
         t_mul, m_mul = _F(self.t_mul), _F(self.m_mul)
-        cf = step.astype(_F) / _F(self.first_decay_steps)
+        cf = self._completed(step)
+        i = np.asarray(i, dtype=_F)
         if t_mul == 1.0:
-            i = np.floor(cf)
             cf = cf - i
         else:
-            inner = (_F(1.0) - cf * (_F(1.0) - t_mul)).astype(_F)
-            i = np.floor(_log(inner) / _log(t_mul))
             sum_r = (_F(1.0) - _pow(t_mul, i)) / (_F(1.0) - t_mul)
             cf = (cf - sum_r) / _pow(t_mul, i)
         m_fac = _pow(m_mul, i)
