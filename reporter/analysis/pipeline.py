@@ -1,4 +1,7 @@
-"""ingest → config → diagnose → replay → confirm → Analysis, one function call per stage."""
+"""ingest → config → diagnose → fidelity → remedies → confirm → Analysis, one call per stage.
+
+The typed ``Analysis`` is built once, at the end, from each stage's own results.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +15,26 @@ import numpy as np
 import replay
 from replay import spec_text
 from reporter import ingest
-from reporter.analysis.model import Analysis, jsonable
-from reporter.config import find_config, read_setup
-from reporter.config.semantics import adapt_setup
+from reporter.analysis.model import (
+    Analysis,
+    Confirmation,
+    Current,
+    DiagnosisInfo,
+    Note,
+    OptionInfo,
+    Patch,
+    PlanInfo,
+    RunInfo,
+    Series,
+    SettingRow,
+    SetupInfo,
+)
+from reporter.config import find_run_config, framework_written, plan_patch, read_setup
+from reporter.config.semantics import adapt_setup, is_plateau
 from reporter.config.setup import TrainingSetup
 from reporter.diagnose import diagnose
 from reporter.diagnose.headline import headline
-from reporter.errors import LogFormatError, UsageError
+from reporter.errors import LogFormatError, ReporterError, UsageError
 from reporter.fidelity.inference import infer_missing_schedule
 from reporter.fidelity.per_epoch import check_fidelity
 from reporter.remedies import catalog
@@ -27,6 +43,8 @@ from reporter.remedies.recommend import recommend
 Progress = Callable[[str], None]
 CONFIRM_MAX_EPOCHS = 100  # a confirmation trial is a short training, not a rerun
 CONFIRM_MODES = ("off", "proxy")  # or an entry point: "path/to/file.py:fn", "pkg.mod:fn"
+LR_TIMING_UNKNOWN = ("the transformers version is unknown: the logged learning_rate is either "
+                     "the LR used for the step (>= 4.51) or the next step's LR (older)")
 
 
 def analyze(
@@ -54,14 +72,7 @@ def analyze(
     say(f"reading {path}")
     run = ingest.read_run(path, format=format, pattern=pattern)
     _choose_loss(run, loss_metric)
-    cfg = find_config(Path(run.source), Path(config) if config else None)
-    if cfg is None and Path(run.source) != path:
-        cfg = find_config(path)
-    if cfg is None and Path(run.source).is_dir():  # lightning_logs/: the newest version's
-        versions = sorted(
-            Path(run.source).glob("version_*/hparams.yaml"), key=lambda p: p.stat().st_mtime
-        )
-        cfg = versions[-1] if versions else None
+    cfg = find_run_config(Path(run.source), path, Path(config) if config else None)
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
     run.setup = setup
@@ -78,7 +89,7 @@ def analyze(
     say("replaying the schedules")
     fid, aligned = check_fidelity(setup, diagnosis, run)
     per_step = None
-    if fid.get("per_step") and fid["per_step"]["matches"]:
+    if fid.per_step is not None and fid.per_step.matches:
         from reporter.fidelity.per_update import hf_schedule
 
         per_step = hf_schedule(setup, run)
@@ -88,36 +99,41 @@ def analyze(
     current_outcome = catalog.replay_plan(current, ctx)
     option_notes: list[str] = []
     opts = catalog.build_options(setup, diagnosis, ctx, option_notes)
+    notes = [Note("ingest", str(n)) for n in run.notes]
+    if (run.meta.get("framework") == "hf" and run.meta.get("lr_timing") == "unknown"
+            and run.has("lr") and per_step is None):
+        notes.append(Note("fidelity.lr_timing_unknown", LR_TIMING_UNKNOWN))
+    if inferred and per_step is None:
+        notes.append(Note("fidelity.schedule_inference",
+                          f"Scheduler inference: {inferred['text']}."))
+    notes += [Note("remedies", n) for n in option_notes]
     confirmation = None
     if confirm != "off" and opts and per_step is not None:
-        option_notes.append(
+        notes.append(Note("confirm.per_update_schedule",
             f"No confirmation trainings: the run's LR follows a per-update "
             f"schedule ({spec_text(per_step)}) that the trainings cannot "
-            "reproduce yet; they step schedules once per epoch."
-        )
+            "reproduce yet; they step schedules once per epoch."))
     elif confirm != "off" and opts:
         confirmation = _confirm(current, opts, seeds, workers, say, task)
 
-    analysis = Analysis(
-        run=_run_dict(run, diagnosis),
-        setup=_setup_dict(setup, current, per_step),
-        diagnosis=diagnosis.to_dict(),
+    options = tuple(_option_info(o, per_step) for o in opts)
+    diagnosis_info = DiagnosisInfo(
+        severity=diagnosis.severity, findings=tuple(diagnosis.findings),
+        primary_spike=diagnosis.primary_spike, primary_collapse=diagnosis.primary_collapse)
+    return Analysis(
+        run=_run_info(run, diagnosis, time.perf_counter() - started),
+        setup=_setup_info(setup, current, per_step),
+        diagnosis=diagnosis_info,
         headline=headline(diagnosis),
         fidelity=fid,
-        current={"plan": _plan_dict(current, per_step), "replay": jsonable(current_outcome)},
-        options=[_option_dict(o, per_step) for o in opts],
+        current=Current(plan=_plan_info(current, per_step), replay=current_outcome),
+        options=options,
         confirmation=confirmation,
-        recommendation={},
-        series=_series(diagnosis, ctx, aligned),
-        notes=[n for n in run.notes if per_step is None or "transformers version" not in n]
-        + ([f"Scheduler inference: {inferred['text']}."] if inferred and per_step is None
-           else [])
-        + option_notes,
+        recommendation=recommend(options, confirmation, diagnosis_info),
+        series=_series(diagnosis, aligned),
+        notes=tuple(notes),
+        patches=_patches(setup, opts, root),
     )
-    analysis.recommendation = recommend(analysis)
-    analysis.internals = {"setup": setup, "option_changes": {o.key: o.changes for o in opts}}
-    analysis.run["seconds"] = time.perf_counter() - started
-    return analysis
 
 
 FALLBACK_LOSSES = ("total_loss", "mean_loss", "loss_total", "train_total_loss")
@@ -205,52 +221,53 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> di
     result = run_confirmation(
         trials, seeds=seeds, on_progress=on_progress, workers=workers, task=task
     )
-    return {
-        "task": result.description,
-        "kind": "proxy" if task is None else "entry",
-        "where": where,
-        "subject": "the proxy" if task is None else "your model",
-        "seeds": list(result.seeds),
-        "seconds": result.seconds,
-        "torch_version": result.torch_version,
-        "trials": summarize(result),
-        "notes": notes,
-        "curves": {
+    return Confirmation(
+        task=result.description,
+        kind="proxy" if task is None else "entry",
+        where=where,
+        subject="the proxy" if task is None else "your model",
+        seeds=tuple(result.seeds),
+        seconds=result.seconds,
+        torch_version=result.torch_version,
+        trials=summarize(result),
+        notes=tuple(notes),
+        curves={
             name: [r.val_loss.tolist() for r in t.runs] for name, t in result.trials.items()
         },
-    }
+    )
 
 
-def _run_dict(run, diagnosis) -> dict[str, Any]:
+def _run_info(run, diagnosis, seconds: float) -> RunInfo:
     watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
-    return {
-        "name": run.name,
-        "source": str(run.source),
-        "format": run.format,
-        "step_kind": run.step_kind,
-        "metrics": run.metrics,
-        "points": len(run.scalars),
-        "axis": watched.axis if watched else "epoch",
-        "length": len(watched) if watched else 0,
-        "span": _span(diagnosis),
-        "counts": {m: len(c) for m, c in diagnosis.curves.items() if m.endswith("loss")},
-        "lr_timing": run.meta.get("lr_timing", "unknown"),
+    return RunInfo(
+        name=run.name,
+        source=str(run.source),
+        format=run.format,
+        step_kind=run.step_kind,
+        metrics=tuple(run.metrics),
+        points=len(run.scalars),
+        axis=watched.axis if watched else "epoch",
+        length=len(watched) if watched else 0,
+        span=_span(diagnosis),
+        counts={m: len(c) for m, c in diagnosis.curves.items() if m.endswith("loss")},
+        lr_timing=run.meta.get("lr_timing", "unknown"),
         # the log counted epochs from 1 and the reader shifted them (see its note)
-        "epochs_shifted": run.epochs_shifted,
-        "framework": run.meta.get("framework", "unknown"),
-    }
+        epochs_shifted=run.epochs_shifted,
+        framework=run.meta.get("framework", "unknown"),
+        seconds=seconds,
+    )
 
 
-def _span(diagnosis) -> list[float] | None:
+def _span(diagnosis) -> tuple[float, float] | None:
     """First and last x of the longest loss curve."""
     losses = [c for m, c in diagnosis.curves.items() if m.endswith("loss") and len(c)]
     if not losses:
         return None
     longest = max(losses, key=len)
-    return [float(longest.x[0]), float(longest.x[-1])]
+    return (float(longest.x[0]), float(longest.x[-1]))
 
 
-def _setup_dict(setup, plan, per_step=None) -> dict[str, Any]:
+def _setup_info(setup: TrainingSetup, plan, per_step=None) -> SetupInfo:
     scheduler, source = "none found", setup.source_of("scheduler")
     if setup.scheduler is not None:
         scheduler = spec_text(setup.scheduler)
@@ -258,78 +275,106 @@ def _setup_dict(setup, plan, per_step=None) -> dict[str, Any]:
         scheduler = spec_text(per_step)
         source = ("lr_scheduler_type and warm-up from the training arguments, total steps from "
                   "the trainer state; checked against every logged LR")
-    return {
-        "config_path": str(setup.config_path) if setup.config_path else None,
-        "framework": setup.framework,
-        "fields": [
-            {"name": "optimizer", "value": setup.optimizer, "source": setup.source_of("optimizer")},
-            {
-                "name": "learning rate",
-                "value": plan.learning_rate,
-                "source": plan.learning_rate_source,
-            },
-            {
-                "name": "scheduler",
-                "value": scheduler,
-                "source": source,
-            },
-            {
-                "name": "early stopping",
-                "value": spec_text(setup.early_stopping) if setup.early_stopping else "none found",
-                "source": setup.source_of("early_stopping"),
-            },
-            {
-                "name": "gradient clipping (max norm)",
-                "value": setup.clip_grad_norm,
-                "source": setup.source_of("clip_grad_norm"),
-            },
-            {
-                "name": "epochs",
-                "value": plan.epochs,
-                "source": plan.epochs_source,
-            },
-        ],
-    }
+    early = spec_text(setup.early_stopping) if setup.early_stopping else "none found"
+    rows = (
+        ("optimizer", setup.optimizer, setup.source_of("optimizer")),
+        ("learning rate", plan.learning_rate, plan.learning_rate_source),
+        ("scheduler", scheduler, source),
+        ("early stopping", early, setup.source_of("early_stopping")),
+        ("gradient clipping (max norm)", setup.clip_grad_norm, setup.source_of("clip_grad_norm")),
+        ("epochs", plan.epochs, plan.epochs_source),
+    )
+    return SetupInfo(
+        config_path=str(setup.config_path) if setup.config_path else None,
+        framework=setup.framework,
+        fields=tuple(SettingRow(name, value, src) for name, value, src in rows),
+    )
 
 
-def _plan_dict(plan, per_step=None) -> dict[str, Any]:
+def scheduler_kind(spec: Any) -> str:
+    """``plateau``, ``cosine``, ``constant`` or ``other``: what views may branch on."""
+    if is_plateau(spec):
+        return "plateau"
+    if isinstance(spec, (replay.CosineAnnealingLR, replay.CosineAnnealingWarmRestarts,
+                         replay.CosineDecay, replay.CosineDecayRestarts)):
+        return "cosine"
+    if isinstance(spec, replay.HFScheduler) and "cosine" in spec.lr_scheduler_type:
+        return "cosine"
+    if spec is None or isinstance(spec, replay.ConstantSchedule):
+        return "constant"
+    return "other"
+
+
+def _plan_info(plan, per_step=None) -> PlanInfo:
     scheduler = plan.scheduler
     if per_step is not None and isinstance(scheduler, replay.ConstantSchedule):
         scheduler = per_step  # the per-update schedule the log was checked against
-    return {
-        "learning_rate": plan.learning_rate,
-        "scheduler": spec_text(scheduler),
-        "early_stopping": spec_text(plan.early_stopping) if plan.early_stopping else None,
-        "clip_grad_norm": plan.clip_grad_norm,
-        "epochs": plan.epochs,
-    }
+    return PlanInfo(
+        learning_rate=plan.learning_rate,
+        scheduler=spec_text(scheduler),
+        scheduler_kind=scheduler_kind(scheduler),
+        early_stopping=spec_text(plan.early_stopping) if plan.early_stopping else None,
+        clip_grad_norm=plan.clip_grad_norm,
+        epochs=plan.epochs,
+    )
 
 
-def _option_dict(opt, per_step=None) -> dict[str, Any]:
-    return {
-        "key": opt.key,
-        "title": opt.title,
-        "plan": _plan_dict(opt.plan, per_step),
-        "changes": {
-            k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
-            for k, v in opt.changes.items()
-        },
-        "change_values": opt.changes,
-        "rationale": opt.rationale,
-        "warnings": opt.warnings,
-        "replay": jsonable(opt.outcome),
-    }
+def _option_info(opt, per_step=None) -> OptionInfo:
+    return OptionInfo(
+        key=opt.key,
+        title=opt.title,
+        plan=_plan_info(opt.plan, per_step),
+        changes={k: spec_text(v) if hasattr(v, "__dataclass_fields__") else v
+                 for k, v in opt.changes.items()},
+        change_values=dict(opt.changes),
+        rationale=tuple(opt.rationale),
+        warnings=tuple(opt.warnings),
+        replay=opt.outcome,
+    )
 
 
-def _series(diagnosis, ctx, aligned) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, curve in diagnosis.curves.items():
-        out[name] = {"x": curve.x.tolist(), "y": curve.y.tolist(), "axis": curve.axis}
+def _series(diagnosis, aligned) -> dict[str, Series]:
+    out = {name: Series(tuple(curve.x.tolist()), tuple(curve.y.tolist()), curve.axis)
+           for name, curve in diagnosis.curves.items()}
     if aligned is not None:
         watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
-        out["lr_used"] = {
-            "x": watched.x.tolist(),
-            "y": np.asarray(aligned).tolist(),
-            "axis": watched.axis,
-        }
+        out["lr_used"] = Series(tuple(watched.x.tolist()), tuple(np.asarray(aligned).tolist()),
+                                watched.axis)
     return out
+
+
+def _patches(setup: TrainingSetup, opts, root: Path) -> tuple[Patch, ...]:
+    """One patched copy of the config per option, computed here, written by the report stage."""
+    if setup.config_path is None:
+        return ()
+    source = Path(setup.config_path)
+    shown = _shown(source, root)
+    out = []
+    for i, opt in enumerate(opts, start=1):
+        name = f"{source.stem}.option{i}_{opt.key}{source.suffix}"
+        values = dict(opt.changes)
+        try:
+            patched = plan_patch(setup, values, Path(name), display_root=root)
+        except (ReporterError, ValueError) as err:
+            # the option still shows its changes as a list; say why there is no file
+            out.append(Patch(option=opt.key, original=shown, file=None, values=values,
+                             error=str(err)))
+            continue
+        out.append(Patch(
+            option=opt.key, original=shown, file=name, values=values,
+            framework_output=framework_written(source), diff=patched.diff.rstrip("\n"),
+            text=patched.text,
+            changes=tuple((str(k), str(b), str(a)) for k, b, a in patched.changes),
+            added=tuple(str(k) for k, before, _after in patched.changes if before is None),
+        ))
+    return tuple(out)
+
+
+def _shown(source: Path, root: Path) -> str:
+    """The config's path as the user knows it: relative to the working directory or the run."""
+    for base in (Path.cwd(), root):
+        try:
+            return str(source.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(source)

@@ -109,11 +109,9 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
                        workers=args.workers, format=args.log_format,
                        loss_metric=args.loss_metric, pattern=args.pattern,
                        progress=None if quiet else say)
-    setup = analysis.internals.get("setup")
-    changes = analysis.internals.get("option_changes")
-    written = write_outputs(analysis, out, formats, setup=setup, option_changes=changes)
+    written = write_outputs(analysis, out, formats)
     if not quiet:
-        say(f"{analysis.headline} ({analysis.run['seconds']:.1f} s)")
+        say(f"{analysis.headline} ({analysis.run.seconds:.1f} s)")
         for p in written:
             print(p)
     return analysis

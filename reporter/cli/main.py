@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("reporter.cli.analyze", "analyze a run's logs and write the fix report"),
     "replay": ("reporter.cli.replay", "preview or replay an LR schedule, no report"),
     "formats": ("reporter.cli.formats", "list the log formats reporter reads"),
+    "schema": ("reporter.cli.schema", "print the JSON Schema of report.json"),
 }
 
 PROG = "reporter"

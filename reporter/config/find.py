@@ -84,3 +84,26 @@ def _has_training_keys(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     return isinstance(data, dict) and any(key in data for key in HF_TRAINING_KEYS)
+
+
+def find_run_config(source: Path, analysed: Path, explicit: Path | None = None) -> Path | None:
+    """The config of a run read from ``source`` when the user pointed at ``analysed``.
+
+    Beside the source first, then beside what the user named, then (a ``lightning_logs``
+    folder) the newest ``version_*/hparams.yaml`` below the source.
+    """
+    found = find_config(source, explicit)
+    if found is None and source != analysed:
+        found = find_config(analysed)
+    if found is None and source.is_dir():
+        versions = sorted(source.glob("version_*/hparams.yaml"), key=lambda p: p.stat().st_mtime)
+        found = versions[-1] if versions else None
+    return found
+
+
+def framework_written(config: Path) -> bool:
+    """Configs a framework writes from the training code's arguments (Lightning hparams.yaml,
+    Ultralytics args.yaml, W&B files/config.yaml): editing them changes nothing."""
+    if config.name in ("hparams.yaml", "args.yaml"):
+        return True
+    return config.name == "config.yaml" and config.parent.name == "files"

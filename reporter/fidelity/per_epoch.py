@@ -8,6 +8,7 @@ import numpy as np
 
 import replay
 from replay import spec_text
+from reporter.fidelity.checks import FidelityCheck, StopCheck
 from reporter.fidelity.per_update import hf_step_check
 from reporter.ingest.run import PRINTED
 
@@ -19,22 +20,23 @@ if TYPE_CHECKING:
 
 def check_fidelity(
     setup: TrainingSetup, diagnosis: Diagnosis, run: Run | None = None
-) -> tuple[dict[str, Any], np.ndarray | None]:
+) -> tuple[FidelityCheck, np.ndarray | None]:
     """Replay the configured schedule over the logged metric and compare with the logged LR.
 
     Returns the verdict (plain dict) and the LR *used* in each epoch of the watched series
     (the logged LR shifted by one when the log records the LR after the scheduler step),
     or None when no LR was logged. HF runs are also checked per optimizer update
-    (``verdict["per_step"]``), where their schedules step.
+    (``per_step``), where their schedules step.
     """
     printed = run is not None and run.meta.get("precision") == PRINTED
     verdict, used = _per_epoch(setup, diagnosis, printed)
-    verdict["per_step"] = hf_step_check(setup, run) if run is not None else None
-    if verdict["per_step"] and verdict["per_step"]["matches"] and verdict["status"] != "match":
+    per_step = hf_step_check(setup, run) if run is not None else None
+    verdict["per_step"] = per_step
+    if per_step is not None and per_step.matches and verdict["status"] != "match":
         verdict["status"] = "per_step"
         verdict["text"] = ("The learning rate follows a schedule stepped every optimizer "
                            "update, so it is checked per update below, not per epoch.")
-    return verdict, used
+    return FidelityCheck(**verdict), used
 
 
 def _per_epoch(
@@ -144,7 +146,7 @@ def _half_unit(v: float) -> float:
     return 0.0
 
 
-def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
+def _stop_check(setup: TrainingSetup, watched) -> StopCheck | None:
     if setup.early_stopping is None:
         return None
     ev = replay.early_stop(setup.early_stopping, watched.y)
@@ -158,12 +160,12 @@ def _stop_check(setup: TrainingSetup, watched) -> dict[str, Any] | None:
         ok = configured is None or last_x + 1 >= configured
     else:
         ok = None  # checks every N steps: whether the run was cut short is not known here
-    return {
-        "predicted_stop": predicted,
-        "predicted_stop_x": float(watched.x[predicted]) if predicted is not None else None,
-        "last_logged": last,
-        "last_logged_x": last_x,
-        "axis": watched.axis,
-        "matches": ok,
-        "spec": spec_text(setup.early_stopping),
-    }
+    return StopCheck(
+        predicted_stop=predicted,
+        predicted_stop_x=float(watched.x[predicted]) if predicted is not None else None,
+        last_logged=last,
+        last_logged_x=last_x,
+        axis=watched.axis,
+        matches=ok,
+        spec=spec_text(setup.early_stopping),
+    )

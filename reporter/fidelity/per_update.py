@@ -16,6 +16,7 @@ import numpy as np
 
 import replay
 from replay import spec_text
+from reporter.fidelity.checks import PerUpdateCheck
 
 if TYPE_CHECKING:
     from reporter.config.setup import TrainingSetup
@@ -50,7 +51,7 @@ def hf_schedule(setup: TrainingSetup, run: Run) -> Any | None:
         return None
 
 
-def hf_step_check(setup: TrainingSetup, run: Run) -> dict[str, Any] | None:
+def hf_step_check(setup: TrainingSetup, run: Run) -> PerUpdateCheck | None:
     """Compare the logged per-step LR with the replayed HF schedule; None when not applicable."""
     if run.meta.get("framework") != "hf" or setup.learning_rate is None:
         return None
@@ -84,5 +85,5 @@ def hf_step_check(setup: TrainingSetup, run: Run) -> dict[str, Any] | None:
         text += (f" ({best['score']:.0%} match, first difference at step "
                  f"{best['first_mismatch_step']}); the training arguments beside the log may "
                  "not be the ones the run used.")
-    return {"spec": spec_text(spec), "matches": matches, "points": len(steps),
-            "text": text, **best}
+    return PerUpdateCheck(spec=spec_text(spec), matches=matches, points=len(steps), text=text,
+                          **best)

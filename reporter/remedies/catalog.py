@@ -43,7 +43,7 @@ class Plan:
     epochs_source: str = "config"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReplayOutcome:
     """The replay of one plan over the recorded metrics.
 
@@ -187,15 +187,13 @@ def replay_plan(plan: Plan, ctx: Context) -> ReplayOutcome:
         ref = out.observed_lr_at_onset
         if ref is None:
             ref = ctx.base_lr if ctx.base_lr is not None else plan.learning_rate
-        out.acted_before_spike = (
-            out.lr_at_onset is not None and out.lr_at_onset <= ACT_RATIO * ref
-        )
+        out = replace(out, acted_before_spike=(
+            out.lr_at_onset is not None and out.lr_at_onset <= ACT_RATIO * ref))
     if plan.clip_grad_norm and ctx.grad_norm is not None and onset is not None:
         clip = replay.clip_scale(ctx.grad_norm, plan.clip_grad_norm)
         mask = np.asarray(clip.clipped, dtype=bool)
-        if onset > 0:
-            out.clip_fraction_before = float(mask[:onset].mean())
-        out.clip_fraction_at_spike = float(mask[onset])
+        out = replace(out, clip_fraction_at_spike=float(mask[onset]),
+                      clip_fraction_before=float(mask[:onset].mean()) if onset > 0 else None)
     return out
 
 

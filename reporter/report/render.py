@@ -19,12 +19,13 @@ COMMENT_LIMIT = 60_000  # GitHub rejects comment bodies over 65,536 characters
 
 
 def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] | None = None,
-           images: dict[str, bytes] | None = None) -> str:
+           images: dict[str, bytes] | None = None, out_dir: str = ".") -> str:
     """Render ``analysis`` (or its dict) as ``fmt``.
 
     ``files`` maps figure roles (``history_png``, ``confirm_png``) to the file names the
     Markdown links to; ``images`` holds their PNG bytes, embedded into the HTML. Without
-    ``images`` the HTML draws the figures itself, so it is always self-contained.
+    ``images`` the HTML draws the figures itself, so it is always self-contained. ``out_dir``
+    is the output folder as the user can type it (patched configs are shown inside it).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})",
@@ -34,7 +35,7 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
         return json.dumps(data, indent=2, allow_nan=False) + "\n"
     from reporter.report.view import build_view
 
-    view = build_view(data, dict(files or {}))
+    view = build_view(data, dict(files or {}), out_dir)
     if fmt == "html":
         if images is None:
             images = figures_for(data)

@@ -6,6 +6,7 @@ Every number that reaches a template travels with its honesty label (``observed`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from reporter.report.filters import fmt_number, fmt_x
@@ -21,12 +22,14 @@ FIDELITY_WORDS = {
 }
 
 
-def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dict[str, Any]:
-    """``data`` is ``Analysis.to_dict()``; ``files`` maps a role (``history_png``…) to a name."""
+def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
+               out_dir: str = ".") -> dict[str, Any]:
+    """``data`` is ``Analysis.to_dict()``; ``files`` maps a role (``history_png``…) to a name;
+    ``out_dir`` is where those files lie, as the user can type it."""
     files = files or {}
     spike = data["diagnosis"]["primary_spike"]
     collapse = data["diagnosis"]["primary_collapse"]
-    options = [_option_view(i, o, data) for i, o in enumerate(data["options"])]
+    options = [_option_view(i, o, data, out_dir) for i, o in enumerate(data["options"])]
     return {
         "title": data["headline"],
         "severity": data["diagnosis"]["severity"],
@@ -42,7 +45,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
         "comparison": _comparison(data, options),
         "how_to_test": _how_to_test(data, options, spike),
         "recommendation": data["recommendation"],
-        "notes": data["notes"],
+        "notes": [n["text"] for n in data["notes"]],
         "not_lr": next((f["kind"] for f in data["diagnosis"]["findings"]
                         if f["kind"] in ("overfitting", "no_progress")), None),
         "files": files,
@@ -51,7 +54,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None) -> dic
     }
 
 
-def _option_view(i: int, opt: dict, data: dict) -> dict:
+def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
     rep = opt["replay"]
     axis = data["run"]["axis"]
     facts = []
@@ -64,7 +67,7 @@ def _option_view(i: int, opt: dict, data: dict) -> dict:
                 "label": rep["first_reduction_label"],
             }
         )
-    elif "Plateau" in opt["plan"]["scheduler"]:
+    elif opt["plan"]["scheduler_kind"] == "plateau":
         facts.append(
             {
                 "what": "first LR reduction",
@@ -110,10 +113,12 @@ def _option_view(i: int, opt: dict, data: dict) -> dict:
                 "label": "exact replay",
             }
         )
-    patch = next((p for p in data.get("patches", []) if p["option"] == opt["key"]), None)
-    patch_error = patch.get("error") if patch else None
+    patch = next((p for p in data["patches"] if p["option"] == opt["key"]), None)
+    patch_error = patch["error"] if patch else None
     if patch_error:
         patch = None
+    elif patch is not None:  # where the copy lies, as the user can type it
+        patch = {**patch, "path": str(Path(out_dir) / patch["file"])}
     return {**opt, "number": i + 1, "facts": facts, "patch": patch, "patch_error": patch_error}
 
 
@@ -130,7 +135,7 @@ def _confirmation(data: dict) -> dict | None:
 
 
 def _first_reduction_cell(col: dict) -> str:
-    if "Plateau" not in col["plan"]["scheduler"]:
+    if col["plan"]["scheduler_kind"] != "plateau":
         return "n/a (no plateau rule)"
     first = col["replay"]["first_reduction"]
     return str(first) if first is not None else "none"
@@ -239,7 +244,7 @@ def _how_to_test(data: dict, options: list[dict], spike: dict | None) -> list[di
                 f"the logged LR should first drop after {axis} {rep['first_reduction']} "
                 f"({rep['first_reduction_label']}; later drops depend on the new run)"
             )
-        if "Cosine" in o["plan"]["scheduler"]:
+        if o["plan"]["scheduler_kind"] == "cosine":
             watch.append(
                 f"the LR should follow the cosine curve, "
                 f"{fmt_number(rep['lr_at_onset'])} at {axis} {fmt_x(spike['evidence']['onset'])}"

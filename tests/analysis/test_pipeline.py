@@ -24,36 +24,36 @@ def test_analyze_seedlike_headline_names_the_spike_epoch(analysis):
 
 
 def test_analyze_seedlike_config_reproduces_the_logged_lr(analysis):
-    assert analysis.fidelity["status"] == "match"
-    assert analysis.fidelity["alignment"] == "used"
+    assert analysis.fidelity.status == "match"
+    assert analysis.fidelity.alignment == "used"
     # early stopping (patience 15) replayed over val loss stops at the last logged epoch
-    assert analysis.fidelity["stop"]["matches"] is True
+    assert analysis.fidelity.stop.matches is True
 
 
 def test_analyze_seedlike_current_plateau_reduces_after_the_spike(analysis):
-    cur = analysis.current["replay"]
+    cur = analysis.current.replay
     # best val loss at epoch 9, patience 10: torch reduces in the step after epoch 20
-    assert cur["first_reduction"] == 20
-    assert cur["observed_lr_at_onset"] == 5e-4
+    assert cur.first_reduction == 20
+    assert cur.observed_lr_at_onset == 5e-4
 
 
 def test_analyze_seedlike_options_are_replayed_with_labels(analysis):
-    by_key = {o["key"]: o for o in analysis.options}
+    by_key = {o.key: o for o in analysis.options}
     assert list(by_key) == ["faster_plateau", "cosine", "lower_lr"]
-    fast = by_key["faster_plateau"]["replay"]
-    assert fast["first_reduction"] + 1 <= 13  # acts before the spike
-    assert fast["lr_at_onset_label"] == "exact replay"
-    cos = by_key["cosine"]["replay"]
+    fast = by_key["faster_plateau"].replay
+    assert fast.first_reduction + 1 <= 13  # acts before the spike
+    assert fast.lr_at_onset_label == "exact replay"
+    cos = by_key["cosine"].replay
     # CosineAnnealingLR(T_max=50) at epoch 13 is only ~16 % below the base LR
-    assert cos["lr_at_onset"] == pytest.approx(5e-4 * 0.84375, rel=1e-3)
-    assert cos["lr_at_onset_label"] == "exact replay"
-    low = by_key["lower_lr"]["replay"]
-    assert low["lr_at_onset_label"] == "conditional replay"
-    assert low["horizon"] == 0
+    assert cos.lr_at_onset == pytest.approx(5e-4 * 0.84375, rel=1e-3)
+    assert cos.lr_at_onset_label == "exact replay"
+    low = by_key["lower_lr"].replay
+    assert low.lr_at_onset_label == "conditional replay"
+    assert low.horizon == 0
 
 
 def test_analyze_seedlike_recommendation_is_labelled_replay_without_confirmation(analysis):
-    assert analysis.recommendation["basis"] == "replay"
+    assert analysis.recommendation.basis == "replay"
     assert analysis.confirmation is None
 
 
@@ -62,7 +62,7 @@ def test_analyze_json_has_no_nan(analysis):
 
     text = reporter.render(analysis, "json")
     data = json.loads(text)
-    assert data["schema"] == 1 and data["headline"] == analysis.headline
+    assert data["schema_version"] == 2 and data["headline"] == analysis.headline
 
 
 def test_analyze_confirms_on_the_users_entry_point(tmp_path):
@@ -70,10 +70,10 @@ def test_analyze_confirms_on_the_users_entry_point(tmp_path):
     entry = Path(__file__).resolve().parents[2] / "samples" / "entry_point" / "my_model.py"
     a = reporter.analyze(run, confirm=f"{entry}:build", seeds=1)
     conf = a.confirmation
-    assert conf["kind"] == "entry" and conf["subject"] == "your model"
-    assert set(conf["trials"]) == {"current", "faster_plateau", "cosine", "lower_lr"}
-    assert all(t["n"] == 1 for t in conf["trials"].values())
-    assert "Your own model" in conf["task"]
+    assert conf.kind == "entry" and conf.subject == "your model"
+    assert set(conf.trials) == {"current", "faster_plateau", "cosine", "lower_lr"}
+    assert all(t.n == 1 for t in conf.trials.values())
+    assert "Your own model" in conf.task
 
 
 def test_analyze_rejects_a_confirm_value_that_is_no_entry_point(tmp_path):

@@ -13,16 +13,16 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "formats"
 
 def test_keras_csv_sample_is_replayed_with_keras_plateau_rule():
     a = reporter.analyze(SAMPLES / "keras_csv" / "noisy_shard", confirm="off")
-    assert a.fidelity["status"] == "match"
-    assert a.fidelity["scheduler"].startswith("KerasReduceLROnPlateau(")
-    sched = next(f for f in a.setup["fields"] if f["name"] == "scheduler")
-    assert "keras semantics" in sched["source"]
+    assert a.fidelity.status == "match"
+    assert a.fidelity.scheduler.startswith("KerasReduceLROnPlateau(")
+    sched = next(f for f in a.setup.fields if f.name == "scheduler")
+    assert "keras semantics" in sched.source
 
 
 def test_torch_checkpoint_sample_keeps_torch_plateau_rule():
     a = reporter.analyze(SAMPLES / "torch_checkpoint" / "noisy_shard", confirm="off")
-    assert a.fidelity["status"] == "match"
-    assert a.fidelity["scheduler"].startswith("ReduceLROnPlateau(")
+    assert a.fidelity.status == "match"
+    assert a.fidelity.scheduler.startswith("ReduceLROnPlateau(")
 
 
 def test_no_config_schedule_is_inferred_from_the_logged_lr(tmp_path, make_run):
@@ -34,9 +34,9 @@ def test_no_config_schedule_is_inferred_from_the_logged_lr(tmp_path, make_run):
     path = tmp_path / "history.json"
     path.write_text(json.dumps({"val_loss": val, "lr": list(map(float, lr))}))
     a = reporter.analyze(path, confirm="off")
-    assert a.fidelity["status"] == "match"
-    assert a.fidelity["scheduler"] == "StepLR(step_size=4, gamma=0.5)"
-    assert any("inferred from the logged LR" in n for n in a.notes)
+    assert a.fidelity.status == "match"
+    assert a.fidelity.scheduler == "StepLR(step_size=4, gamma=0.5)"
+    assert any("inferred from the logged LR" in n.text for n in a.notes)
     assert run.has("lr")
 
 

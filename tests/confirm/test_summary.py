@@ -22,5 +22,5 @@ def test_summarize_counts_a_seed_that_spiked_and_collapsed_once():
                         (_curve(0, spike_then_flat), _curve(1, calm)))
     result = ConfirmationResult({"current": trial}, (0, 1), ProxyTask(), "proxy", 0.2)
     t = summarize(result)["current"]
-    assert (t["spiked"], t["collapsed"], t["failed"], t["n"]) == (1, 1, 1, 2)
-    assert t["median_best_val"] == np.median([0.04, 0.026])
+    assert (t.spiked, t.collapsed, t.failed, t.n) == (1, 1, 1, 2)
+    assert t.median_best_val == np.median([0.04, 0.026])

@@ -19,16 +19,16 @@ def _inputs():
 def test_hf_step_check_reproduces_every_logged_lr_of_the_real_trainer():
     run, setup = _inputs()
     check = hf_step_check(setup, run)
-    assert check["matches"] is True
-    assert check["version"] == "4.51"  # transformers 5.24 logs the LR used by the update
-    assert check["points"] == 40
+    assert check.matches is True
+    assert check.version == "4.51"  # transformers 5.24 logs the LR used by the update
+    assert check.points == 40
 
 
 def test_hf_step_check_flags_wrong_training_arguments():
     run, setup = _inputs()
     setup.raw = {**setup.raw, "warmup_steps": 8}
     check = hf_step_check(setup, run)
-    assert check["matches"] is False and check["first_mismatch_step"] == 4
+    assert check.matches is False and check.first_mismatch_step == 4
 
 
 def test_hf_step_check_not_applicable_outside_hf():

@@ -22,8 +22,8 @@ def test_overfitting_run_gets_early_stopping_advice_not_lr_options(tmp_path):
     a = _analyze(tmp_path, {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
                             "val_loss": [1.0, 0.8, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]})
     assert a.headline == "Validation Loss Rising: Overfitting"
-    assert a.options == []
-    assert "early stopping" in a.recommendation["text"]
+    assert a.options == ()
+    assert "early stopping" in a.recommendation.text
     assert "lowest at epoch 2" in reporter.render(a, "md")
 
 
@@ -31,4 +31,4 @@ def test_calm_run_says_nothing_to_change(tmp_path):
     a = _analyze(tmp_path, {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.45, 0.4],
                             "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]})
     assert a.headline == "No Instability Found"
-    assert a.recommendation["text"].startswith("Nothing to change")
+    assert a.recommendation.text.startswith("Nothing to change")
