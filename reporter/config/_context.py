@@ -26,13 +26,18 @@ class Context:
     notes: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
 
-    def record(self, name: str, leaf: Leaf | None, note: str = "") -> None:
-        """Set the provenance of field ``name``: a key in this file, or just a note."""
+    def record(self, name: str, leaf: Leaf | None, note: str = "", *,
+               derived: bool = False) -> None:
+        """Set the provenance of field ``name``: a key in this file, or just a note.
+
+        ``derived``: the value was taken from ``leaf``, a key of another field.
+        """
         if leaf is None:
             self.provenance[name] = Provenance(note=note)
         else:
             self.used.add(leaf.order)
-            self.provenance[name] = Provenance(file=self.shown, key=leaf.key, note=note)
+            self.provenance[name] = Provenance(file=self.shown, key=leaf.key, note=note,
+                                               derived=derived)
 
     def first(self, name: str, hits: list[Leaf], convert: Any) -> tuple[Leaf | None, Any]:
         """The first hit whose value converts; other hits with other values go in a note."""

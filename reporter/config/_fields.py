@@ -152,7 +152,8 @@ def _build_scheduler(
             ctx.record(f"scheduler.{arg}", leaf)
         elif arg == "T_max" and epochs is not None:
             kwargs[arg] = epochs
-            ctx.record("scheduler.T_max", epochs_leaf, "T_max defaulted to the number of epochs")
+            ctx.record("scheduler.T_max", epochs_leaf, "T_max defaulted to the number of epochs",
+                       derived=True)
         elif spec_field.default is not dataclasses.MISSING:
             ctx.record(f"scheduler.{arg}", None, "torch default")
         else:

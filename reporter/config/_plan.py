@@ -200,7 +200,7 @@ class Planner:
 def own_key(setup: TrainingSetup, name: str) -> tuple[str, ...] | None:
     """The key that holds field ``name`` itself (not one it was defaulted from), or None."""
     prov = setup.provenance.get(name)
-    if prov is None or not prov.key or "defaulted" in prov.note:
+    if prov is None or not prov.key or prov.derived:
         return None
     return prov.key_path
 

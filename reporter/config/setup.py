@@ -14,12 +14,15 @@ class Provenance:
     """Where a setting came from: a key in a config file, a framework default, or inference.
 
     ``file`` is the path as shown to the user (relative to the run when possible),
-    ``key`` the dotted key inside it (``training.scheduler_patience``).
+    ``key`` the dotted key inside it (``training.scheduler_patience``). ``derived`` is True
+    when the value was taken from another key (T_max from the epochs), so patching the field
+    must add its own key rather than edit that one.
     """
 
     file: str | None = None
     key: str | None = None
     note: str = ""
+    derived: bool = False
 
     def __str__(self) -> str:
         if self.file and self.key:
