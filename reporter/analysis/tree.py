@@ -81,16 +81,17 @@ def _rank(row: dict[str, Any]) -> tuple:
 
 def write_index(rows: list[dict[str, Any]], out: Path, formats: list[str], root: Path
                 ) -> list[Path]:
-    """INDEX.md / index.html / index.json for the formats asked for (comment counts as md)."""
+    """INDEX.md / index.html / index.json for the formats asked for (comment counts as md).
+
+    Written like the reports (``report/atomic.py``): atomically, a changed file kept as .bak.
+    """
+    from reporter.report.atomic import write_bytes
     from reporter.report.render import index_text
 
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     data = {"root": str(root), "runs": rows}
     kinds = {"md" if f == "comment" else f for f in formats}
     for fmt in sorted(kinds):
-        path = out / INDEX_NAMES[fmt]
         text = (json.dumps(data, indent=2) + "\n" if fmt == "json" else index_text(data, fmt))
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+        written.append(write_bytes(out / INDEX_NAMES[fmt], text.encode("utf-8")))
     return written

@@ -13,7 +13,6 @@ import dataclasses
 import difflib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,17 +81,14 @@ def patch_config(
     Field names: ``learning_rate``, ``clip_grad_norm``, ``epochs``, ``batch_size``,
     ``scheduler`` (a replay spec: writes the kind key and the spec's parameters),
     ``scheduler.<arg>`` and ``early_stopping.<arg>`` (torch / EarlyStopping names).
-    An existing ``dest`` is moved to ``dest.bak`` first; a ``dest`` that is the source raises
+    The copy is written atomically (a temporary file, then a rename). An existing ``dest``
+    with other content is kept as ``dest.bak`` first; a ``dest`` that is the source raises
     UsageError.
     """
+    from reporter.report.atomic import write_now
+
     patched = plan_patch(setup, changes, dest, display_root=display_root)
-    dest = patched.path
-    if dest.exists():
-        patched.backup = dest.with_name(dest.name + ".bak")
-        os.replace(dest, patched.backup)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "w", encoding="utf-8", newline="") as handle:
-        handle.write(patched.text)
+    patched.backup = write_now(patched.path, patched.text.encode("utf-8"))
     return patched
 
 
