@@ -64,12 +64,27 @@ def run(args: argparse.Namespace) -> int:
     if total > 1 and args.config:
         raise UsageError(f"--config applies to one run, but {total} runs were found",
                          hint="give the path of a single run with --config")
-    failed = 0
+    from reporter.report.atomic import staged
+
+    # Everything is rendered in memory first and written at the end, all together: a Ctrl-C
+    # or an error before that leaves the output folder as it was (issue 11, item 6).
+    listed: list[Path] = []
+    with staged(args.out) as outputs:
+        code = _analyze_jobs(jobs, formats, args, say, listed)
+    result = outputs.commit()
+    for p in listed:
+        print(p)
+    _tell_previous(result, say)
+    return code
+
+
+def _analyze_jobs(jobs, formats: list[str], args: argparse.Namespace, say,
+                  listed: list[Path]) -> int:
     for path, runs in jobs:
         out = args.out if len(args.paths) == 1 else args.out / path.name
         if len(runs) == 1:
             confirm = "proxy" if args.confirm == "auto" else args.confirm
-            _one(runs[0], out, formats, args, confirm, say, explicit=path)
+            _one(runs[0], out, formats, args, confirm, say, explicit=path, listed=listed)
             continue
         from reporter.analysis.tree import analyze_tree
 
@@ -82,12 +97,21 @@ def run(args: argparse.Namespace) -> int:
             lambda run_path, target, c=confirm: _one(run_path, target, formats, args, c,
                                                      say, quiet=True),
             say)
-        failed += sum(r["severity"] == "error" for r in rows)
-        for p in written:
-            print(p)
-        if failed == len(rows):
+        listed.extend(written)
+        if all(r["severity"] == "error" for r in rows):
             return exitcodes.BAD_INPUT
     return exitcodes.SUCCESS
+
+
+def _tell_previous(result, say) -> None:
+    """Say what became of the files an earlier run wrote and this one did not."""
+    if result.removed:
+        say(f"removed {len(result.removed)} file(s) an earlier run wrote and this one did not: "
+            + ", ".join(str(p) for p in result.removed))
+    if result.stale:  # shown even with --quiet: these files no longer match the report
+        print(f"reporter: stale: {len(result.stale)} file(s) from an earlier run, edited since, "
+              "kept (remove them if they are no longer wanted): "
+              + ", ".join(str(p) for p in result.stale), file=sys.stderr, flush=True)
 
 
 def _runs_in(path: Path, args: argparse.Namespace) -> list[Path]:
@@ -101,7 +125,8 @@ def _runs_in(path: Path, args: argparse.Namespace) -> list[Path]:
 
 
 def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, confirm: str,
-         say, *, quiet: bool = False, explicit: Path | None = None):
+         say, *, quiet: bool = False, explicit: Path | None = None,
+         listed: list[Path] | None = None):
     from reporter.analysis.pipeline import analyze
     from reporter.report.write import write_outputs
 
@@ -112,6 +137,6 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
     written = write_outputs(analysis, out, formats)
     if not quiet:
         say(f"{analysis.headline} ({analysis.run.seconds:.1f} s)")
-        for p in written:
-            print(p)
+        if listed is not None:
+            listed.extend(written)  # printed once they are on disk
     return analysis

@@ -62,8 +62,8 @@ def _shown(folder: Path) -> str:
 
 
 def _safe_write(path: Path, payload: bytes) -> Path:
-    """Write ``payload``; an existing file that differs is kept as ``<name>.bak`` first."""
-    if path.exists() and path.read_bytes() != payload:
-        path.replace(path.with_name(path.name + ".bak"))
-    path.write_bytes(payload)
-    return path
+    """Write ``payload`` atomically (or hold it for the command's all-at-once commit); an
+    existing file that differs is kept as ``<name>.bak`` first (see ``report/atomic.py``)."""
+    from reporter.report.atomic import write_bytes
+
+    return write_bytes(path, payload)
