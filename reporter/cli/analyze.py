@@ -86,7 +86,7 @@ def _analyze_jobs(jobs, formats: list[str], args: argparse.Namespace, say,
             confirm = "proxy" if args.confirm == "auto" else args.confirm
             _one(runs[0], out, formats, args, confirm, say, explicit=path, listed=listed)
             continue
-        from reporter.analysis.tree import analyze_tree
+        from reporter.cli.tree import analyze_tree
 
         confirm = "off" if args.confirm == "auto" else args.confirm
         if args.confirm == "auto":
