@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reporter.errors import UsageError, suggest
+from reporter.report import filters
 
 if TYPE_CHECKING:
     from reporter.analysis.model import Analysis
@@ -84,33 +85,11 @@ def _env(html: bool):
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["md"] = md_escape
-    env.filters["fmt"] = fmt_value
+    env.filters.update(md=filters.md_escape, fmt=filters.fmt_value, number=filters.fmt_number,
+                       x=filters.fmt_x, ratio=filters.fmt_ratio)
     env.filters["md_inline"] = _md_inline
     env.filters["label"] = _label_html if html else (lambda s: s)
     return env
-
-
-_MD_SPECIAL = {"|": "\\|", "<": "&lt;", "@": "@\u200b", "$": "\\$"}
-
-
-def md_escape(value: Any) -> str:
-    """Escape text from logs or configs for GitHub Markdown (tables, mentions, math, HTML)."""
-    text = str(value)
-    return "".join(_MD_SPECIAL.get(ch, ch) for ch in text).replace("\n", " ")
-
-
-def fmt_value(value: Any) -> str:
-    """Numbers to 4 significant digits, None to n/a, everything else as text."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e6 else f"{value:.4g}"
-    return str(value)
 
 
 def _md_inline(text: str):
