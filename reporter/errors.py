@@ -8,6 +8,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+# the name to `pip install` (the import package and the command are `reporter`; the distribution
+# `reporter` on the package index is an unrelated project)
+DISTRIBUTION = "training-fix-reporter"
+
 
 class ReporterError(Exception):
     """Base of every error the user is meant to read; carries an optional hint."""
@@ -63,7 +67,7 @@ class MissingDependencyError(ReporterError):
     """An optional library is needed for this input or action."""
 
     def __init__(self, package: str, purpose: str, extra: str | None = None) -> None:
-        install = f"pip install 'reporter[{extra}]'" if extra else f"pip install {package}"
+        install = f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {package}"
         super().__init__(f"{purpose} needs the package {package!r}", hint=f"install it: {install}")
 
 

@@ -148,6 +148,7 @@ def test_run_confirmation_orders_trials_and_reports_progress():
     json.dumps(result.to_dict(), allow_nan=False)
 
 
+@pytest.mark.slow
 def test_run_confirmation_two_workers_match_one():
     trials = {"a": TrialSpec(0.01, epochs=2), "b": TrialSpec(0.02, epochs=2)}
     one = run_confirmation(trials, seeds=2, task=TINY)

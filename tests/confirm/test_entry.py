@@ -106,6 +106,7 @@ def build(seed):
     assert module.calls == [4, 8, 4, 8]  # one training batch of 4 and the val set, per epoch
 
 
+@pytest.mark.slow
 def test_run_confirmation_entry_two_workers_match_one(sample):
     trials = {"current": TrialSpec(0.01, epochs=2), "lower lr": TrialSpec(0.003, epochs=2)}
     one = run_confirmation(trials, seeds=2, task=sample)
