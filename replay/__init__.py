@@ -16,6 +16,7 @@ from replay.keras_schedules import (
     PolynomialDecay,
 )
 from replay.names import SPEC_NAMES
+from replay.parse import SpecError, parse_spec
 from replay.spec_text import spec_text
 from replay.stepping import lightning_scheduler_steps, per_step
 from replay.torch_composite import ChainedScheduler, SequentialLR
@@ -65,6 +66,7 @@ __all__ = [
     "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
+    "SpecError",
     "StepLR",
     "Trajectory",
     "ZClip",
@@ -77,6 +79,7 @@ __all__ = [
     "infer_schedule",
     "lightning_scheduler_steps",
     "lr_trajectory",
+    "parse_spec",
     "per_step",
     "spec_text",
     "zclip_scale",

@@ -19,7 +19,8 @@ class EarlyStopping:
 
     ``semantics`` picks whose counting rule applies: ``"lightning"`` (the common hand-written
     loop: ``wait += 1`` on a non-improving check, stop when ``wait >= patience``),
-    ``"keras"`` or ``"hf"``.
+    ``"keras"`` or ``"hf"``. A setting of another framework's callback (``baseline`` with
+    ``"lightning"``, say) raises ValueError, so every spec is one real callback.
 
     .. math::
         \\text{improved}(a) = \\begin{cases} a - \\delta < b & \\text{min} \\\\
@@ -79,6 +80,26 @@ class EarlyStopping:
             )
         if self.patience < 0:
             raise ValueError(f"EarlyStopping patience must be >= 0, got {self.patience!r}")
+        for name, owner in _OWN_FIELDS.items():
+            value = getattr(self, name)
+            if owner != self.semantics and value != _DEFAULTS[name]:
+                raise ValueError(
+                    f"EarlyStopping {name}={value!r} is a {owner} argument; "
+                    f"semantics={self.semantics!r} has no such setting"
+                )
+        if self.semantics == "keras":  # keras MonitorCallback: self.min_delta = abs(min_delta)
+            object.__setattr__(self, "min_delta", abs(self.min_delta))
+
+
+#: fields that only one semantics reads -> that semantics.
+_OWN_FIELDS = {
+    "check_finite": "lightning",
+    "stopping_threshold": "lightning",
+    "divergence_threshold": "lightning",
+    "baseline": "keras",
+    "start_from_epoch": "keras",
+}
+_DEFAULTS = {name: EarlyStopping.__dataclass_fields__[name].default for name in _OWN_FIELDS}
 
 
 def _lightning(spec: EarlyStopping, values: list[float]) -> Event | None:

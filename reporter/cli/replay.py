@@ -1,12 +1,14 @@
-"""``reporter replay``: preview or replay an LR schedule without a report.
+"""``reporter replay``: preview or replay an LR schedule or a stopping rule, no report.
 
     reporter replay "torch:ReduceLROnPlateau(patience=5, factor=0.5)" --lr 0.1 \\
         --metrics run/metrics.csv
     reporter replay "hf:cosine(num_warmup_steps=100, num_training_steps=1000)" --lr 3e-4 \\
         --steps 1000 --format json
+    reporter replay "keras:EarlyStopping(patience=3)" --metrics "[1.0, 0.9, 0.95, 0.95]"
 
-The schedule is written like the framework's own constructor call (without the optimizer),
-with an optional ``framework:`` prefix (``torch`` by default; ``keras``, ``hf``). Composites
+The spec is written like the framework's own constructor call (without the optimizer), with
+an optional ``framework:`` prefix (``torch`` by default; ``keras``, ``hf``, ``lightning``):
+the text :func:`replay.spec_text` prints and :func:`replay.parse_spec` reads. Composites
 take nested calls: ``torch:SequentialLR([LinearLR(start_factor=0.1, total_iters=5),
 CosineAnnealingLR(T_max=95)], milestones=[5])``.
 """
@@ -14,7 +16,6 @@ CosineAnnealingLR(T_max=95)], milestones=[5])``.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 from pathlib import Path
@@ -44,11 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "schedule",
         nargs="?",
-        help='the schedule as a constructor call, e.g. "torch:StepLR(step_size=30, gamma=0.1)", '
-        '"keras:ReduceLROnPlateau(patience=3)", "hf:linear(num_warmup_steps=10, '
-        'num_training_steps=100)"',
+        help="the LR schedule or stopping rule as a constructor call, e.g. "
+        '"torch:StepLR(step_size=30, gamma=0.1)", "keras:ReduceLROnPlateau(patience=3)", '
+        '"hf:linear(num_warmup_steps=10, num_training_steps=100)", '
+        '"hf:get_cosine_schedule_with_warmup(10, 100)", "keras:EarlyStopping(patience=3)" '
+        "(a stopping rule alone needs --metrics, no --lr)",
     )
-    parser.add_argument("--lr", type=float, help="the optimizer's base learning rate")
+    parser.add_argument(
+        "--lr", type=float, help="the optimizer's base learning rate (LR schedules only)"
+    )
     parser.add_argument(
         "--infer",
         metavar="LOG",
@@ -67,8 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metrics",
-        help="metric series for plateau schedules: a JSON list, a .json file holding one, "
-        "or a training log that reporter reads",
+        help="the monitored metric, one value per epoch (per step with --steps): a JSON list "
+        'such as "[1.0, 0.9, NaN, null]", a .json file holding one, or a training log that '
+        "reporter reads (see --metric). NaN, Infinity and null (read as NaN) are accepted and "
+        "replayed as the framework treats a NaN. Without --epochs/--steps the replay runs one "
+        "epoch per value. A plateau schedule over N epochs needs N-1 values (the last "
+        "epoch's value would only change the LR after the run); a stopping rule reads one "
+        "value per check, the first N",
     )
     parser.add_argument(
         "--metric",
@@ -99,93 +109,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# --- parsing the schedule ------------------------------------------------------------------
+# --- parsing the spec ----------------------------------------------------------------------
 
 
-def _spec_names() -> dict:
-    from replay.names import SPEC_NAMES
+def parse_schedule(text: str, flag: str = ""):
+    """The spec a ``framework:Name(args)`` text describes (:func:`replay.parse_spec`); a text
+    it cannot read is a UsageError with the parser's hint. ``flag`` prefixes the message."""
+    from replay import SpecError, parse_spec
 
-    return SPEC_NAMES
-
-
-def parse_schedule(text: str):
-    """Build the spec a ``framework:Name(args)`` string describes; UsageError if it cannot."""
-    names = _spec_names()
-    framework, sep, call = text.partition(":")
-    if not sep or "(" in framework:
-        framework, call = "torch", text
-    framework = framework.strip().lower()
-    if framework not in names:
-        raise UsageError(
-            f"unknown framework {framework!r} in schedule {text!r} "
-            f"(choose from {', '.join(names)})",
-            hint=suggest(framework, names),
-        )
     try:
-        node = ast.parse(call.strip(), mode="eval").body
-    except SyntaxError as err:
-        raise UsageError(
-            f"cannot read schedule {text!r}: {err.msg}",
-            hint='write it like a constructor call, e.g. "StepLR(step_size=30)"',
-        ) from err
-    if isinstance(node, ast.Name):  # a bare name: all defaults
-        node = ast.Call(func=node, args=[], keywords=[])
-    return _build(node, framework, names, text)
-
-
-def _build(node: ast.AST, framework: str, names: dict, text: str):
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-        raise UsageError(
-            f"cannot read schedule {text!r}: expected a call like Name(arg=value)",
-            hint='e.g. "torch:ReduceLROnPlateau(patience=5, factor=0.5)"',
-        )
-    name = node.func.id
-    table = names[framework]
-    if name not in table:
-        raise UsageError(
-            f"unknown {framework} schedule {name!r} (choose from {', '.join(table)})",
-            hint=suggest(name, table),
-        )
-    if name in ("LambdaLR", "MultiplicativeLR"):
-        raise UsageError(f"{name} needs a Python function; it cannot be given on the command line")
-    args = [_value(a, framework, names, text) for a in node.args]
-    kwargs = {k.arg: _value(k.value, framework, names, text) for k in node.keywords}
-    return _construct(table[name], name, framework, args, kwargs)
-
-
-def _value(node: ast.AST, framework: str, names: dict, text: str):
-    if isinstance(node, ast.Call):
-        return _build(node, framework, names, text)
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return tuple(_value(e, framework, names, text) for e in node.elts)
-    try:
-        return ast.literal_eval(node)
-    except ValueError as err:
-        raise UsageError(
-            f"cannot read schedule {text!r}: {ast.unparse(node)!r} is not a number, string or list",
-        ) from err
-
-
-def _construct(factory, name: str, framework: str, args: list, kwargs: dict):
-    import dataclasses
-    import inspect
-
-    cls = getattr(factory, "func", factory)
-    if dataclasses.is_dataclass(cls):
-        fields = [f.name for f in dataclasses.fields(cls)]
-    else:
-        fields = list(inspect.signature(cls).parameters)
-    for key in kwargs:
-        if fields and key not in fields:
-            raise UsageError(
-                f"{framework}:{name} has no parameter {key!r} "
-                f"(parameters: {', '.join(f for f in fields if f != 'lr_scheduler_type')})",
-                hint=suggest(key, fields),
-            )
-    try:
-        return factory(*args, **kwargs)
-    except (TypeError, ValueError) as err:
-        raise UsageError(f"{framework}:{name}: {err}") from err
+        return parse_spec(text)
+    except SpecError as err:
+        raise UsageError(f"{flag}: {err}" if flag else str(err), hint=err.hint) from err
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -237,9 +172,9 @@ def _json_list(text: str, where: str) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Replay the schedule and print the LR per epoch/step and the events."""
-    from replay import lr_trajectory, per_step
-    from replay.trajectory import metric_driven
+    """Replay the schedule (or the stopping rule) and print the LR per epoch/step and the
+    events (or when training stops)."""
+    from replay import EarlyStopping
 
     if getattr(args, "infer", None):
         return _run_infer(args)
@@ -254,6 +189,16 @@ def run(args: argparse.Namespace) -> int:
     metrics = None
     if args.metrics is not None:
         metrics = load_metrics(args.metrics, args.metric, per=unit)
+    if isinstance(spec, EarlyStopping):
+        out = _replay_stop(spec, args, metrics, unit)
+    else:
+        out = _replay_schedule(spec, args, metrics, unit)
+    sys.stdout.write(out + "\n")
+    return 0
+
+
+def _length(args, metrics: list | None) -> int:
+    """How many epochs/steps to replay: --epochs/--steps, else one per metric value."""
     n = args.steps if args.steps is not None else args.epochs
     if n is None:
         if metrics is None:
@@ -261,12 +206,21 @@ def run(args: argparse.Namespace) -> int:
         n = len(metrics)  # the epochs the metrics describe
     if n < 1:
         raise UsageError(f"--metrics {args.metrics!r} holds no values: nothing to replay")
-    needs_lr = type(spec).__name__ not in _NO_BASE_LR
-    if args.lr is None and needs_lr:
-        raise UsageError(f"{type(spec).__name__} needs the base learning rate: --lr VALUE")
-    if metric_driven(spec) and metrics is None:
+    return n
+
+
+def _replay_schedule(spec, args, metrics: list | None, unit: str) -> str:
+    from replay import lr_trajectory, per_step
+    from replay.spec_text import spec_call
+
+    driven = _metric_driven(spec)
+    n = _length(args, metrics)
+    framework, name, _ = spec_call(spec)
+    if args.lr is None and type(spec).__name__ not in _NO_BASE_LR:
+        raise UsageError(f"{framework}:{name} needs the base learning rate: --lr VALUE")
+    if driven and metrics is None:
         raise UsageError(
-            f"{type(spec).__name__} is driven by a metric: give --metrics (a JSON list or a log)"
+            f"{framework}:{name} is driven by a metric: give --metrics (a JSON list or a log)"
         )
     try:
         traj = lr_trajectory(spec, args.lr or 0.0, n, metrics, stepping=args.stepping)
@@ -274,8 +228,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from err
     traj = _explained(spec, traj)
     warnings = _warnings(spec, traj, unit)
+    ran = {}
     if getattr(args, "early_stopping", None):
-        traj = _with_stop(traj, args.early_stopping, metrics, n)
+        traj, stop = _with_stop(traj, args.early_stopping, metrics, n)
+        ran = {"stopped_after": stop.index if stop else None,
+               f"{unit}s_run": stop.index + 1 if stop else n}  # fmt: skip
     if getattr(args, "steps_per_epoch", None):
         if unit != "epoch":
             raise UsageError("--steps-per-epoch expands an epoch schedule: use it with --epochs")
@@ -285,11 +242,75 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--steps-per-epoch: {err}") from err
         unit = "step"
     if args.format == "json":
-        out = _json(spec, args, traj, unit, warnings)
+        return _json(spec, args, traj, unit, warnings, ran)
+    return _table(spec, args, traj, unit, warnings)
+
+
+def _metric_driven(spec) -> bool:
+    """Whether the LR schedule ``spec`` reads a metric; UsageError if it is no LR schedule."""
+    from replay import spec_text
+    from replay.trajectory import metric_driven
+
+    try:
+        return metric_driven(spec)
+    except TypeError as err:
+        raise UsageError(
+            f"{spec_text(spec)} is neither an LR schedule nor a stopping rule: "
+            "reporter replay cannot replay it",
+            hint='e.g. "torch:StepLR(step_size=30)" or "keras:EarlyStopping(patience=3)"',
+        ) from err
+
+
+def _replay_stop(spec, args, metrics: list | None, unit: str) -> str:
+    """A stopping rule replayed alone: when it stops training on the metrics."""
+    from replay import early_stop, spec_text
+
+    call = spec_text(spec)
+    _check_stop_alone(call, args)
+    if metrics is None:
+        raise UsageError(
+            f"{call} needs --metrics: the monitored value at each check",
+            hint='e.g. --metrics "[1.0, 0.9, 0.95, 0.95]" or --metrics run/metrics.csv',
+        )
+    n = _length(args, metrics)
+    if n > len(metrics):
+        raise UsageError(
+            f"--{unit}s {n} needs {n} metric values (one per check), got {len(metrics)}"
+        )
+    stop = early_stop(spec, metrics[:n])
+    run_count = stop.index + 1 if stop else n
+    if args.format == "json":
+        doc = {"schedule": args.schedule, "spec": repr(spec), "call": call, "unit": unit,
+               "checks": n, "stopped_after": stop.index if stop else None,
+               f"{unit}s_run": run_count, "events": [stop.to_dict()] if stop else []}  # fmt: skip
+        return json.dumps(doc, indent=2, allow_nan=False, default=str)
+    lines = [f"stopping rule: {call}", f"{n} checks, one per {unit}", ""]
+    if stop is None:
+        lines.append(f"no stop: all {n} {unit}s run")
     else:
-        out = _table(spec, args, traj, unit, warnings)
-    sys.stdout.write(out + "\n")
-    return 0
+        lines += [f"stopped after {unit} {stop.index}: {stop.reason}",
+                  f"{unit}s run: {run_count} of {n}"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _check_stop_alone(call: str, args) -> None:
+    """Options that only an LR schedule uses are a usage error next to a stopping rule."""
+    if getattr(args, "early_stopping", None):
+        raise UsageError(
+            f"{call} is a stopping rule, and --early-stopping gives another one",
+            hint="give an LR schedule as the first argument, or drop --early-stopping",
+        )
+    given = {"--lr": args.lr is not None, "--stepping": args.stepping != "standard",
+             "--steps-per-epoch": getattr(args, "steps_per_epoch", None) is not None}  # fmt: skip
+    wrong = [flag for flag, used in given.items() if used]
+    if wrong:
+        lr = f"{args.lr:g}" if args.lr is not None else "LR"
+        raise UsageError(
+            f"{call} is a stopping rule, not an LR schedule: {', '.join(wrong)} does not apply",
+            hint=f"drop {', '.join(wrong)} to replay the rule alone, or give it next to a "
+            f'schedule: reporter replay "torch:ConstantSchedule" --lr {lr} --early-stopping '
+            f'"{call}" --metrics ...',
+        )
 
 
 def _check_counts(args) -> None:
@@ -306,7 +327,7 @@ def _check_counts(args) -> None:
 
 def _run_infer(args) -> int:
     """``--infer LOG``: rank the schedules that reproduce the LR logged in LOG."""
-    from replay import infer_schedule
+    from replay import infer_schedule, spec_text
     from reporter.ingest import canonical_name, read_run
 
     run = read_run(Path(args.infer))
@@ -394,10 +415,10 @@ def _infer_series(run, lr_name: str, metric: str, *, per: str | None = None):
 
 
 def _with_stop(traj, text: str, metrics, n: int):
-    """The trajectory with the early stop (if any) among its events."""
+    """The trajectory with the early stop (if any) among its events, and the stop."""
     from replay import EarlyStopping, Trajectory, early_stop
 
-    stopper = parse_schedule(text)
+    stopper = parse_schedule(text, "--early-stopping")
     if not isinstance(stopper, EarlyStopping):
         raise UsageError(
             f"--early-stopping {text!r} is not an early-stopping callback",
@@ -407,12 +428,14 @@ def _with_stop(traj, text: str, metrics, n: int):
         raise UsageError("--early-stopping needs --metrics (the monitored value per check)")
     stop = early_stop(stopper, metrics[:n])
     if stop is None:
-        return traj
+        return traj, None
     events = tuple(sorted((*traj.events, stop), key=lambda e: e.index))
-    return Trajectory(lr=traj.lr, events=events)
+    return Trajectory(lr=traj.lr, events=events), stop
 
 
-def _json(spec, args, traj, unit: str, warnings: list[str]) -> str:
+def _json(spec, args, traj, unit: str, warnings: list[str], ran: dict) -> str:
+    from replay import spec_text
+
     doc = {
         "schedule": args.schedule,
         "spec": repr(spec),
@@ -421,12 +444,15 @@ def _json(spec, args, traj, unit: str, warnings: list[str]) -> str:
         "base_lr": args.lr,
         "unit": unit,
         "stepping": args.stepping,
+        **ran,
         **traj.to_dict(),
     }
     return json.dumps(doc, indent=2, allow_nan=False, default=str)
 
 
 def _table(spec, args, traj, unit: str, warnings: list[str]) -> str:
+    from replay import spec_text
+
     lr = traj.lr
     lines = [
         f"schedule: {spec_text(spec)}",
@@ -467,27 +493,6 @@ def _runs(lr) -> list[tuple[int, int]]:
 
 
 # --- presentation --------------------------------------------------------------------------
-
-
-def spec_text(spec) -> str:
-    """The spec written like the constructor call: HF schedules as ``hf:type(...)`` with
-    only the arguments that differ from the defaults (the warm-up always, when it applies);
-    other specs as their repr, which already reads like the call."""
-    import dataclasses
-
-    from replay import HFScheduler
-
-    if not isinstance(spec, HFScheduler):
-        return repr(spec)
-    args = []
-    for f in dataclasses.fields(spec):
-        if f.name == "lr_scheduler_type":
-            continue
-        value = getattr(spec, f.name)
-        warmup = f.name == "num_warmup_steps" and spec.lr_scheduler_type != "constant"
-        if value != f.default or warmup:
-            args.append(f"{f.name}={value!r}")
-    return f"hf:{spec.lr_scheduler_type}({', '.join(args)})"
 
 
 def _periodic_rise(spec, ev) -> bool:

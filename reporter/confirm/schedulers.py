@@ -25,5 +25,5 @@ def torch_trial_scheduler(spec: Any) -> tuple[Any, str | None]:
             mode=spec.mode, factor=spec.factor, patience=max(spec.patience - 1, 0),
             threshold=spec.min_delta, threshold_mode="abs", cooldown=max(spec.cooldown - 1, 0),
             min_lr=spec.min_lr, eps=0.0)
-        return mapped, f"Keras {spec_text(spec)} run as torch {spec_text(mapped)}"
+        return mapped, f"{spec_text(spec)} run as {spec_text(mapped)}"
     return None, f"the proxy cannot run {spec_text(spec)} yet"

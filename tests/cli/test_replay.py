@@ -13,65 +13,16 @@ from reporter.cli.replay import load_metrics, parse_schedule
 from reporter.errors import UsageError
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("torch:StepLR(step_size=30, gamma=0.5)", "StepLR(step_size=30, gamma=0.5)"),
-        ("StepLR(30)", "StepLR(step_size=30, gamma=0.1)"),
-        ("torch:ConstantSchedule", "ConstantSchedule()"),
-        ("Torch:MultiStepLR(milestones=[3, 6])", "MultiStepLR(milestones=(3, 6), gamma=0.1)"),
-        (
-            "keras:ReduceLROnPlateau(patience=3)",
-            "KerasReduceLROnPlateau(factor=0.1, patience=3, mode='min', min_delta=0.0001, "
-            "cooldown=0, min_lr=0.0, legacy=False)",
-        ),
-        (
-            "keras:CosineDecay(0.1, 1000)",
-            "CosineDecay(initial_learning_rate=0.1, decay_steps=1000, alpha=0.0, "
-            "warmup_target=None, warmup_steps=0)",
-        ),
-        (
-            "torch:SequentialLR([LinearLR(start_factor=0.1, total_iters=5), "
-            "CosineAnnealingLR(T_max=95)], milestones=[5])",
-            "SequentialLR(schedulers=(LinearLR(start_factor=0.1, end_factor=1.0, "
-            "total_iters=5), CosineAnnealingLR(T_max=95, eta_min=0.0)), milestones=(5,))",
-        ),
-    ],
-)
-def test_parse_schedule_constructor_call_builds_spec(text, expected):
-    assert repr(parse_schedule(text)) == expected
+def test_parse_schedule_spec_error_becomes_usage_error_with_hint():
+    """The parser's own errors are pinned in tests/replay/test_parse.py."""
+    with pytest.raises(UsageError, match=r"^unknown torch name 'ReduceLROnPlatau'") as info:
+        parse_schedule("torch:ReduceLROnPlatau(patience=1)")
+    assert info.value.hint == "did you mean 'ReduceLROnPlateau'?"
 
 
-def test_parse_schedule_hf_type_builds_hf_scheduler():
-    spec = parse_schedule("hf:linear(num_warmup_steps=10, num_training_steps=100)")
-    assert (spec.lr_scheduler_type, spec.num_warmup_steps, spec.num_training_steps) == (
-        "linear",
-        10,
-        100,
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "match", "hint"),
-    [
-        ("torch:ReduceLROnPlatau(patience=1)", "unknown torch schedule 'ReduceLROnPlatau'",
-         "did you mean 'ReduceLROnPlateau'?"),
-        ("tourch:StepLR(3)", "unknown framework 'tourch'", "did you mean 'torch'?"),
-        ("StepLR(step_size=2, gama=0.5)", "torch:StepLR has no parameter 'gama'",
-         "did you mean 'gamma'?"),
-        ("StepLR(step_size=0)", "torch:StepLR: StepLR step_size must be a positive int, got 0",
-         None),
-        ("StepLR(step_size=", "cannot read schedule 'StepLR\\(step_size=': '\\(' was never",
-         'write it like a constructor call, e.g. "StepLR(step_size=30)"'),
-        ("StepLR(step_size=x)", "'x' is not a number, string or list", None),
-        ("torch:LambdaLR(f)", "LambdaLR needs a Python function", None),
-        ("hf:cosin(num_warmup_steps=1)", "unknown hf schedule 'cosin'", "did you mean 'cosine'?"),
-    ],
-)  # fmt: skip
-def test_parse_schedule_bad_spec_raises_usage_error_with_hint(text, match, hint):
-    with pytest.raises(UsageError, match=match) as info:
-        parse_schedule(text)
-    assert info.value.hint == hint
+def test_parse_schedule_flag_prefixes_the_message():
+    with pytest.raises(UsageError, match=r"^--early-stopping: unknown framework 'kers'"):
+        parse_schedule("kers:EarlyStopping()", "--early-stopping")
 
 
 def test_replay_plateau_with_json_metrics_prints_table_and_events(capsys):
@@ -171,8 +122,9 @@ def test_replay_early_stopping_adds_the_stop_event(stopper, stop_line, capsys):
     ("argv", "message"),
     [
         (["--early-stopping", "StepLR(3)"], "is not an early-stopping callback"),
-        (["--early-stopping", "keras:EarlyStopping(monitor='val_acc')"],
-         "mode='auto' cannot tell whether 'val_acc' should go up or down"),
+        (["--early-stopping", "keras:EarlyStopping(monitor='val_score')"],
+         "--early-stopping: keras:EarlyStopping: mode='auto' cannot tell whether 'val_score' "
+         "should go up or down"),
     ],
 )  # fmt: skip
 def test_replay_bad_early_stopping_exits_2(argv, message, capsys):
@@ -291,25 +243,6 @@ def test_replay_cosine_warning_in_json(capsys):
     assert doc["events"][0]["reason"].startswith("CosineAnnealingLR is periodic")
 
 
-@pytest.mark.parametrize(
-    ("text", "call"),
-    [
-        ("hf:linear(num_warmup_steps=10, num_training_steps=100)",
-         "hf:linear(num_warmup_steps=10, num_training_steps=100)"),
-        ("hf:linear(num_training_steps=100)",
-         "hf:linear(num_warmup_steps=0, num_training_steps=100)"),
-        ("hf:cosine(num_warmup_steps=5, num_training_steps=50, num_cycles=1.5)",
-         "hf:cosine(num_warmup_steps=5, num_training_steps=50, num_cycles=1.5)"),
-        ("hf:constant", "hf:constant()"),
-        ("StepLR(step_size=3)", "StepLR(step_size=3, gamma=0.1)"),
-    ],
-)  # fmt: skip
-def test_spec_text_shows_only_relevant_arguments(text, call):
-    from reporter.cli.replay import spec_text
-
-    assert spec_text(parse_schedule(text)) == call
-
-
 def test_replay_hf_table_prints_the_call(capsys):
     main(["replay", "hf:linear(num_warmup_steps=10, num_training_steps=100)", "--lr", "0.1",
           "--steps", "5"])  # fmt: skip
@@ -356,7 +289,7 @@ def test_replay_infer_json_has_call_and_values(tmp_path, capsys):
     main(["replay", "--infer", str(log), "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert doc["unit"] == "epoch" and doc["values"] == 9
-    assert doc["candidates"][0]["call"] == "StepLR(step_size=3, gamma=0.5)"
+    assert doc["candidates"][0]["call"] == "torch:StepLR(step_size=3, gamma=0.5)"
 
 
 def _hf_trainer_state(path, steps, lrs, max_steps):
@@ -402,3 +335,160 @@ def test_replay_infer_realog_r04_is_hf_cosine_with_warmup(capsys):
     # one update after step 2025 did not step the scheduler (a skipped update): the rest lags
     assert "1.  72.6%  base lr 1e-05  (used)  hf:cosine(num_warmup_steps=57, " \
            "num_training_steps=2808)\n   first mismatch at step 2040" in out  # fmt: skip
+
+
+# --- issue 11, item 4: stopping rules alone, every framework argument, HF function names ----
+
+STALL = "[1.0, 0.9, 0.95, 0.95, 0.95, 0.95]"
+
+
+def test_replay_stopping_rule_alone_prints_the_stop(capsys):
+    code = main(["replay", "keras:EarlyStopping(patience=3)", "--metrics", STALL])
+    assert code == exitcodes.SUCCESS
+    assert capsys.readouterr().out == (
+        "stopping rule: keras:EarlyStopping(patience=3, mode='min')\n"
+        "6 checks, one per epoch\n\n"
+        "stopped after epoch 4: no improvement for 3 epochs (best 0.9)\n"
+        "epochs run: 5 of 6\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stopper", "stopped_after", "epochs_run"),
+    [
+        ("keras:EarlyStopping(patience=3)", 4, 5),
+        ("lightning:EarlyStopping(patience=3)", 4, 5),
+        ("hf:EarlyStoppingCallback(early_stopping_patience=1)", 2, 3),
+        ("lightning:EarlyStopping(patience=9)", None, 6),
+    ],
+)
+def test_replay_stopping_rule_alone_json_has_stopped_after_and_epochs_run(
+    stopper, stopped_after, epochs_run, tmp_path, capsys
+):
+    metrics = tmp_path / "m.json"
+    metrics.write_text(STALL)
+    code = main(["replay", stopper, "--metrics", str(metrics), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == exitcodes.SUCCESS
+    assert doc["stopped_after"] == stopped_after
+    assert (doc["epochs_run"], doc["checks"]) == (epochs_run, 6)
+    assert len(doc["events"]) == (stopped_after is not None)
+
+
+def test_replay_stopping_rule_alone_without_a_stop_says_so(capsys):
+    main(["replay", "lightning:EarlyStopping(patience=9)", "--metrics", STALL])
+    assert "no stop: all 6 epochs run" in capsys.readouterr().out
+
+
+def test_replay_stopping_rule_alone_reads_nan_and_null(capsys):
+    code = main(["replay", "lightning:EarlyStopping(patience=3)", "--metrics",
+                 "[1.0, null, 0.5]", "--format", "json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert code == exitcodes.SUCCESS
+    assert (doc["stopped_after"], doc["events"][0]["reason"]) == (1, "metric nan is not finite")
+
+
+def test_replay_schedule_with_early_stopping_json_has_stopped_after(capsys):
+    main(["replay", "ConstantSchedule", "--lr", "0.1", "--metrics", STALL, "--early-stopping",
+          "keras:EarlyStopping(patience=2)", "--format", "json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["stopped_after"], doc["epochs_run"]) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message", "hint"),
+    [
+        (["keras:EarlyStopping(patience=3)", "--lr", "0.1", "--metrics", STALL],
+         "keras:EarlyStopping(patience=3, mode='min') is a stopping rule, not an LR schedule: "
+         "--lr does not apply",
+         "drop --lr to replay the rule alone, or give it next to a schedule: reporter replay "
+         "\"torch:ConstantSchedule\" --lr 0.1 --early-stopping \"keras:EarlyStopping("
+         "patience=3, mode='min')\" --metrics ..."),
+        (["lightning:EarlyStopping()", "--metrics", STALL, "--stepping", "step_before"],
+         "lightning:EarlyStopping(patience=3) is a stopping rule, not an LR schedule: "
+         "--stepping does not apply", "drop --stepping to replay the rule alone"),
+        (["lightning:EarlyStopping()", "--metrics", STALL, "--early-stopping",
+          "keras:EarlyStopping()"],
+         "lightning:EarlyStopping(patience=3) is a stopping rule, and --early-stopping gives "
+         "another one", "give an LR schedule as the first argument, or drop --early-stopping"),
+        (["hf:EarlyStoppingCallback()", "--epochs", "5"],
+         "hf:EarlyStoppingCallback(early_stopping_patience=1) needs --metrics: the monitored "
+         "value at each check", "e.g. --metrics"),
+        (["keras:EarlyStopping()", "--metrics", "[1, 2]", "--epochs", "5"],
+         "--epochs 5 needs 5 metric values (one per check), got 2", None),
+        (["zclip:ZClip()", "--lr", "0.1", "--epochs", "3"],
+         "zclip:ZClip() is neither an LR schedule nor a stopping rule: reporter replay cannot "
+         "replay it", 'e.g. "torch:StepLR(step_size=30)"'),
+        (["EarlyStopping(patience=3)", "--metrics", STALL],
+         "unknown torch name 'EarlyStopping'",
+         "write keras:EarlyStopping(...) or lightning:EarlyStopping(...)"),
+        (["hf:greedy", "--lr", "0.1", "--epochs", "3"],
+         "hf:greedy: HF 'greedy' (GreedyLR) adapts the LR to the training loss; not replayed",
+         None),
+        (["torch:LambdaLR(lr_lambda=<lambda>)", "--lr", "0.1", "--epochs", "3"],
+         "'torch:LambdaLR(lr_lambda=<lambda>)' holds a Python function (<lambda>)",
+         "build the spec in Python"),
+    ],
+)  # fmt: skip
+def test_replay_misuse_exits_2_with_message_and_hint(argv, message, hint, capsys):
+    """Never exit 3: a stopping rule as the schedule was ``TypeError: no replay for
+    EarlyStopping`` (an internal error) before issue 11."""
+    code = main(["replay", *argv])
+    err = capsys.readouterr().err
+    assert code == exitcodes.BAD_INPUT
+    assert err.startswith(f"reporter: error: {message}")
+    assert (f"(hint: {hint}" in err) if hint else "(hint:" not in err
+
+
+def test_replay_keras_plateau_takes_every_keras_argument(capsys):
+    code = main(["replay", "keras:ReduceLROnPlateau(monitor='val_loss', factor=0.5, patience=1, "
+                 "verbose=1, mode='auto', min_delta=0.0001, cooldown=0, min_lr=0.0)",
+                 "--lr", "0.1", "--metrics", STALL])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == exitcodes.SUCCESS
+    assert out.startswith(
+        "schedule: keras:ReduceLROnPlateau(factor=0.5, patience=1, mode='min', min_delta=0.0001)"
+    )
+    assert "after epoch 2: reduce 0.1 -> 0.05" in out
+
+
+def test_replay_hf_function_name_replays_like_the_scheduler_type(capsys):
+    argv = ["--lr", "0.1", "--steps", "12", "--format", "json"]
+    main(["replay", "hf:get_cosine_schedule_with_warmup(2, 10)", *argv])
+    by_function = json.loads(capsys.readouterr().out)
+    main(["replay", "hf:cosine(num_warmup_steps=2, num_training_steps=10)", *argv])
+    by_type = json.loads(capsys.readouterr().out)
+    assert by_function["lr"] == by_type["lr"]
+    assert by_function["call"] == "hf:cosine(num_warmup_steps=2, num_training_steps=10)"
+
+
+def test_replay_hf_reduce_lr_on_plateau_is_torch_plateau(capsys):
+    code = main(["replay", "hf:reduce_lr_on_plateau(patience=1, factor=0.5)", "--lr", "0.1",
+                 "--metrics", STALL, "--format", "json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert code == exitcodes.SUCCESS
+    assert doc["call"] == "torch:ReduceLROnPlateau(mode='min', factor=0.5, patience=1)"
+    assert doc["lr"] == [0.1, 0.1, 0.1, 0.1, 0.05, 0.05]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["hf:get_linear_schedule_with_warmup(3, 20)", "keras:ReduceLROnPlateau(patience=1)",
+     "torch:SequentialLR([LinearLR(start_factor=0.1, total_iters=2), CosineAnnealingLR(T_max=4)],"
+     " milestones=[2])", "keras:CosineDecay(0.1, 10, name='decay')"],
+)  # fmt: skip
+def test_replay_printed_call_is_read_back_by_the_cli(schedule, capsys):
+    argv = ["--lr", "0.1", "--metrics", STALL, "--format", "json"]
+    main(["replay", schedule, *argv])
+    first = json.loads(capsys.readouterr().out)
+    assert main(["replay", first["call"], *argv]) == exitcodes.SUCCESS
+    again = json.loads(capsys.readouterr().out)
+    assert (again["call"], again["lr"]) == (first["call"], first["lr"])
+
+
+def test_replay_help_says_what_metrics_accepts(capsys):
+    assert main(["replay", "--help"]) == exitcodes.SUCCESS
+    text = " ".join(capsys.readouterr().out.split())
+    assert "NaN, Infinity and null (read as NaN) are accepted" in text
+    assert "A plateau schedule over N epochs needs N-1 values" in text
+    assert "a stopping rule reads one value per check, the first N" in text
