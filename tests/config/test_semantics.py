@@ -14,7 +14,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "formats"
 def test_keras_csv_sample_is_replayed_with_keras_plateau_rule():
     a = reporter.analyze(SAMPLES / "keras_csv" / "noisy_shard", confirm="off")
     assert a.fidelity.status == "match"
-    assert a.fidelity.scheduler.startswith("KerasReduceLROnPlateau(")
+    assert a.fidelity.scheduler.startswith("keras:ReduceLROnPlateau(")
     sched = next(f for f in a.setup.fields if f.name == "scheduler")
     assert "keras semantics" in sched.source
 
@@ -22,7 +22,7 @@ def test_keras_csv_sample_is_replayed_with_keras_plateau_rule():
 def test_torch_checkpoint_sample_keeps_torch_plateau_rule():
     a = reporter.analyze(SAMPLES / "torch_checkpoint" / "noisy_shard", confirm="off")
     assert a.fidelity.status == "match"
-    assert a.fidelity.scheduler.startswith("ReduceLROnPlateau(")
+    assert a.fidelity.scheduler.startswith("torch:ReduceLROnPlateau(")
 
 
 def test_no_config_schedule_is_inferred_from_the_logged_lr(tmp_path, make_run):
@@ -35,7 +35,7 @@ def test_no_config_schedule_is_inferred_from_the_logged_lr(tmp_path, make_run):
     path.write_text(json.dumps({"val_loss": val, "lr": list(map(float, lr))}))
     a = reporter.analyze(path, confirm="off")
     assert a.fidelity.status == "match"
-    assert a.fidelity.scheduler == "StepLR(step_size=4, gamma=0.5)"
+    assert a.fidelity.scheduler == "torch:StepLR(step_size=4, gamma=0.5)"
     assert any("inferred from the logged LR" in n.text for n in a.notes)
     assert run.has("lr")
 
