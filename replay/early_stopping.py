@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from replay.types import Event
 
@@ -187,7 +188,7 @@ SEMANTICS: dict[str, Callable[[EarlyStopping, list[float]], Event | None]] = {
 }
 
 
-def early_stop(spec: EarlyStopping, metrics) -> Event | None:
+def early_stop(spec: EarlyStopping, metrics: ArrayLike) -> Event | None:
     """Replay an early-stopping callback over a metric series; return its stop, or None.
 
     The event's ``index`` is the last check whose epoch trains: training ends right after

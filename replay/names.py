@@ -18,6 +18,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from replay.clipping import ZClip
 from replay.early_stopping import EarlyStopping
@@ -114,7 +115,7 @@ def keras_reduce_lr_on_plateau(
 
 
 def keras_learning_rate_scheduler(
-    schedule: Callable, verbose: int = 0
+    schedule: Callable[..., float], verbose: int = 0
 ) -> KerasLearningRateScheduler:
     """``keras.callbacks.LearningRateScheduler(schedule, verbose=0)``."""
     return KerasLearningRateScheduler(schedule)
@@ -187,7 +188,9 @@ class _Call:
     """A framework constructor known by its signature: binds the arguments like Python
     (same TypeErrors) and hands them to ``build``."""
 
-    def __init__(self, name: str, params: list[tuple[str, object]], build: Callable) -> None:
+    def __init__(
+        self, name: str, params: list[tuple[str, object]], build: Callable[..., Any]
+    ) -> None:
         self.__name__ = self.__qualname__ = name
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
         self.__signature__ = inspect.Signature(
@@ -195,7 +198,7 @@ class _Call:
         )
         self._build = build
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = self.__signature__.bind(*args, **kwargs)
         bound.apply_defaults()
         return self._build(**bound.arguments)
@@ -217,7 +220,7 @@ def _keras_schedule(cls: type) -> _Call:
     at = 3 if cls.__name__ == "CosineDecay" else len(params)
     params.insert(at, ("name", _KERAS_SCHEDULE_NAMES.get(cls.__name__, cls.__name__)))
 
-    def build(name: str, **kwargs):
+    def build(name: str, **kwargs: Any) -> Any:
         return cls(**kwargs)
 
     return _Call(cls.__name__, params, build)
@@ -259,11 +262,11 @@ _PLATEAU_ARGS = [(f.name, f.default) for f in dataclasses.fields(ReduceLROnPlate
 _HF_DEFAULTS = {f.name: f.default for f in dataclasses.fields(HFScheduler)}
 
 
-def _hf_greedy(*args, **kwargs):
+def _hf_greedy(*args: Any, **kwargs: Any) -> Any:
     raise ValueError("HF 'greedy' (GreedyLR) adapts the LR to the training loss; not replayed")
 
 
-def _hf_build(kind: str, *, function: bool, last_epoch: int = -1, **kwargs):
+def _hf_build(kind: str, *, function: bool, last_epoch: int = -1, **kwargs: Any) -> Any:
     if last_epoch != -1:
         raise ValueError(
             f"last_epoch={last_epoch} resumes the schedule mid-way; the replay starts at "
@@ -277,7 +280,7 @@ def _hf_build(kind: str, *, function: bool, last_epoch: int = -1, **kwargs):
     return HFScheduler(kind, **kwargs)
 
 
-def _hf_type(kind: str) -> Callable:
+def _hf_type(kind: str) -> Callable[..., Any]:
     """``get_scheduler(kind, opt, num_warmup_steps, num_training_steps, **specific)``."""
     if kind == "greedy":
         return _hf_greedy
@@ -289,7 +292,7 @@ def _hf_type(kind: str) -> Callable:
     return _Call(kind, params, partial(_hf_build, kind, function=False))
 
 
-def _hf_function(kind: str) -> Callable:
+def _hf_function(kind: str) -> Callable[..., Any]:
     """The ``get_*_schedule*`` function itself, e.g. ``get_linear_schedule_with_warmup``."""
     name, params = HF_FUNCTIONS[kind]
     if kind == "greedy":
@@ -320,7 +323,7 @@ _TORCH = (
     MultiplicativeLR,
 )
 
-SPEC_NAMES: dict[str, dict[str, Callable]] = {
+SPEC_NAMES: dict[str, dict[str, Callable[..., Any]]] = {
     "torch": {cls.__name__: cls for cls in _TORCH},
     "keras": {
         **{cls.__name__: _keras_schedule(cls) for cls in KERAS_SCHEDULES},

@@ -110,7 +110,7 @@ def _build(node: ast.expr, framework: str, text: str) -> Any:
             hint=FUNCTION_HINT,
         )
     args = [_value(a, framework, text) for a in node.args]
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for keyword in node.keywords:
         if keyword.arg is None:
             raise SpecError(
@@ -124,7 +124,7 @@ def _build(node: ast.expr, framework: str, text: str) -> Any:
 
 def _value(node: ast.expr, framework: str, text: str) -> Any:
     if isinstance(node, ast.Call) and _is_float_call(node):
-        return float(node.args[0].value)
+        return float(node.args[0].value)  # type: ignore[attr-defined]  # a str Constant
     if isinstance(node, ast.Call):
         return _build(node, framework, text)
     if isinstance(node, (ast.List, ast.Tuple)):
@@ -150,7 +150,9 @@ def _is_float_call(node: ast.Call) -> bool:
     )
 
 
-def _construct(factory: Callable, where: str, args: list, kwargs: dict, text: str) -> Any:
+def _construct(
+    factory: Callable[..., Any], where: str, args: list[Any], kwargs: dict[str, Any], text: str
+) -> Any:
     params = inspect.signature(factory).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         for key in kwargs:

@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ def spec_call(spec: Any) -> SpecCall:
 
 def _early_stopping_call(spec: EarlyStopping) -> SpecCall:
     if spec.semantics == "hf":
-        args = {
+        args: dict[str, Any] = {
             "early_stopping_patience": spec.patience,
             "early_stopping_threshold": spec.min_delta,
             "greater_is_better": spec.mode == "max",
@@ -96,7 +97,7 @@ def _fields(spec: Any, *, skip: str = "") -> dict[str, Any]:
     return {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != skip}
 
 
-_WRITERS = {
+_WRITERS: dict[type, Callable[[Any], SpecCall]] = {
     EarlyStopping: _early_stopping_call,
     HFScheduler: lambda s: ("hf", s.lr_scheduler_type, _fields(s, skip="lr_scheduler_type")),
     KerasReduceLROnPlateau: lambda s: ("keras", "ReduceLROnPlateau", _fields(s)),
