@@ -12,6 +12,8 @@ from functools import cache
 
 import numpy as np
 
+from replay.types import FloatArray
+
 __all__ = ["cos"]
 
 
@@ -28,7 +30,7 @@ def _numpy_cos_agrees() -> bool:
     return bool(np.array_equal(np.cos(sample), [math.cos(v) for v in sample.tolist()]))
 
 
-def cos(x: np.ndarray) -> np.ndarray:
+def cos(x: FloatArray) -> FloatArray:
     """``math.cos`` of every element, vectorised when numpy gives the same values."""
     if _numpy_cos_agrees():
         return np.cos(x)

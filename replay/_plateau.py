@@ -16,15 +16,29 @@ The replay below repeats it in float64, operation for operation.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Protocol, SupportsFloat, TypeVar
 
 import numpy as np
 
 from replay._registry import Replayer, register
 from replay.torch_schedulers import ReduceLROnPlateau
-from replay.types import Event
+from replay.types import Event, FloatArray
+
+#: a metric value or a run of them: bounds are taken of both.
+_M = TypeVar("_M", float, FloatArray)
 
 
-def plateau_states(spec: ReduceLROnPlateau, base_lr: float, metrics) -> tuple[list, list]:
+class _Bound(Protocol):
+    """``best -> bound``, elementwise on arrays: ``op(a, bound(best))`` is torch's
+    ``_is_better(a, best)``."""
+
+    def __call__(self, best: _M, /) -> _M: ...
+
+
+def plateau_states(
+    spec: ReduceLROnPlateau, base_lr: float, metrics: Iterable[SupportsFloat]
+) -> tuple[list[float], list[Event]]:
     """Step torch's state machine over every metric; return (lr after each step, events).
 
     ``lrs[k]`` is the LR after ``step(metrics[k])``, i.e. the LR of epoch ``k + 1``.
@@ -34,20 +48,32 @@ def plateau_states(spec: ReduceLROnPlateau, base_lr: float, metrics) -> tuple[li
     return lrs, machine.changes
 
 
-def _bound_fn(spec: ReduceLROnPlateau):
+def _bound_fn(spec: ReduceLROnPlateau) -> tuple[_Bound, np.ufunc]:
     """``best -> bound`` and the comparison, so that ``op(a, bound(best))`` is torch's
     ``_is_better(a, best)`` with the same float64 operations."""
     thr = spec.threshold
-    op = np.less if spec.mode == "min" else np.greater
+    op: np.ufunc = np.less if spec.mode == "min" else np.greater
     if spec.threshold_mode == "rel":
         rel = 1.0 - thr if spec.mode == "min" else thr + 1.0
-        return (lambda best: best * rel), op
+
+        def times_rel(best: _M) -> _M:
+            return best * rel
+
+        return times_rel, op
     if spec.mode == "min":
-        return (lambda best: best - thr), op
-    return (lambda best: best + thr), op
+
+        def minus_thr(best: _M) -> _M:
+            return best - thr
+
+        return minus_thr, op
+
+    def plus_thr(best: _M) -> _M:
+        return best + thr
+
+    return plus_thr, op
 
 
-def _next_better(m: np.ndarray, i: int, bound: float, op) -> int:
+def _next_better(m: FloatArray, i: int, bound: float, op: np.ufunc) -> int:
     """First index >= i where ``op(m[idx], bound)``, else ``m.size`` (galloping chunks)."""
     k = 64
     n = m.size
@@ -124,7 +150,7 @@ class _Machine:
         is_min, patience, cooldown = spec.mode == "min", spec.patience, spec.cooldown
         best, num_bad, cooldown_counter = self.best, self.num_bad, self.cooldown_counter
         bnd = bound(best)
-        lrs = []
+        lrs: list[float] = []
         append = lrs.append
         for k, current in enumerate(values, start):
             if (current < bnd) if is_min else (current > bnd):
@@ -183,7 +209,7 @@ class _Machine:
         self.cooldown_counter = max(self.cooldown_counter - (e - j), 0)
 
 
-def _improving_end(m: np.ndarray, j: int, bound, op) -> int:
+def _improving_end(m: FloatArray, j: int, bound: _Bound, op: np.ufunc) -> int:
     """First index ``e > j`` with ``m[e]`` not better than ``m[e-1]`` (``m.size`` if none)."""
     n = m.size
     e = j + 1
@@ -201,7 +227,9 @@ def _improving_end(m: np.ndarray, j: int, bound, op) -> int:
     return n
 
 
-def plateau_fast(spec: ReduceLROnPlateau, base_lr: float, m: np.ndarray):
+def plateau_fast(
+    spec: ReduceLROnPlateau, base_lr: float, m: FloatArray
+) -> tuple[FloatArray, list[Event]]:
     """Same result as :func:`plateau_states`, advancing by runs instead of epochs.
 
     Between two improvements every epoch is bad, so the reductions fall at fixed offsets
@@ -236,9 +264,13 @@ def plateau_fast(spec: ReduceLROnPlateau, base_lr: float, m: np.ndarray):
     return np.repeat(values, np.diff(at)), machine.changes
 
 
-def _plateau_run(spec: ReduceLROnPlateau, base_lr, n, metrics):
+def _plateau_run(
+    spec: ReduceLROnPlateau, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     if n <= 0:
         return np.empty(0, dtype=np.float64), ()
+    if metrics is None:
+        raise ValueError(f"{type(spec).__name__} needs metrics (one per epoch), got None")
     m = np.ascontiguousarray(np.asarray(metrics, dtype=np.float64)[: n - 1])
     lrs, events = plateau_fast(spec, base_lr, m)
     lr = np.empty(n, dtype=np.float64)

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
+
+from replay.types import BoolArray, Float32Array, FloatArray
 
 __all__ = ["CLIP_RULES", "ClipReplay", "ZClip", "clip_scale", "zclip_scale"]
 
@@ -19,19 +22,19 @@ class ClipReplay:
     that were clipped (NaN when there are none).
     """
 
-    scale: np.ndarray
-    clipped: np.ndarray
+    scale: FloatArray
+    clipped: BoolArray
     fraction: float
 
-    norm: np.ndarray | None = None
+    norm: FloatArray | None = None
 
     @property
-    def post_norm(self) -> np.ndarray | None:
+    def post_norm(self) -> FloatArray | None:
         """The gradient norm after clipping (``norm * scale``), when the norms were kept."""
         return None if self.norm is None else self.norm * self.scale
 
 
-def _result(scale: np.ndarray, norm: np.ndarray) -> ClipReplay:
+def _result(scale: FloatArray, norm: FloatArray) -> ClipReplay:
     """Freeze a scale series into a ClipReplay (clipped = finite and below 1)."""
     finite = np.isfinite(scale)
     clipped = finite & (scale < 1.0)
@@ -42,33 +45,39 @@ def _result(scale: np.ndarray, norm: np.ndarray) -> ClipReplay:
     return ClipReplay(scale=scale, clipped=clipped, fraction=fraction, norm=norm)
 
 
-def _torch_scale(g: np.ndarray, max_norm: float) -> np.ndarray:
+# numpy's stubs type ``np.float32(x)`` and arithmetic with it as Any: the float32 results are
+# annotated where they are returned.
+
+
+def _torch_scale(g: Float32Array, max_norm: float) -> Float32Array:
     # torch.nn.utils.clip_grads_with_norm_: clip_coef = max_norm / (total_norm + 1e-6), where
     # ``float / tensor`` is Tensor.__rdiv__ = ``reciprocal() * max_norm``, all float32, then
     # clamp(max=1.0).
     f32 = np.float32
     denom = g + f32(1e-6)
     coef = (f32(1.0) / denom) * f32(max_norm)
-    return np.minimum(coef, f32(1.0))
+    scale: Float32Array = np.minimum(coef, f32(1.0))
+    return scale
 
 
-def _keras_global_scale(g: np.ndarray, max_norm: float) -> np.ndarray:
+def _keras_global_scale(g: Float32Array, max_norm: float) -> Float32Array:
     # keras clip_by_global_norm: scale = c * minimum(1 / N, 1 / c) + (N - N), float32.
     f32 = np.float32
     # ``1.0 / clip_norm`` is a Python (float64) division, rounded to float32 by ops.minimum.
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = f32(max_norm) * np.minimum(f32(1.0) / g, f32(1.0 / max_norm))
-        return scale + (g - g)
+        out: Float32Array = scale + (g - g)
+        return out
 
 
 #: rule -> ``(grad_norm float32 array, max_norm) -> scale float32 array``.
-CLIP_RULES: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+CLIP_RULES: dict[str, Callable[[Float32Array, float], Float32Array]] = {
     "torch": _torch_scale,
     "keras_global": _keras_global_scale,
 }
 
 
-def clip_scale(grad_norm, max_norm: float, *, rule: str = "torch") -> ClipReplay:
+def clip_scale(grad_norm: npt.ArrayLike, max_norm: float, *, rule: str = "torch") -> ClipReplay:
     """Replay norm clipping: the factor each step's gradient was multiplied by.
 
     .. math::
@@ -164,7 +173,7 @@ class ZClip:
 
 
 def _zclip_threshold(spec: ZClip, g: float, mean: float, var: float) -> float | None:
-    std = var**0.5
+    std: float = var**0.5  # float ** float is typed Any (a complex if var < 0); var >= 0
     z = (g - mean) / (std + spec.eps)
     if not z > spec.z_thresh:
         return None
@@ -174,7 +183,7 @@ def _zclip_threshold(spec: ZClip, g: float, mean: float, var: float) -> float | 
     return (mean + (spec.z_thresh * std) / eta) * spec.clip_factor
 
 
-def zclip_scale(grad_norm, spec: ZClip | None = None) -> ClipReplay:
+def zclip_scale(grad_norm: npt.ArrayLike, spec: ZClip | None = None) -> ClipReplay:
     """Replay ZClip over a logged pre-clip gradient-norm series (a remedy preview).
 
     Conditional on the recorded norms: once ZClip would have clipped a step the run would have
@@ -203,7 +212,9 @@ def zclip_scale(grad_norm, spec: ZClip | None = None) -> ClipReplay:
                 mean = sum(buffer) / len(buffer)
                 var = sum((x - mean) ** 2 for x in buffer) / len(buffer)
             if spec.max_grad_norm is not None:
-                scale[t] = float(_torch_scale(np.float32([norm]), spec.max_grad_norm)[0])
+                scale[t] = float(
+                    _torch_scale(np.array([norm], dtype=np.float32), spec.max_grad_norm)[0]
+                )
             continue
         clip = _zclip_threshold(spec, norm, mean, var)
         effective = clip if clip is not None else norm

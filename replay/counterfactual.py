@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from replay.early_stopping import EarlyStopping, early_stop
 from replay.trajectory import lr_trajectory, metric_driven
-from replay.types import Trajectory
+from replay.types import BoolArray, Event, FloatArray, Trajectory
 
 __all__ = ["ALIGNMENTS", "Counterfactual", "Fidelity", "counterfactual", "exact_until", "fidelity"]
 
@@ -18,7 +19,7 @@ __all__ = ["ALIGNMENTS", "Counterfactual", "Fidelity", "counterfactual", "exact_
 ALIGNMENTS = ("used", "after_step")
 
 
-def _rel_error(replayed: np.ndarray, logged: np.ndarray) -> np.ndarray:
+def _rel_error(replayed: FloatArray, logged: FloatArray) -> FloatArray:
     """``|r - l| / max(|r|, |l|)``, 0 where both are 0, NaN where ``logged`` is missing."""
     diff = np.abs(replayed - logged)
     scale = np.maximum(np.abs(replayed), np.abs(logged))
@@ -28,7 +29,7 @@ def _rel_error(replayed: np.ndarray, logged: np.ndarray) -> np.ndarray:
     return rel
 
 
-def _first_over(rel: np.ndarray, rtol: float) -> int | None:
+def _first_over(rel: FloatArray, rtol: float) -> int | None:
     bad = np.flatnonzero(rel > rtol)  # NaN (missing) compares False
     return int(bad[0]) if bad.size else None
 
@@ -48,7 +49,7 @@ class Counterfactual:
     horizon: int | None
 
     @property
-    def exact(self) -> np.ndarray:
+    def exact(self) -> BoolArray:
         """Boolean mask: True where ``trajectory.lr[i]`` is an exact replay."""
         mask = np.ones(self.trajectory.lr.size, dtype=bool)
         if self.horizon is not None:
@@ -56,7 +57,7 @@ class Counterfactual:
         return mask
 
     @property
-    def stop(self):
+    def stop(self) -> Event | None:
         """The replayed early stop (an Event), or None."""
         return self.trajectory.first("stop")
 
@@ -66,10 +67,10 @@ class Counterfactual:
 
 
 def counterfactual(
-    spec,
+    spec: object,
     base_lr: float,
-    metrics,
-    observed_lr,
+    metrics: npt.ArrayLike | None,
+    observed_lr: npt.ArrayLike,
     *,
     rtol: float = 1e-6,
     stepping: str = "standard",
@@ -116,7 +117,14 @@ def counterfactual(
     return Counterfactual(trajectory=traj, horizon=horizon)
 
 
-def exact_until(spec, base_lr: float, metrics, observed_lr, *, rtol: float = 1e-6) -> int:
+def exact_until(
+    spec: object,
+    base_lr: float,
+    metrics: npt.ArrayLike | None,
+    observed_lr: npt.ArrayLike,
+    *,
+    rtol: float = 1e-6,
+) -> int:
     """Number of leading epochs whose counterfactual LR is an exact replay (``horizon + 1``,
     or the whole length when the LRs never differ).
 
@@ -147,7 +155,7 @@ class Fidelity:
     stepping: str = "standard"
 
 
-def _compare(replayed: np.ndarray, logged: np.ndarray, rtol: float, alignment: str) -> Fidelity:
+def _compare(replayed: FloatArray, logged: FloatArray, rtol: float, alignment: str) -> Fidelity:
     m = min(replayed.size, logged.size)
     rel = _rel_error(replayed[:m], logged[:m])
     present = ~np.isnan(rel)
@@ -193,9 +201,16 @@ def _explain(best: Fidelity, other: Fidelity | None, rtol: float) -> str:
     )
 
 
-def _attempts(spec, base_lr, metrics, logged, rtol, stepping) -> list[Fidelity]:
+def _attempts(
+    spec: object,
+    base_lr: float,
+    metrics: npt.ArrayLike | None,
+    logged: FloatArray,
+    rtol: float,
+    stepping: str,
+) -> list[Fidelity]:
     n = logged.size
-    out = []
+    out: list[Fidelity] = []
     for alignment, shift in zip(ALIGNMENTS, (0, 1), strict=True):
         steps = n + shift
         if metric_driven(spec) and metrics is not None:
@@ -211,7 +226,14 @@ def _attempts(spec, base_lr, metrics, logged, rtol, stepping) -> list[Fidelity]:
     return out
 
 
-def fidelity(spec, base_lr: float, metrics, logged_lr, *, rtol: float = 1e-6) -> Fidelity:
+def fidelity(
+    spec: object,
+    base_lr: float,
+    metrics: npt.ArrayLike | None,
+    logged_lr: npt.ArrayLike,
+    *,
+    rtol: float = 1e-6,
+) -> Fidelity:
     """Replay ``spec`` and compare it with a logged LR series under both alignments.
 
     .. math::
@@ -247,7 +269,7 @@ def fidelity(spec, base_lr: float, metrics, logged_lr, *, rtol: float = 1e-6) ->
     logged = np.asarray(logged_lr, dtype=np.float64).ravel()
     n = logged.size
 
-    def key(f: Fidelity) -> tuple:
+    def key(f: Fidelity) -> tuple[bool, int, float]:
         return (f.matches, _reach(f, n), -np.nan_to_num(f.max_rel_error, nan=np.inf))
 
     results = _attempts(spec, base_lr, metrics, logged, rtol, "standard")

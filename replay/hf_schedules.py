@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from replay import _fmath as _fm
-from replay._registry import REPLAYERS, Replayer, register, restart_events
+from replay._registry import Replayer, register, replayer_for, restart_events
 from replay.torch_decays import LambdaLR
+from replay.types import Event, FloatArray, IntArray
 
 __all__ = ["HF_SCHEDULER_TYPES", "HFScheduler", "hf_logged_learning_rate"]
 
@@ -27,13 +29,15 @@ def _warmup(s: int, w: int) -> float:
     return float(s) / float(max(1, w))
 
 
-def _linear(s, *, w, T, **_):
+def _linear(s: int, *, w: int, T: int, **_: object) -> float:
     if s < w:
         return _warmup(s, w)
     return max(0.0, float(T - s) / float(max(1, T - w)))
 
 
-def _cosine(s, *, w, T, num_cycles, min_lr_rate=0.0, **_):
+def _cosine(
+    s: int, *, w: int, T: int, num_cycles: float, min_lr_rate: float = 0.0, **_: object
+) -> float:
     # transformers defines _get_cosine_schedule_with_warmup_lr_lambda twice; the second
     # (min_lr_rate) definition is the one both "cosine" and "cosine_with_min_lr" call.
     if s < w:
@@ -44,7 +48,7 @@ def _cosine(s, *, w, T, num_cycles, min_lr_rate=0.0, **_):
     return max(0, factor)
 
 
-def _cosine_with_restarts(s, *, w, T, num_cycles, **_):
+def _cosine_with_restarts(s: int, *, w: int, T: int, num_cycles: float, **_: object) -> float:
     if s < w:
         return _warmup(s, w)
     progress = float(s - w) / float(max(1, T - w))
@@ -53,7 +57,9 @@ def _cosine_with_restarts(s, *, w, T, num_cycles, **_):
     return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(num_cycles) * progress) % 1.0))))
 
 
-def _polynomial(s, *, w, T, lr_end, power, lr_init, **_):
+def _polynomial(
+    s: int, *, w: int, T: int, lr_end: float, power: float, lr_init: float, **_: object
+) -> float:
     if s < w:
         return _warmup(s, w)
     if s > T:
@@ -61,28 +67,39 @@ def _polynomial(s, *, w, T, lr_end, power, lr_init, **_):
     lr_range = lr_init - lr_end
     decay_steps = T - w
     pct_remaining = 1 - (s - w) / decay_steps
-    decay = lr_range * pct_remaining**power + lr_end
+    # float ** float is typed Any (a negative base gives a complex); w <= s <= T here, so
+    # pct_remaining is in [0, 1]
+    decay: float = lr_range * pct_remaining**power + lr_end
     return decay / lr_init
 
 
-def _constant(s, **_):
+def _constant(s: int, **_: object) -> float:
     return 1
 
 
-def _constant_with_warmup(s, *, w, **_):
+def _constant_with_warmup(s: int, *, w: int, **_: object) -> float:
     if s < w:
         return float(s) / float(max(1.0, w))
     return 1.0
 
 
-def _inverse_sqrt(s, *, w, timescale, **_):
+def _inverse_sqrt(s: int, *, w: int, timescale: int, **_: object) -> float:
     if s < w:
         return _warmup(s, w)
     shift = timescale - w
     return 1.0 / math.sqrt((s + shift) / timescale)
 
 
-def _cosine_warmup_with_min_lr(s, *, w, T, num_cycles, min_lr_rate, warmup_lr_rate, **_):
+def _cosine_warmup_with_min_lr(
+    s: float,
+    *,
+    w: float,
+    T: float,
+    num_cycles: float,
+    min_lr_rate: float,
+    warmup_lr_rate: float | None,
+    **_: object,
+) -> float:
     s, w, T = float(s), float(w), float(T)
     if s < w:
         if warmup_lr_rate is None:
@@ -107,7 +124,18 @@ _DECAYS: dict[str, Callable[[float, float], float]] = {
 }
 
 
-def _wsd(s, *, w, stable, decay, warmup_type, decay_type, min_lr_ratio, num_cycles, **_):
+def _wsd(
+    s: int,
+    *,
+    w: int,
+    stable: int,
+    decay: int,
+    warmup_type: str,
+    decay_type: str,
+    min_lr_ratio: float,
+    num_cycles: float,
+    **_: object,
+) -> float:
     if s < w:
         factor = _SHAPES[warmup_type](float(s) / float(max(1, w)))
         factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
@@ -235,12 +263,13 @@ class HFScheduler:
             if self.min_lr is None and self.min_lr_rate is None:
                 raise ValueError("One of min_lr or min_lr_rate should be set")
 
-    def lr_lambda(self, base_lr: float) -> Callable[[int], float]:
+    def lr_lambda(self, base_lr: float) -> partial[float]:
         """The lambda transformers builds for an optimizer whose ``defaults['lr']`` is
-        ``base_lr`` (polynomial and min-lr types read it)."""
+        ``base_lr`` (polynomial and min-lr types read it): ``lambda(step) -> factor``, a
+        partial of the type's function whose ``keywords`` are the type's parameters."""
         kind, w, T = self.lr_scheduler_type, self.num_warmup_steps, self.num_training_steps
         cycles = self.num_cycles if self.num_cycles is not None else _DEFAULT_CYCLES.get(kind, 0.5)
-        params: dict = {"w": w, "T": T, "num_cycles": cycles}
+        params: dict[str, object] = {"w": w, "T": T, "num_cycles": cycles}
         if kind == "polynomial":
             if not (base_lr > self.lr_end):
                 raise ValueError(
@@ -255,6 +284,13 @@ class HFScheduler:
         elif kind == "warmup_stable_decay":
             stable = self.num_stable_steps
             if stable is None:
+                # __post_init__ refuses both; checked again for the arithmetic
+                if self.num_decay_steps is None:
+                    raise ValueError("warmup_stable_decay requires num_decay_steps")
+                if T is None:
+                    raise ValueError(
+                        "Either num_training_steps or num_stable_steps must be specified."
+                    )
                 stable = T - w - self.num_decay_steps
             params.update(
                 stable=stable,
@@ -266,27 +302,29 @@ class HFScheduler:
         return partial(HF_SCHEDULER_TYPES[kind], **params)
 
 
-def _v_warmup(s: np.ndarray, w: int, after: np.ndarray) -> np.ndarray:
+def _v_warmup(s: FloatArray, w: int, after: FloatArray) -> FloatArray:
     return np.where(s < w, s / float(max(1, w)), after)
 
 
-def _v_linear(s, *, w, T, **_):
+def _v_linear(s: FloatArray, *, w: int, T: int, **_: object) -> FloatArray:
     return _v_warmup(s, w, np.maximum(0.0, (T - s) / float(max(1, T - w))))
 
 
-def _v_cosine(s, *, w, T, num_cycles, min_lr_rate=0.0, **_):
+def _v_cosine(
+    s: FloatArray, *, w: int, T: int, num_cycles: float, min_lr_rate: float = 0.0, **_: object
+) -> FloatArray:
     progress = (s - w) / float(max(1, T - w))
     factor = 0.5 * (1.0 + _fm.cos(math.pi * float(num_cycles) * 2.0 * progress))
     factor = factor * (1 - min_lr_rate) + min_lr_rate
     return _v_warmup(s, w, np.maximum(0, factor))
 
 
-def _v_constant_with_warmup(s, *, w, **_):
+def _v_constant_with_warmup(s: FloatArray, *, w: int, **_: object) -> FloatArray:
     return np.where(s < w, s / float(max(1.0, w)), 1.0)
 
 
 #: Vectorised lambdas (same float64 operations as the scalar ones, checked against them).
-_VECTOR: dict[str, Callable[..., np.ndarray]] = {
+_VECTOR: dict[str, Callable[..., FloatArray]] = {
     "linear": _v_linear,
     "cosine": _v_cosine,
     "cosine_with_min_lr": _v_cosine,
@@ -295,22 +333,31 @@ _VECTOR: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def _hf_run(spec: HFScheduler, base_lr, n, metrics):
+def _hf_run(
+    spec: HFScheduler, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     lam = spec.lr_lambda(base_lr)
     vector = _VECTOR.get(spec.lr_scheduler_type)
     if vector is None:
-        return REPLAYERS[LambdaLR].run(LambdaLR(lam), base_lr, n, metrics)
+        return replayer_for(LambdaLR).run(LambdaLR(lam), base_lr, n, metrics)
     lr = base_lr * vector(np.arange(n, dtype=np.float64), **lam.keywords)
     return lr, restart_events(lr, repr(spec))
 
 
-def _hf_closed(spec: HFScheduler, base_lr, t):
-    return REPLAYERS[LambdaLR].closed(LambdaLR(spec.lr_lambda(base_lr)), base_lr, t)
+def _hf_closed(spec: HFScheduler, base_lr: float, t: IntArray) -> FloatArray:
+    closed = replayer_for(LambdaLR).closed
+    if closed is None:
+        raise TypeError("the LambdaLR replay has no closed form")
+    return closed(LambdaLR(spec.lr_lambda(base_lr)), base_lr, t)
 
 
 def hf_logged_learning_rate(
-    lr, global_steps, *, transformers_version: str = "4.51", skipped=None
-) -> np.ndarray:
+    lr: npt.ArrayLike,
+    global_steps: npt.ArrayLike,
+    *,
+    transformers_version: str = "4.51",
+    skipped: npt.ArrayLike | None = None,
+) -> FloatArray:
     """The ``learning_rate`` the HF Trainer logs at each (1-based) ``global_step``.
 
     .. math::

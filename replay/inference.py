@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from replay.counterfactual import ALIGNMENTS
 from replay.hf_schedules import HFScheduler
@@ -23,6 +25,7 @@ from replay.torch_composite import SequentialLR
 from replay.torch_decays import ExponentialLR, LinearLR, MultiStepLR
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from replay.trajectory import lr_trajectory, metric_driven
+from replay.types import FloatArray, IntArray
 
 __all__ = ["PROPOSERS", "Candidate", "infer_schedule"]
 
@@ -50,9 +53,9 @@ def _snap(x: float) -> float:
     return float(f"{x:.6g}") if math.isfinite(x) and x != 0 else x
 
 
-def _filled(lr: np.ndarray) -> np.ndarray:
+def _filled(lr: FloatArray) -> FloatArray:
     """Forward-fill missing values (shape analysis only; scoring skips them)."""
-    out = lr.copy()
+    out: FloatArray = lr.copy()  # numpy's stubs type ndarray.copy() as Any
     good = np.isfinite(out)
     if not good.any():
         return out
@@ -63,16 +66,30 @@ def _filled(lr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _changes(lr: np.ndarray, rtol: float) -> np.ndarray:
+def _changes(lr: FloatArray, rtol: float) -> IntArray:
     a, b = lr[:-1], lr[1:]
     return np.flatnonzero(np.abs(b - a) > rtol * np.maximum(np.abs(a), np.abs(b)))
 
 
-def _propose_constant(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+#: the logged (index, value) pairs without the gaps.
+Points = tuple[IntArray, FloatArray]
+
+
+class Proposer(Protocol):
+    """``(filled lr, metrics, rtol, points) -> (spec, base_lr)`` suggestions."""
+
+    def __call__(
+        self, lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    ) -> Iterator[tuple[object, float]]: ...
+
+
+def _propose_constant(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     yield ConstantSchedule(), float(lr[0])
 
 
-def _step_ratio(lr, changes) -> float | None:
+def _step_ratio(lr: FloatArray, changes: IntArray) -> float | None:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = lr[changes + 1] / lr[changes]
     if changes.size and np.all(ratios < 1) and np.ptp(ratios) <= 1e-6 * abs(ratios[0]):
@@ -80,7 +97,9 @@ def _step_ratio(lr, changes) -> float | None:
     return None
 
 
-def _propose_steps(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+def _propose_steps(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     changes = _changes(lr, rtol)
     gamma = _step_ratio(lr, changes)
     if gamma is None:
@@ -100,7 +119,7 @@ def _propose_steps(lr, metrics, rtol, points=None) -> Iterator[tuple[object, flo
             yield StepLR(step_size=int(spacing[0]), gamma=gamma), base
 
 
-def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
+def _cosine_fit(lr: FloatArray, offset: int) -> tuple[int, float, float] | None:
     """Best (T_max, eta_min, base) for ``lr[t] ~ eta + (base - eta)(1 + cos(pi (t+o)/T))/2``:
     a grid over T, linear least squares for base and eta."""
     t = np.arange(lr.size) + offset
@@ -127,7 +146,9 @@ def _cosine_fit(lr: np.ndarray, offset: int) -> tuple[int, float, float] | None:
     return T, max(eta, 0.0), base
 
 
-def _propose_cosine(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+def _propose_cosine(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     if _changes(lr, rtol).size < max(3, lr.size // 4):
         return
     lagged = lr.size > 2 and lr[1] == lr[0]  # step(epoch) after the epoch repeats lr[0]
@@ -141,7 +162,9 @@ def _propose_cosine(lr, metrics, rtol, points=None) -> Iterator[tuple[object, fl
                 yield CosineAnnealingLR(T_max=t_max, eta_min=eta), b
 
 
-def _propose_warmup(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+def _propose_warmup(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     peak = int(np.argmax(lr))
     if peak < 1 or peak >= lr.size - 2 or not np.all(np.diff(lr[: peak + 1]) > 0):
         return
@@ -162,7 +185,7 @@ def _propose_warmup(lr, metrics, rtol, points=None) -> Iterator[tuple[object, fl
             yield HFScheduler("linear", w, w + round(top / slope)), top
 
 
-def _hf_factor(kind: str, s: np.ndarray, w: int, T: int) -> np.ndarray:
+def _hf_factor(kind: str, s: FloatArray, w: int, T: int) -> FloatArray:
     """HF's decay lambda after warm-up (``linear``, ``cosine``) at updates ``s >= w``."""
     progress = (s - w) / float(max(1, T - w))
     if kind == "linear":
@@ -170,7 +193,9 @@ def _hf_factor(kind: str, s: np.ndarray, w: int, T: int) -> np.ndarray:
     return np.maximum(0.0, 0.5 * (1.0 + np.cos(np.pi * progress)))
 
 
-def _propose_hf_points(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+def _propose_hf_points(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     """HF ``linear``/``cosine`` (with or without linear warm-up from 0) on the logged points
     ``(t, v)``: per-step logs are sparse (one value every ``logging_steps``), so the shape is
     read from the points themselves, never from a filled series.
@@ -217,7 +242,7 @@ def _propose_hf_points(lr, metrics, rtol, points=None) -> Iterator[tuple[object,
             span = float(x @ x) / float(x @ p) if float(x @ p) > 0 else 0.0
             if span > 0:
                 guesses.add(("cosine", w_cos, w_cos + span))
-    tried: set[tuple] = set()
+    tried: set[tuple[str, int, int, int]] = set()
     for kind, w_fit, t_fit in sorted(guesses):
         if not (math.isfinite(w_fit) and math.isfinite(t_fit)):
             continue
@@ -247,7 +272,9 @@ _TORCH_THRESHOLDS = [(1e-4, "rel"), (0.0, "rel"), (1e-3, "rel"), (1e-2, "rel"), 
 _KERAS_DELTAS = [1e-4, 0.0, 1e-3, 1e-2]
 
 
-def _propose_plateau(lr, metrics, rtol, points=None) -> Iterator[tuple[object, float]]:
+def _propose_plateau(
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+) -> Iterator[tuple[object, float]]:
     if metrics is None:
         return
     changes = _changes(lr, rtol)
@@ -270,7 +297,7 @@ def _propose_plateau(lr, metrics, rtol, points=None) -> Iterator[tuple[object, f
 
 #: proposer name -> ``(filled lr, metrics, rtol, points=(t, v)) -> (spec, base_lr)``
 #: suggestions; ``points`` are the logged (index, value) pairs without the gaps.
-PROPOSERS: dict[str, Callable] = {
+PROPOSERS: dict[str, Proposer] = {
     "constant": _propose_constant,
     "steps": _propose_steps,
     "cosine": _propose_cosine,
@@ -289,7 +316,7 @@ _SIMPLICITY = {ConstantSchedule: 0, StepLR: 1, ExponentialLR: 1, CosineAnnealing
 _FLOORS = ("eta_min", "min_lr", "lr_end", "min_lr_rate", "min_lr_ratio", "alpha")
 
 
-def _negative_floor(spec) -> bool:
+def _negative_floor(spec: object) -> bool:
     """True when the spec (or a scheduler nested in it) has a negative LR floor: fits of
     noisy or truncated logs can land there, but no config holds one."""
     for name in _FLOORS:
@@ -299,7 +326,7 @@ def _negative_floor(spec) -> bool:
     return any(_negative_floor(child) for child in getattr(spec, "schedulers", ()) or ())
 
 
-def _rank(c: Candidate, float32_log: bool) -> tuple:
+def _rank(c: Candidate, float32_log: bool) -> tuple[float, float, bool, int, bool]:
     cost = _SIMPLICITY.get(type(c.spec), 9) + len(getattr(c.spec, "milestones", ()))
     keras = getattr(c.spec, "framework", "") == "keras"
     cost += 2 * (c.stepping != "standard")  # a known misuse costs like two parameters
@@ -308,13 +335,22 @@ def _rank(c: Candidate, float32_log: bool) -> tuple:
     return (-c.score, cost, keras != float32_log, digits, c.alignment != "used")
 
 
-def _score_one(spec, base, logged, metrics, rtol, stepping) -> Candidate | None:
+def _score_one(
+    spec: object,
+    base: float,
+    logged: FloatArray,
+    metrics: FloatArray | None,
+    rtol: float,
+    stepping: str,
+) -> Candidate | None:
     best = None
     n = logged.size
     total = int(np.isfinite(logged).sum())
     for shift, alignment in enumerate(ALIGNMENTS):
         steps = n + shift
         if metric_driven(spec):
+            if metrics is None:
+                raise ValueError(f"{type(spec).__name__} is replayed from metrics, got None")
             steps = min(steps, metrics.size + 1)
         try:
             replayed = lr_trajectory(spec, base, steps, metrics, stepping=stepping).lr[shift:]
@@ -335,7 +371,9 @@ def _score_one(spec, base, logged, metrics, rtol, stepping) -> Candidate | None:
     return best
 
 
-def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
+def _score(
+    spec: object, base: float, logged: FloatArray, metrics: FloatArray | None, rtol: float
+) -> Candidate | None:
     """The better of the canonical stepping and, when that is not exact, the deprecated
     ``step(epoch)`` after each epoch (a misuse the log may reveal)."""
     best = _score_one(spec, base, logged, metrics, rtol, "standard")
@@ -346,7 +384,13 @@ def _score(spec, base, logged, metrics, rtol) -> Candidate | None:
     return best
 
 
-def infer_schedule(logged_lr, metrics=None, *, rtol: float = 1e-6, top: int = 5) -> list[Candidate]:
+def infer_schedule(
+    logged_lr: npt.ArrayLike,
+    metrics: npt.ArrayLike | None = None,
+    *,
+    rtol: float = 1e-6,
+    top: int = 5,
+) -> list[Candidate]:
     """Rank scheduler specs by how well they reproduce a logged LR series.
 
     .. math::
@@ -382,7 +426,7 @@ def infer_schedule(logged_lr, metrics=None, *, rtol: float = 1e-6, top: int = 5)
     shape = _filled(logged)
     at = np.flatnonzero(np.isfinite(logged))
     points = (at, logged[at])
-    found: dict[tuple, Candidate] = {}
+    found: dict[tuple[str, float], Candidate] = {}
     for propose in PROPOSERS.values():
         for spec, base in propose(shape, m, rtol, points):
             key = (repr(spec), base)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from replay._registry import EVENT_STYLES, Replayer, register
-from replay.types import Event
+from replay.types import Event, FloatArray
 
 __all__ = ["KerasLearningRateScheduler", "KerasReduceLROnPlateau"]
 
@@ -82,6 +82,8 @@ class KerasReduceLROnPlateau:
 
 def _improved(spec: KerasReduceLROnPlateau, current: float, best: float | None) -> bool:
     if spec.legacy:  # tf.keras 2.x: np.less(a, b - min_delta) / np.greater(a, b + min_delta)
+        if best is None:
+            raise ValueError("legacy Keras ReduceLROnPlateau starts from best = +-inf, not None")
         d = abs(spec.min_delta)
         return bool(current < best - d) if spec.mode == "min" else bool(current > best + d)
     if best is None:
@@ -91,10 +93,14 @@ def _improved(spec: KerasReduceLROnPlateau, current: float, best: float | None) 
     return bool(a < b) if spec.mode == "min" else bool(a > b)
 
 
-def _keras_plateau_run(spec: KerasReduceLROnPlateau, base_lr, n, metrics):
+def _keras_plateau_run(
+    spec: KerasReduceLROnPlateau, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
+    if metrics is None:
+        raise ValueError(f"{type(spec).__name__} needs metrics (one per epoch), got None")
     lr = float(_F(base_lr))
     out = [lr]
-    events = []
+    events: list[Event] = []
     wait, cooldown_counter = 0, 0
     best: float | None = None  # Keras >= 3.11; older versions start from +-inf
     if spec.legacy:
@@ -150,7 +156,7 @@ class KerasLearningRateScheduler:
             3  0.025
     """
 
-    schedule: Callable
+    schedule: Callable[..., object]
     framework = "keras"
 
     def __post_init__(self) -> None:
@@ -160,9 +166,11 @@ class KerasLearningRateScheduler:
             )
 
 
-def _keras_scheduler_run(spec: KerasLearningRateScheduler, base_lr, n, metrics):
+def _keras_scheduler_run(
+    spec: KerasLearningRateScheduler, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     lr = float(_F(base_lr))
-    out = []
+    out: list[float] = []
     for epoch in range(n):
         try:
             value = spec.schedule(epoch, lr)

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from replay import _fmath as _fm
 from replay._registry import EVENT_STYLES, Replayer, register
+from replay.types import Event, Float32Array, FloatArray, IntArray
 
 __all__ = [
     "CosineDecay",
@@ -37,25 +40,34 @@ __all__ = [
     "PolynomialDecay",
 ]
 
+# numpy's stubs type ``np.float32(x)`` and any arithmetic with it as Any, so the float32
+# results below are annotated where they are named or returned (the values are float32 arrays
+# at runtime: every operand is float32).
 _F = np.float32
 
 
-def _positive(name: str, decay_steps) -> None:
+class KerasSchedule(Protocol):
+    """A Keras schedule spec: the float32 LR at each step (``optimizer.iterations``)."""
+
+    def __call__(self, step: IntArray) -> Float32Array: ...
+
+
+def _positive(name: str, decay_steps: float) -> None:
     if decay_steps <= 0:
         raise ValueError(f"{name}: argument `decay_steps` must be > 0, got {decay_steps!r}")
 
 
-def _cos(x: np.ndarray) -> np.ndarray:
+def _cos(x: Float32Array) -> Float32Array:
     # float32 cos/pow/log: the float64 result rounded once, i.e. the correctly rounded float32
     # (backends differ here: torch's vectorised cosf is off by one ulp for ~5% of arguments).
     return _fm.cos(np.asarray(x, dtype=np.float64)).astype(_F)
 
 
-def _pow(a, b) -> np.ndarray:
+def _pow(a: npt.ArrayLike, b: npt.ArrayLike) -> Float32Array:
     return np.power(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)).astype(_F)
 
 
-def _log(x):
+def _log(x: npt.ArrayLike) -> Float32Array:
     return np.log(np.asarray(x, dtype=np.float64)).astype(_F)
 
 
@@ -72,8 +84,8 @@ class _RateDecay:
     def __post_init__(self) -> None:
         _positive(type(self).__name__, self.decay_steps)
 
-    def _progress(self, step: np.ndarray) -> np.ndarray:
-        p = step.astype(_F) / _F(self.decay_steps)
+    def _progress(self, step: IntArray) -> Float32Array:
+        p: Float32Array = step.astype(_F) / _F(self.decay_steps)
         return np.floor(p) if self.staircase else p
 
 
@@ -105,8 +117,11 @@ class ExponentialDecay(_RateDecay):
             3  0.05
     """
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
-        return _F(self.initial_learning_rate) * _pow(_F(self.decay_rate), self._progress(step))
+    def __call__(self, step: IntArray) -> Float32Array:
+        lr: Float32Array = _F(self.initial_learning_rate) * _pow(
+            _F(self.decay_rate), self._progress(step)
+        )
+        return lr
 
 
 @dataclass(frozen=True)
@@ -133,8 +148,8 @@ class PiecewiseConstantDecay:
             2  0.5
     """
 
-    boundaries: tuple
-    values: tuple
+    boundaries: tuple[int, ...]
+    values: tuple[float, ...]
     framework = "keras"
 
     def __post_init__(self) -> None:
@@ -147,7 +162,7 @@ class PiecewiseConstantDecay:
                 f"{len(self.values)} values"
             )
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
+    def __call__(self, step: IntArray) -> Float32Array:
         values = np.asarray(self.values, dtype=_F)
         return values[np.searchsorted(np.asarray(self.boundaries), step, side="left")]
 
@@ -193,7 +208,7 @@ class PolynomialDecay:
     def __post_init__(self) -> None:
         _positive("PolynomialDecay", self.decay_steps)
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
+    def __call__(self, step: IntArray) -> Float32Array:
         lr0, end = _F(self.initial_learning_rate), _F(self.end_learning_rate)
         gs = step.astype(_F)
         ds = np.full(gs.shape, _F(self.decay_steps))
@@ -203,7 +218,8 @@ class PolynomialDecay:
         else:
             gs = np.minimum(gs, ds)
         p = gs / ds
-        return (lr0 - end) * _pow(_F(1) - p, _F(self.power)) + end
+        lr: Float32Array = (lr0 - end) * _pow(_F(1) - p, _F(self.power)) + end
+        return lr
 
 
 @dataclass(frozen=True)
@@ -230,16 +246,20 @@ class InverseTimeDecay(_RateDecay):
             2  0.333333
     """
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
+    def __call__(self, step: IntArray) -> Float32Array:
         p = self._progress(step)
-        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
+        lr: Float32Array = _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
+        return lr
 
 
-def _cosine_decay(step, decay_steps, decay_from, alpha) -> np.ndarray:
+def _cosine_decay(
+    step: Float32Array, decay_steps: np.float32, decay_from: np.float32, alpha: float
+) -> Float32Array:
     # keras CosineDecay._decay_function; ``1 - alpha`` is a Python float there.
     cf = step / decay_steps
     decayed = _F(0.5) * (_F(1.0) + _cos(_F(math.pi) * cf))
-    return decay_from * (_F(1 - alpha) * decayed + _F(alpha))
+    lr: Float32Array = decay_from * (_F(1 - alpha) * decayed + _F(alpha))
+    return lr
 
 
 @dataclass(frozen=True)
@@ -284,7 +304,7 @@ class CosineDecay:
     def __post_init__(self) -> None:
         _positive("CosineDecay", self.decay_steps)
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
+    def __call__(self, step: IntArray) -> Float32Array:
         lr0, ds = _F(self.initial_learning_rate), _F(self.decay_steps)
         gs = step.astype(_F)
         if self.warmup_target is None:
@@ -348,13 +368,14 @@ class CosineDecayRestarts:
     def __post_init__(self) -> None:
         _positive("CosineDecayRestarts", self.first_decay_steps)
 
-    def __call__(self, step: np.ndarray) -> np.ndarray:
+    def __call__(self, step: IntArray) -> Float32Array:
         return self._at(step, np.floor(self._restart_quotient(step)))
 
-    def _completed(self, step: np.ndarray) -> np.ndarray:
-        return step.astype(_F) / _F(self.first_decay_steps)
+    def _completed(self, step: IntArray) -> Float32Array:
+        completed: Float32Array = step.astype(_F) / _F(self.first_decay_steps)
+        return completed
 
-    def _restart_quotient(self, step: np.ndarray) -> np.ndarray:
+    def _restart_quotient(self, step: IntArray) -> Float32Array:
         """The float32 argument of Keras's ``floor`` for the restart count :math:`i`.
 
         ``s / first_decay_steps`` when ``t_mul == 1`` (exact on every CPU), else
@@ -367,7 +388,7 @@ class CosineDecayRestarts:
         inner = (_F(1.0) - cf * (_F(1.0) - t_mul)).astype(_F)
         return _log(inner) / _log(t_mul)
 
-    def _at(self, step: np.ndarray, i: np.ndarray) -> np.ndarray:
+    def _at(self, step: IntArray, i: npt.ArrayLike) -> Float32Array:
         """The LR at ``step`` taken to lie in restart period ``i`` (float32, integral)."""
         lr0, alpha = _F(self.initial_learning_rate), _F(self.alpha)
         t_mul, m_mul = _F(self.t_mul), _F(self.m_mul)
@@ -380,21 +401,24 @@ class CosineDecayRestarts:
             cf = (cf - sum_r) / _pow(t_mul, i)
         m_fac = _pow(m_mul, i)
         decayed = _F(0.5) * m_fac * (_F(1.0) + _cos(_F(math.pi) * cf))
-        return lr0 * ((_F(1) - alpha) * decayed + alpha)
+        lr: Float32Array = lr0 * ((_F(1) - alpha) * decayed + alpha)
+        return lr
 
 
-def _schedule_run(spec, base_lr, n, metrics):
+def _schedule_run(
+    spec: KerasSchedule, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     lr = spec(np.arange(n)).astype(np.float64) if n else np.empty(0)
     style = "change" if isinstance(spec, PiecewiseConstantDecay) else "turn"
     return lr, EVENT_STYLES[style](lr, repr(spec))
 
 
-def _schedule_closed(spec, base_lr, t):
+def _schedule_closed(spec: KerasSchedule, base_lr: float, t: IntArray) -> FloatArray:
     return spec(np.asarray(t)).astype(np.float64)
 
 
 #: Every Keras schedule spec, in the order of the Keras docs.
-KERAS_SCHEDULES = (
+KERAS_SCHEDULES: tuple[type[KerasSchedule], ...] = (
     ExponentialDecay,
     PiecewiseConstantDecay,
     PolynomialDecay,

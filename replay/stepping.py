@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from replay.types import Event, Trajectory
+from replay.types import BoolArray, Event, IntArray, Trajectory
 
 __all__ = ["INTERVALS", "lightning_scheduler_steps", "per_step"]
 
@@ -53,20 +53,25 @@ def per_step(traj: Trajectory, steps_per_epoch: int) -> Trajectory:
     return Trajectory(lr=lr, events=events)
 
 
-def _after_step_batches(epochs: int, batches: int, frequency: int, accumulate: int) -> np.ndarray:
+# numpy's stubs type comparisons of integer arrays as Any: the masks are annotated.
+
+
+def _after_step_batches(epochs: int, batches: int, frequency: int, accumulate: int) -> BoolArray:
     b = np.tile(np.arange(batches), epochs)
     optimizer_step = ((b + 1) % accumulate == 0) | (b == batches - 1)
-    return optimizer_step & ((b + 1) % frequency == 0)
+    stepped: BoolArray = optimizer_step & ((b + 1) % frequency == 0)
+    return stepped
 
 
-def _after_epoch_batches(epochs: int, batches: int, frequency: int, accumulate: int) -> np.ndarray:
+def _after_epoch_batches(epochs: int, batches: int, frequency: int, accumulate: int) -> BoolArray:
     e = np.repeat(np.arange(epochs), batches)
     b = np.tile(np.arange(batches), epochs)
-    return (b == batches - 1) & ((e + 1) % frequency == 0)
+    stepped: BoolArray = (b == batches - 1) & ((e + 1) % frequency == 0)
+    return stepped
 
 
 #: Lightning ``interval`` -> which batches are followed by a scheduler step.
-INTERVALS: dict[str, Callable[[int, int, int, int], np.ndarray]] = {
+INTERVALS: dict[str, Callable[[int, int, int, int], BoolArray]] = {
     "step": _after_step_batches,
     "epoch": _after_epoch_batches,
 }
@@ -79,7 +84,7 @@ def lightning_scheduler_steps(
     interval: str = "epoch",
     frequency: int = 1,
     accumulate_grad_batches: int = 1,
-) -> np.ndarray:
+) -> IntArray:
     """Scheduler steps taken before each batch under Lightning's ``LRSchedulerConfig``.
 
     ``interval="step"``: after a batch that ran an optimizer step (every

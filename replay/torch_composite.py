@@ -10,18 +10,21 @@ and restarts each later child through ``_update_lr(0)`` at its milestone;
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from replay._registry import EVENT_STYLES, REPLAYERS, Replayer, register
+from replay._registry import EVENT_STYLES, REPLAYERS, Replayer, register, replayer_for
 from replay.torch_cyclic import CyclicLR, OneCycleLR
 from replay.torch_schedulers import ReduceLROnPlateau
+from replay.types import Event, FloatArray
 
 __all__ = ["ChainedScheduler", "SequentialLR"]
 
 
-def _check_children(owner: str, schedulers: tuple) -> None:
+def _check_children(owner: str, schedulers: tuple[object, ...]) -> None:
     if len(schedulers) < 1:
         raise ValueError(f"{owner} expects at least one scheduler, but got no scheduler")
     for i, child in enumerate(schedulers):
@@ -74,7 +77,7 @@ class SequentialLR:
             5  0.05
     """
 
-    schedulers: tuple
+    schedulers: tuple[object, ...]
     milestones: tuple[int, ...]
     framework = "torch"
 
@@ -120,7 +123,7 @@ class ChainedScheduler:
             3  0.0625
     """
 
-    schedulers: tuple
+    schedulers: tuple[object, ...]
     framework = "torch"
 
     def __post_init__(self) -> None:
@@ -128,26 +131,30 @@ class ChainedScheduler:
         _check_children("ChainedScheduler", self.schedulers)
 
 
-def _child_bases(children: tuple, base_lr: float) -> tuple[list[float], float]:
+def _child_bases(children: tuple[object, ...], base_lr: float) -> tuple[list[float], float]:
     """Each child's ``base_lrs`` and the final ``initial_lr`` of the group, replaying the
     constructors in order (``setdefault("initial_lr")``; CyclicLR writes its ``base_lr`` into
     the group first; OneCycleLR overwrites ``initial_lr``)."""
     initial: float | None = None
-    bases = []
+    bases: list[float] = []
     for child in children:
         if isinstance(child, OneCycleLR):
             initial = child.max_lr / child.div_factor
         elif initial is None:
             initial = child.base_lr if isinstance(child, CyclicLR) else base_lr
         bases.append(child.base_lr if isinstance(child, CyclicLR) else initial)
+    if initial is None:
+        raise ValueError("a composite scheduler expects at least one scheduler, but got none")
     return bases, initial
 
 
-def _sequential_run(spec: SequentialLR, base_lr, n, metrics):
+def _sequential_run(
+    spec: SequentialLR, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     children, ms = spec.schedulers, spec.milestones
     bases, initial = _child_bases(children, base_lr)
     lr = np.empty(n, dtype=np.float64)
-    events: list = []
+    events: list[Event] = []
     if n == 0:
         return lr, ()
     k0 = bisect_right(ms, 0)
@@ -157,9 +164,9 @@ def _sequential_run(spec: SequentialLR, base_lr, n, metrics):
         a, b = bounds[k - k0], min(bounds[k - k0 + 1], n)
         if a >= n:
             break
-        rep = REPLAYERS[type(children[k])]
+        rep = replayer_for(type(children[k]))
         if a == 0:
-            start = rep.get_lr(children[k], bases[k], 0, cur, True)
+            start = rep.torch_get_lr(children[k])(children[k], bases[k], 0, cur, True)
         else:
             start = rep.restart_value(children[k], bases[k], cur)
         lr[a:b] = rep.continue_from(children[k], bases[k], b - a, start)
@@ -172,25 +179,32 @@ def _sequential_run(spec: SequentialLR, base_lr, n, metrics):
     return lr, tuple(events)
 
 
-def _chained_run(spec: ChainedScheduler, base_lr, n, metrics):
+def _bound_get_lr(child: object) -> Callable[[float, int, float, bool], float]:
+    """The child's torch ``get_lr`` with the child bound: ``(base_lr, t, cur, initial)``."""
+    return partial(replayer_for(type(child)).torch_get_lr(child), child)
+
+
+def _chained_run(
+    spec: ChainedScheduler, base_lr: float, n: int, metrics: FloatArray | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     children = spec.schedulers
     bases, _ = _child_bases(children, base_lr)
-    steps = [(REPLAYERS[type(c)].get_lr, c, b) for c, b in zip(children, bases, strict=True)]
+    steps = [(_bound_get_lr(c), b) for c, b in zip(children, bases, strict=True)]
     lr = np.empty(n, dtype=np.float64)
     cur = float(base_lr)
-    for get_lr, child, b in steps:
-        cur = get_lr(child, b, 0, cur, True)
+    for get_lr, b in steps:
+        cur = get_lr(b, 0, cur, True)
     for t in range(n):
         if t:
-            for get_lr, child, b in steps:
-                cur = get_lr(child, b, t, cur, False)
+            for get_lr, b in steps:
+                cur = get_lr(b, t, cur, False)
         lr[t] = cur
     return lr, EVENT_STYLES["change"](lr, repr(spec)) if _piecewise(children) else (
         EVENT_STYLES["turn"](lr, repr(spec))
     )
 
 
-def _piecewise(children) -> bool:
+def _piecewise(children: tuple[object, ...]) -> bool:
     return all(REPLAYERS[type(c)].events == "change" for c in children)
 
 

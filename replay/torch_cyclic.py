@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from replay import _fmath as _fm
-from replay._registry import register, torch_replayer
+from replay._registry import ClosedFn, register, torch_replayer
+from replay.types import FloatArray, IntArray
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
 
@@ -224,13 +226,19 @@ class OneCycleLR:
     @property
     def steps(self) -> int:
         """``total_steps``, or ``epochs * steps_per_epoch``."""
-        return self.total_steps or self.epochs * self.steps_per_epoch
+        if self.total_steps is not None:
+            return self.total_steps
+        if self.epochs is None or self.steps_per_epoch is None:
+            raise ValueError(
+                "OneCycleLR needs total_steps, or epochs and steps_per_epoch; got none of them"
+            )
+        return self.epochs * self.steps_per_epoch
 
 
 # --- CosineAnnealingWarmRestarts -----------------------------------------------------------
 
 
-def _warm_state(spec: CosineAnnealingWarmRestarts, t: np.ndarray):
+def _warm_state(spec: CosineAnnealingWarmRestarts, t: IntArray) -> tuple[IntArray, IntArray]:
     """(T_cur, T_i) after ``t`` plain ``step()`` calls."""
     if spec.T_mult == 1:
         return t % spec.T_0, np.full(t.shape, spec.T_0)
@@ -245,13 +253,13 @@ def _warm_state(spec: CosineAnnealingWarmRestarts, t: np.ndarray):
     return t_cur, t_i
 
 
-def _warm_lr(spec, base_lr, t: np.ndarray) -> np.ndarray:
+def _warm_lr(spec: CosineAnnealingWarmRestarts, base_lr: float, t: IntArray) -> FloatArray:
     t_cur, t_i = _warm_state(spec, t)
     eta = spec.eta_min
     return eta + (base_lr - eta) * (1 + _fm.cos(np.pi * t_cur / t_i)) / 2
 
 
-def _warm_closed(spec: CosineAnnealingWarmRestarts, base_lr, t):
+def _warm_closed(spec: CosineAnnealingWarmRestarts, base_lr: float, t: IntArray) -> FloatArray:
     # torch CosineAnnealingWarmRestarts.step(epoch): T_cur and T_i recomputed from the epoch,
     # with math.log for T_mult > 1 (its rounding included).
     T_0, T_mult = spec.T_0, spec.T_mult
@@ -274,7 +282,7 @@ def _warm_closed(spec: CosineAnnealingWarmRestarts, base_lr, t):
 # --- CyclicLR ------------------------------------------------------------------------------
 
 
-def _cyclic_lr(spec: CyclicLR, base_lr, t: np.ndarray) -> np.ndarray:
+def _cyclic_lr(spec: CyclicLR, base_lr: float, t: IntArray) -> FloatArray:
     up = float(spec.step_size_up)
     down = float(spec.step_size_down) if spec.step_size_down is not None else up
     total = up + down
@@ -288,7 +296,7 @@ def _cyclic_lr(spec: CyclicLR, base_lr, t: np.ndarray) -> np.ndarray:
     return spec.base_lr + height * _cyclic_factor(spec, cycle, t)
 
 
-def _cyclic_factor(spec: CyclicLR, cycle: np.ndarray, t: np.ndarray):
+def _cyclic_factor(spec: CyclicLR, cycle: FloatArray, t: IntArray) -> FloatArray | float:
     if spec.scale_fn is not None:
         arg = cycle.astype(np.int64) if spec.scale_mode == "cycle" else t
         return np.array([spec.scale_fn(int(a)) for a in arg], dtype=np.float64)
@@ -316,7 +324,7 @@ def _one_cycle_phases(spec: OneCycleLR) -> list[tuple[float, float, float]]:
     return [(float(p * T) - 1, initial, spec.max_lr), (T - 1, spec.max_lr, low)]
 
 
-def _one_cycle_lr(spec: OneCycleLR, base_lr, t: np.ndarray) -> np.ndarray:
+def _one_cycle_lr(spec: OneCycleLR, base_lr: float, t: IntArray) -> FloatArray:
     if t.size and int(t.max()) > spec.steps:
         raise ValueError(
             f"Tried to step {int(t.max())} times. The specified number of total steps is "
@@ -339,16 +347,23 @@ def _one_cycle_lr(spec: OneCycleLR, base_lr, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _register_closed_form(cls: type, lr_of_t, closed=None) -> None:
+_S = TypeVar("_S")
+
+
+def _register_closed_form(
+    cls: type[_S],
+    lr_of_t: Callable[[_S, float, IntArray], FloatArray],
+    closed: ClosedFn[_S] | None = None,
+) -> None:
     """Register a schedule whose torch ``get_lr`` is a function of the step count alone."""
 
-    def get_lr(spec, base_lr, t, cur, initial):
+    def get_lr(spec: _S, base_lr: float, t: int, cur: float, initial: bool) -> float:
         return float(lr_of_t(spec, base_lr, np.array([t]))[0])
 
-    def run_from(spec, base_lr, n, start):
+    def run_from(spec: _S, base_lr: float, n: int, start: float) -> FloatArray:
         return lr_of_t(spec, base_lr, np.arange(n))
 
-    def closed_form(spec, base_lr, t):
+    def closed_form(spec: _S, base_lr: float, t: IntArray) -> FloatArray:
         return lr_of_t(spec, base_lr, np.asarray(t))
 
     register(cls, torch_replayer(get_lr, closed or closed_form, run_from))

@@ -18,6 +18,7 @@ import numpy as np
 
 from replay._registry import register, torch_replayer
 from replay.torch_schedulers import pow_table
+from replay.types import FloatArray, IntArray
 
 __all__ = [
     "ConstantLR",
@@ -262,24 +263,28 @@ class PolynomialLR:
 # --- replays -------------------------------------------------------------------------------
 
 
-def _lambda_get_lr(spec: LambdaLR, base_lr, t, cur, initial):
+def _lambda_get_lr(spec: LambdaLR, base_lr: float, t: int, cur: float, initial: bool) -> float:
     return base_lr * spec.lr_lambda(t)
 
 
-def _lambda_closed(spec: LambdaLR, base_lr, t):
+def _lambda_closed(spec: LambdaLR, base_lr: float, t: IntArray) -> FloatArray:
     return np.array([base_lr * spec.lr_lambda(int(k)) for k in np.ravel(t)], dtype=np.float64)
 
 
-def _multiplicative_get_lr(spec: MultiplicativeLR, base_lr, t, cur, initial):
+def _multiplicative_get_lr(
+    spec: MultiplicativeLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     return cur if initial else cur * spec.lr_lambda(t)
 
 
-def _multistep_get_lr(spec: MultiStepLR, base_lr, t, cur, initial):
+def _multistep_get_lr(
+    spec: MultiStepLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     count = Counter(spec.milestones)[t]
     return cur * spec.gamma**count if count else cur
 
 
-def _multistep_run_from(spec: MultiStepLR, base_lr, n, start):
+def _multistep_run_from(spec: MultiStepLR, base_lr: float, n: int, start: float) -> FloatArray:
     counts = Counter(spec.milestones)
     cur, lr = float(start), np.empty(n, dtype=np.float64)
     prev = 0
@@ -291,12 +296,14 @@ def _multistep_run_from(spec: MultiStepLR, base_lr, n, start):
     return lr
 
 
-def _multistep_closed(spec: MultiStepLR, base_lr, t):
+def _multistep_closed(spec: MultiStepLR, base_lr: float, t: IntArray) -> FloatArray:
     ms = sorted(spec.milestones)
     return pow_table(base_lr, spec.gamma, np.array([bisect_right(ms, int(k)) for k in t]))
 
 
-def _constant_lr_get_lr(spec: ConstantLR, base_lr, t, cur, initial):
+def _constant_lr_get_lr(
+    spec: ConstantLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     if t == 0:
         return cur * spec.factor
     if t != spec.total_iters:
@@ -304,14 +311,14 @@ def _constant_lr_get_lr(spec: ConstantLR, base_lr, t, cur, initial):
     return cur * (1.0 / spec.factor)
 
 
-def _constant_lr_closed(spec: ConstantLR, base_lr, t):
+def _constant_lr_closed(spec: ConstantLR, base_lr: float, t: IntArray) -> FloatArray:
     return np.array(
         [base_lr * (spec.factor + (int(k) >= spec.total_iters) * (1 - spec.factor)) for k in t],
         dtype=np.float64,
     )
 
 
-def _linear_get_lr(spec: LinearLR, base_lr, t, cur, initial):
+def _linear_get_lr(spec: LinearLR, base_lr: float, t: int, cur: float, initial: bool) -> float:
     s, e, total = spec.start_factor, spec.end_factor, spec.total_iters
     if t == 0:
         return cur * s
@@ -320,7 +327,7 @@ def _linear_get_lr(spec: LinearLR, base_lr, t, cur, initial):
     return cur * (1.0 + (e - s) / (total * s + (t - 1) * (e - s)))
 
 
-def _linear_run_from(spec: LinearLR, base_lr, n, start):
+def _linear_run_from(spec: LinearLR, base_lr: float, n: int, start: float) -> FloatArray:
     s, e, total = spec.start_factor, spec.end_factor, spec.total_iters
     lr = np.full(n, float(start))
     m = min(total, n - 1)
@@ -333,43 +340,50 @@ def _linear_run_from(spec: LinearLR, base_lr, n, start):
     return lr
 
 
-def _linear_closed(spec: LinearLR, base_lr, t):
+def _linear_closed(spec: LinearLR, base_lr: float, t: IntArray) -> FloatArray:
     s, e, total = spec.start_factor, spec.end_factor, spec.total_iters
     return np.array(
         [base_lr * (s + (e - s) * min(total, int(k)) / total) for k in t], dtype=np.float64
     )
 
 
-def _exponential_get_lr(spec: ExponentialLR, base_lr, t, cur, initial):
+def _exponential_get_lr(
+    spec: ExponentialLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     return cur if initial else cur * spec.gamma
 
 
-def _exponential_run_from(spec: ExponentialLR, base_lr, n, start):
+def _exponential_run_from(spec: ExponentialLR, base_lr: float, n: int, start: float) -> FloatArray:
     seq = np.full(n, float(spec.gamma))
     if n:
         seq[0] = start
     return np.multiply.accumulate(seq)
 
 
-def _exponential_closed(spec: ExponentialLR, base_lr, t):
+def _exponential_closed(spec: ExponentialLR, base_lr: float, t: IntArray) -> FloatArray:
     return pow_table(base_lr, spec.gamma, np.asarray(t))
 
 
-def _polynomial_get_lr(spec: PolynomialLR, base_lr, t, cur, initial):
+def _polynomial_get_lr(
+    spec: PolynomialLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     T = spec.total_iters
     if initial or t > T:
         return cur
-    return cur * ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** spec.power
+    # float ** float is typed Any (a negative base gives a complex); here 0 <= t <= T, so
+    # the base is >= 0 and the power a float
+    decay: float = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** spec.power
+    return cur * decay
 
 
-def _polynomial_closed(spec: PolynomialLR, base_lr, t):
+def _polynomial_closed(spec: PolynomialLR, base_lr: float, t: IntArray) -> FloatArray:
     T = spec.total_iters
     return np.array(
         [base_lr * (1.0 - min(T, int(k)) / T) ** spec.power for k in t], dtype=np.float64
     )
 
 
-def _polynomial_run_from(spec: PolynomialLR, base_lr, n, start):
+def _polynomial_run_from(spec: PolynomialLR, base_lr: float, n: int, start: float) -> FloatArray:
     m = min(spec.total_iters + 1, n)
     lr = np.empty(n, dtype=np.float64)
     if n:

@@ -14,6 +14,7 @@ import numpy as np
 
 from replay import _fmath as _fm
 from replay._registry import register, torch_replayer
+from replay.types import FloatArray, IntArray
 
 __all__ = ["ConstantSchedule", "CosineAnnealingLR", "ReduceLROnPlateau", "StepLR"]
 
@@ -213,45 +214,49 @@ class ReduceLROnPlateau:
 # --- replays -------------------------------------------------------------------------------
 
 
-def _constant_get_lr(spec, base_lr, t, cur, initial):
+def _constant_get_lr(
+    spec: ConstantSchedule, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     return cur
 
 
-def _constant_closed(spec, base_lr, t):
+def _constant_closed(spec: ConstantSchedule, base_lr: float, t: IntArray) -> FloatArray:
     return np.full(t.shape, float(base_lr))
 
 
-def _constant_run_from(spec, base_lr, n, start):
+def _constant_run_from(spec: ConstantSchedule, base_lr: float, n: int, start: float) -> FloatArray:
     return np.full(n, float(start))
 
 
-def _step_get_lr(spec: StepLR, base_lr, t, cur, initial):
+def _step_get_lr(spec: StepLR, base_lr: float, t: int, cur: float, initial: bool) -> float:
     # torch StepLR.get_lr: ``group["lr"] * gamma`` when t > 0 and t % step_size == 0.
     if t == 0 or t % spec.step_size != 0:
         return cur
     return cur * spec.gamma
 
 
-def _step_run_from(spec: StepLR, base_lr, n, start):
+def _step_run_from(spec: StepLR, base_lr: float, n: int, start: float) -> FloatArray:
     levels = [float(start)]
     for _ in range(max(n - 1, 0) // spec.step_size):
         levels.append(levels[-1] * spec.gamma)
     return np.array(levels, dtype=np.float64)[np.arange(n) // spec.step_size]
 
 
-def _step_closed(spec: StepLR, base_lr, t):
+def _step_closed(spec: StepLR, base_lr: float, t: IntArray) -> FloatArray:
     # torch StepLR._get_closed_form_lr: ``base_lr * gamma ** (last_epoch // step_size)``.
     return pow_table(base_lr, spec.gamma, t // spec.step_size)
 
 
-def pow_table(base_lr: float, gamma: float, k: np.ndarray) -> np.ndarray:
+def pow_table(base_lr: float, gamma: float, k: IntArray) -> FloatArray:
     """``base_lr * gamma ** k`` with Python's float power for each integer ``k`` (as torch)."""
     uniq, inv = np.unique(k, return_inverse=True)
     vals = np.array([base_lr * gamma ** int(j) for j in uniq], dtype=np.float64)
     return vals[inv].reshape(np.shape(k))
 
 
-def _cosine_get_lr(spec: CosineAnnealingLR, base_lr, t, cur, initial):
+def _cosine_get_lr(
+    spec: CosineAnnealingLR, base_lr: float, t: int, cur: float, initial: bool
+) -> float:
     # torch CosineAnnealingLR.get_lr (the ``_step_count == 1`` resume branch never occurs here).
     T, eta = spec.T_max, spec.eta_min
     if initial:
@@ -263,7 +268,7 @@ def _cosine_get_lr(spec: CosineAnnealingLR, base_lr, t, cur, initial):
     ) + eta
 
 
-def _cosine_factors(T: int, n: int) -> np.ndarray:
+def _cosine_factors(T: int, n: int) -> FloatArray:
     """``(1 + cos(pi * t / T)) / (1 + cos(pi * (t - 1) / T))`` for ``t = 0..n-1``, operand
     order as torch; ``cos(pi * (t - 1) / T)`` is the same float as the previous ``t``'s
     numerator term, so each cosine is computed once. The division by zero at the troughs is
@@ -273,7 +278,7 @@ def _cosine_factors(T: int, n: int) -> np.ndarray:
         return c[1:] / c[:-1]
 
 
-def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
+def _cosine_run_from(spec: CosineAnnealingLR, base_lr: float, n: int, start: float) -> FloatArray:
     T, eta = spec.T_max, spec.eta_min
     lr = np.empty(n, dtype=np.float64)
     if n == 0:
@@ -305,7 +310,7 @@ def _cosine_run_from(spec: CosineAnnealingLR, base_lr, n, start):
     return lr
 
 
-def _cosine_closed(spec: CosineAnnealingLR, base_lr, t):
+def _cosine_closed(spec: CosineAnnealingLR, base_lr: float, t: IntArray) -> FloatArray:
     eta = spec.eta_min
     return eta + (base_lr - eta) * (1 + _fm.cos(np.pi * t / spec.T_max)) / 2
 

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
-from replay._registry import REPLAYERS, Replayer, change_events
-from replay.types import Event, Trajectory
+from replay._registry import REPLAYERS, Replayer, change_events, replayer_for
+from replay.types import Event, FloatArray, Trajectory
 
 __all__ = ["STEPPINGS", "lr_trajectory"]
 
 
-def _replayer(spec) -> Replayer:
+_S = TypeVar("_S")
+
+
+def _replayer(spec: _S) -> Replayer[_S]:
     try:
-        return REPLAYERS[type(spec)]
+        return replayer_for(type(spec))
     except KeyError:
         known = ", ".join(sorted(t.__name__ for t in REPLAYERS))
         raise TypeError(f"no replay for {type(spec).__name__}; known specs: {known}") from None
 
 
-def metric_driven(spec) -> bool:
+def metric_driven(spec: object) -> bool:
     """True when ``spec`` is replayed from a metric series (ReduceLROnPlateau)."""
     return _replayer(spec).metric_driven
 
 
-def _metrics_array(rep: Replayer, spec, metrics, needed: int) -> np.ndarray | None:
+def _metrics_array(
+    rep: Replayer[object], spec: object, metrics: npt.ArrayLike | None, needed: int
+) -> FloatArray | None:
     if not rep.metric_driven:
         return None if metrics is None else np.asarray(metrics, dtype=np.float64)
     if metrics is None:
@@ -39,33 +46,46 @@ def _metrics_array(rep: Replayer, spec, metrics, needed: int) -> np.ndarray | No
     return arr
 
 
-def _standard(rep: Replayer, spec, base_lr: float, n: int, metrics):
+#: ``(replayer, spec, base_lr, n, metrics) -> (lr, events)``: one stepping habit.
+StepFn = Callable[
+    [Replayer[object], object, float, int, "npt.ArrayLike | None"],
+    "tuple[FloatArray, tuple[Event, ...]]",
+]
+
+
+def _standard(
+    rep: Replayer[object], spec: object, base_lr: float, n: int, metrics: npt.ArrayLike | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     m = _metrics_array(rep, spec, metrics, max(n - 1, 0))
     return rep.run(spec, base_lr, n, m)
 
 
-def _step_before(rep: Replayer, spec, base_lr: float, n: int, metrics):
+def _step_before(
+    rep: Replayer[object], spec: object, base_lr: float, n: int, metrics: npt.ArrayLike | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     # scheduler.step() at the start of epoch e: epoch e trains with schedule(e + 1).
     if rep.metric_driven:
         raise ValueError(
             f"{type(spec).__name__} is stepped with the epoch's metric, so it cannot be "
             "stepped before the epoch; use stepping='standard'"
         )
-    lr, events = rep.run(spec, base_lr, n + 1, metrics)
+    lr, events = rep.run(spec, base_lr, n + 1, _metrics_array(rep, spec, metrics, 0))
     shifted = tuple(
         Event(e.index - 1, e.kind, e.before, e.after, e.reason) for e in events if e.index >= 1
     )
     return lr[1:], shifted
 
 
-def _step_epoch_after(rep: Replayer, spec, base_lr: float, n: int, metrics):
+def _step_epoch_after(
+    rep: Replayer[object], spec: object, base_lr: float, n: int, metrics: npt.ArrayLike | None
+) -> tuple[FloatArray, tuple[Event, ...]]:
     # Deprecated scheduler.step(epoch=e) after epoch e: closed form at e, used by epoch e + 1.
     # ReduceLROnPlateau's epoch argument only sets last_epoch, so it replays as standard.
     if rep.metric_driven:
         return _standard(rep, spec, base_lr, n, metrics)
     lr = np.empty(n, dtype=np.float64)
     if n:
-        lr[:1] = rep.run(spec, base_lr, 1, metrics)[0]
+        lr[:1] = rep.run(spec, base_lr, 1, _metrics_array(rep, spec, metrics, 0))[0]
     if n > 1 and rep.closed is not None:
         lr[1:] = rep.closed(spec, float(base_lr), np.arange(n - 1))
     elif n > 1 and rep.get_lr is not None:
@@ -83,8 +103,6 @@ def _step_epoch_after(rep: Replayer, spec, base_lr: float, n: int, metrics):
     return lr, change_events(lr, f"{name} stepped with step(epoch) after the epoch (lags by one)")
 
 
-StepFn = Callable[[Replayer, object, float, int, object], "tuple[np.ndarray, tuple[Event, ...]]"]
-
 #: stepping habit -> how it maps schedule values to epochs.
 STEPPINGS: dict[str, StepFn] = {
     "standard": _standard,
@@ -94,7 +112,12 @@ STEPPINGS: dict[str, StepFn] = {
 
 
 def lr_trajectory(
-    spec, base_lr: float, n: int, metrics=None, *, stepping: str = "standard"
+    spec: object,
+    base_lr: float,
+    n: int,
+    metrics: npt.ArrayLike | None = None,
+    *,
+    stepping: str = "standard",
 ) -> Trajectory:
     """Replay a scheduler spec: the LR used while each of ``n`` epochs (or steps) trains.
 

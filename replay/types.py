@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
+
+#: The arrays replays compute and return: LRs, scales and metrics in float64.
+FloatArray = npt.NDArray[np.float64]
+#: Keras keeps LRs (and computes schedules) in float32.
+Float32Array = npt.NDArray[np.float32]
+#: Integer steps / epochs a closed form is evaluated at.
+IntArray = npt.NDArray[np.int64]
+#: Masks (which steps were clipped, which batches step a scheduler).
+BoolArray = npt.NDArray[np.bool_]
+
+
+class EventDict(TypedDict):
+    """:meth:`Event.to_dict`: the event's fields as JSON types."""
+
+    index: int
+    kind: str
+    before: float | None
+    after: float | None
+    reason: str
+
+
+class TrajectoryDict(TypedDict):
+    """:meth:`Trajectory.to_dict`: the LR list and the events."""
+
+    lr: list[float]
+    events: list[EventDict]
 
 
 @dataclass(frozen=True)
@@ -23,7 +51,7 @@ class Event:
     after: float | None = None
     reason: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> EventDict:
         return {
             "index": self.index,
             "kind": self.kind,
@@ -37,7 +65,7 @@ class Event:
 class Trajectory:
     """Learning rate used at each index (``lr[i]`` trains epoch/step ``i``), plus events."""
 
-    lr: np.ndarray
+    lr: FloatArray
     events: tuple[Event, ...] = field(default_factory=tuple)
 
     def first(self, kind: str) -> Event | None:
@@ -54,7 +82,7 @@ class Trajectory:
         lines += [f"{i:>5}  {float(v):.6g}" for i, v in enumerate(values)]
         return "\n".join(lines)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> TrajectoryDict:
         """JSON-safe form: the LR list and the events."""
         return {
             "lr": [float(v) for v in self.lr],

@@ -194,7 +194,9 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: plain types only."""
-        return jsonable(self)
+        # jsonable turns a model dataclass (one of MODEL_TYPES) into the dict of its fields
+        report: dict[str, Any] = jsonable(self)
+        return report
 
 
 #: model classes serialise as their fields; any other dataclass (a replay spec) also
