@@ -48,7 +48,7 @@ lint: venv
 	$(BIN)/ruff check reporter replay templates tests benchmarks samples docs
 
 # the whole suite: tests/ plus the doctests in replay/, reporter/ and templates/
-test: venv lint
+test: venv lint typecheck
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
 
 # the same without the tests marked slow (trainings, wheel builds)
@@ -59,9 +59,10 @@ test-fast: venv lint
 test-frameworks: venv
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q tests/replay tests/cli/test_replay.py
 
-# strict on replay/ ([tool.mypy] in pyproject.toml); not part of `make test` until it passes
+# strict on replay/ and the analysis model ([tool.mypy] in pyproject.toml)
 typecheck: venv
-	$(BIN)/mypy replay reporter/analysis/model.py
+	$(BIN)/mypy replay reporter/analysis/model.py reporter/analysis/notes.py \
+		reporter/analysis/schema.py
 
 # Resolve everything afresh in a throw-away venv, as `make test` installs it (torch first, then
 # the build requirements and the project with the dev and frameworks extras), and write the
