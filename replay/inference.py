@@ -204,20 +204,37 @@ def _propose_hf_points(
     ``base * (T - t) / (T - W)`` or the half cosine; integer ``W``, ``T`` around the fitted
     ones (one off covers the ``after_step`` alignment) with the base each implies.
     """
-    if points is None:
+    shape = _warmup_then_decay(points)
+    if shape is None:
         return
+    t, v, peak, warm = shape
+    guesses = _hf_guesses(t, v, peak, warm)
+    yield from _hf_candidates(guesses, t[peak + 1 :], v[peak + 1 :], warm)
+
+
+def _warmup_then_decay(
+    points: Points | None,
+) -> tuple[FloatArray, FloatArray, int, bool] | None:
+    """``(t, v, peak, warm)`` when the points rise (or start at their top), then never rise."""
+    if points is None:
+        return None
     t, v = (np.asarray(a, dtype=np.float64) for a in points)
     if t.size < 3 or not np.all(v >= 0):
-        return
+        return None
     peak = int(np.argmax(v))
+    if float(v[peak]) <= 0:
+        return None
+    warm = peak >= 1 and bool(np.all(np.diff(v[: peak + 1]) > 0))
+    if t.size - peak - 1 < 2 or not np.all(np.diff(v[peak + 1 :]) <= 0):
+        return None
+    return t, v, peak, warm
+
+
+def _hf_guesses(t: FloatArray, v: FloatArray, peak: int,
+                warm: bool) -> set[tuple[str, float, float]]:
+    """Fitted ``(kind, W, T)`` of a linear and a cosine decay after the warm-up line."""
     top = float(v[peak])
-    if top <= 0:
-        return
-    rise = v[: peak + 1]
-    warm = peak >= 1 and bool(np.all(np.diff(rise) > 0))
     td, vd = t[peak + 1 :], v[peak + 1 :]
-    if td.size < 2 or not np.all(np.diff(vd) <= 0):
-        return
     # warm-up ``v = slope * (t + lag)``: lag 0 (used) or 1 (after_step); one point cannot
     # tell the lag, so both are tried
     fits = [(0.0, 0.0)]
@@ -242,6 +259,12 @@ def _propose_hf_points(
             span = float(x @ x) / float(x @ p) if float(x @ p) > 0 else 0.0
             if span > 0:
                 guesses.add(("cosine", w_cos, w_cos + span))
+    return guesses
+
+
+def _hf_candidates(guesses: set[tuple[str, float, float]], td: FloatArray, vd: FloatArray,
+                   warm: bool) -> Iterator[tuple[object, float]]:
+    """Integer ``W``, ``T`` around each guess, with the base the decay points imply."""
     tried: set[tuple[str, int, int, int]] = set()
     for kind, w_fit, t_fit in sorted(guesses):
         if not (math.isfinite(w_fit) and math.isfinite(t_fit)):
