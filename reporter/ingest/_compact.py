@@ -11,6 +11,7 @@ import math
 from array import array
 from typing import Any
 
+from reporter.ingest._table import AXIS_LIMIT, check_axis
 from reporter.ingest.run import SCALAR_COLUMNS
 
 _NAN = math.nan
@@ -31,6 +32,9 @@ class CompactTable:
     def add(self, metric: str, value: float, *, step: float | None = None,
             epoch: float | None = None, wall_time: float | None = None,
             segment: int = 0) -> None:
+        if (step is not None and abs(step) >= AXIS_LIMIT) or (
+                epoch is not None and abs(epoch) >= AXIS_LIMIT):
+            check_axis(step, epoch)
         index = self.names.get(metric)
         if index is None:
             index = self.names[metric] = len(self.names)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reporter.ingest._table import ScalarTable, as_float
+from reporter.ingest._table import AxisRangeError, ScalarTable, as_float
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE
 
@@ -56,19 +56,22 @@ def history_points(obj: Any, notes: list[str], *,
     ``per_epoch_only`` (Keras ``History``): every list is per epoch, shorter ones included.
     """
     obj = unwrap(obj)
-    if isinstance(obj, list):
-        return _records(obj, notes)
-    if isinstance(obj, Mapping) and is_sacred(obj):
-        return _sacred(obj), "optimizer_step"
-    if isinstance(obj, Mapping):
-        return _columns(_flatten_splits(obj), notes, per_epoch_only)
+    try:
+        if isinstance(obj, list):
+            return _records(obj, notes)
+        if isinstance(obj, Mapping) and is_sacred(obj):
+            return _sacred(obj), "optimizer_step"
+        if isinstance(obj, Mapping):
+            return _columns(_flatten_splits(obj), notes, per_epoch_only)
+    except AxisRangeError as err:
+        raise HistoryShapeError(str(err)) from err
     raise HistoryShapeError(f"expected a JSON object or list, found {type(obj).__name__}")
 
 
 def is_sacred(obj: Mapping[str, Any]) -> bool:
     """Sacred ``metrics.json``: ``{name: {"steps": [...], "values": [...], "timestamps": ...}}``."""
-    return bool(obj) and all(isinstance(v, Mapping) and "values" in v and "steps" in v
-                             for v in obj.values())
+    return bool(obj) and all(isinstance(v, Mapping) and isinstance(v.get("values"), list)
+                             and isinstance(v.get("steps"), list) for v in obj.values())
 
 
 def _sacred(obj: Mapping[str, Any]) -> ScalarTable:
@@ -76,7 +79,8 @@ def _sacred(obj: Mapping[str, Any]) -> ScalarTable:
 
     table = ScalarTable()
     for name, series in obj.items():
-        stamps = series.get("timestamps") or []
+        stamps = series.get("timestamps")
+        stamps = stamps if isinstance(stamps, list) else []
         for i, (step, raw) in enumerate(zip(series["steps"], series["values"], strict=False)):
             value = as_float(raw)
             if value is None:

@@ -142,18 +142,23 @@ def tensor_scalar(buf: bytes) -> float | None:
         return _from_content(dtype, content)
     if len(values) != 1:
         return None
-    if dtype == DT_HALF:
-        return struct.unpack("<e", int(values[0]).to_bytes(2, "little"))[0]
+    if dtype == DT_HALF:  # half_val holds the 16 bits in an int32
+        bits = int(values[0])
+        return struct.unpack("<e", bits.to_bytes(2, "little"))[0] if 0 <= bits <= 0xFFFF \
+            else None
     return float(values[0])
 
 
-_FIXED_FORMATS = {5: ("<f", 4), 6: ("<d", 8)}
+_FIXED_FORMATS = {5: ("<f", FIXED32), 6: ("<d", FIXED64)}
 
 
 def _repeated(number: int, wire: int, value: int | bytes) -> list[float]:
     """Elements of a repeated numeric field, packed or not."""
     if number in _FIXED_FORMATS:
-        fmt, _ = _FIXED_FORMATS[number]
+        fmt, fixed = _FIXED_FORMATS[number]
+        if wire not in (LENGTH, fixed) or len(value) % struct.calcsize(fmt):
+            kind = "float" if fixed == FIXED32 else "double"
+            raise WireError(f"field {number} is not a list of {kind} values")
         return [x[0] for x in struct.iter_unpack(fmt, value)]
     if wire == LENGTH:
         out, pos = [], 0
@@ -161,6 +166,8 @@ def _repeated(number: int, wire: int, value: int | bytes) -> list[float]:
             item, pos = varint(value, pos)
             out.append(_signed64(item) if number == 10 else item)
         return out
+    if wire != VARINT:
+        raise WireError(f"field {number}: wire type {wire} where a varint belongs")
     return [_signed64(value) if number == 10 else value]
 
 

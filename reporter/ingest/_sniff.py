@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from reporter.errors import LogFormatError
 
 SNIFF_BYTES = 4096
+_LONG_NUMBER = re.compile(r"\d{4301}")
 
 
 def head(path: Path, size: int = SNIFF_BYTES) -> bytes:
@@ -62,6 +64,13 @@ def load_json(path: Path) -> Any:
         raise LogFormatError(
             path, f"invalid JSON: {err.msg} (column {err.colno})", line=err.lineno
         ) from err
+    except ValueError as err:  # int() reads at most 4300 digits (sys.get_int_max_str_digits)
+        long = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, long.start()) + 1 if long else None
+        raise LogFormatError(path, "a number with more than 4300 digits, more than Python "
+                                   "reads as an integer", line=line) from err
+    except RecursionError as err:
+        raise LogFormatError(path, "JSON nested too deeply to read") from err
 
 
 def _looks_cut(message: str) -> bool:

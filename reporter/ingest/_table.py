@@ -24,6 +24,30 @@ GENERIC_NAMES = frozenset({
     "log", "logs", "output", "summary", "scalars", "events", "train", "validation",
     "checkpoint", "model", "last", "best", "ckpt", "lightning_logs", "runs", "outputs",
 })
+# Steps go to an Int64 column and epochs to integer indices: beyond this they cannot be read.
+AXIS_LIMIT = 2.0**63
+
+
+class AxisRangeError(ValueError):
+    """A step or epoch that is infinite or beyond ``AXIS_LIMIT``; the reader adds the location."""
+
+
+def check_axis(step: float | None, epoch: float | None) -> None:
+    """Raise ``AxisRangeError`` for a step or epoch no index can hold (NaN means not known)."""
+    for what, x in (("step", step), ("epoch", epoch)):
+        if x is not None and abs(x) >= AXIS_LIMIT:
+            shown = f"{x:g}" if isinstance(x, float) else f"of {len(str(abs(x)))} digits"
+            raise AxisRangeError(f"the {what} {shown} is out of range (a step or epoch is a "
+                                 "finite number below 2**63)")
+
+
+def check_axis_at(path: Path, step: float | None = None, epoch: float | None = None, *,
+                  line: int | None = None, record: int | None = None) -> None:
+    """``check_axis`` where the reader knows the place: the error names the line or record."""
+    try:
+        check_axis(step, epoch)
+    except AxisRangeError as err:
+        raise LogFormatError(path, str(err), line=line, record=record) from err
 
 
 class ScalarTable:
@@ -52,6 +76,9 @@ class ScalarTable:
         wall_time: float | None = None,
         segment: int = 0,
     ) -> None:
+        if (step is not None and abs(step) >= AXIS_LIMIT) or (
+                epoch is not None and abs(epoch) >= AXIS_LIMIT):
+            check_axis(step, epoch)
         self.metric.append(metric)
         self.value.append(float(value))
         self.step.append(step)
@@ -137,13 +164,14 @@ def epoch_from_metric(table: Any, name: str) -> tuple[Any, bool]:
     """Fill ``epoch`` from a logged epoch metric (Lightning/HF/user ``epoch``) by step.
 
     Returns the table without that metric, and whether the epoch equals the step everywhere
-    (the script logged the epoch as the step).
+    (the script logged the epoch as the step). Logged epochs that no index can hold (infinite,
+    beyond ``AXIS_LIMIT``) mark nothing.
     """
     import pandas as pd
 
     is_epoch = table["metric"] == name
     marks = table.loc[is_epoch, ["step", "value"]].drop_duplicates("step", keep="last")
-    marks = marks.dropna().sort_values("step")
+    marks = marks[marks["value"].abs() < AXIS_LIMIT].dropna().sort_values("step")
     rest = table[~is_epoch].reset_index(drop=True)
     if marks.empty or rest.empty:
         return rest, False
@@ -263,7 +291,12 @@ def as_float(value: Any) -> float | None:
     """A JSON / pickle value as a float, or None when it is not a number."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float range (JSON 1e400 reads as inf too)
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
         return float(value)
     if isinstance(value, str):
         return parse_float(value)

@@ -118,8 +118,8 @@ def _frame_fast(buf: Any) -> tuple[Any, Any, int]:
     b = np.frombuffer(buf, dtype=np.uint8)
     size, pos = len(buf), 0
     unpack = _LENGTH.unpack_from
-    offset_parts: list[Any] = []
-    length_parts: list[Any] = []
+    offset_parts: list[Any] = [np.zeros(0, dtype=np.int64)]  # a file too short for one record
+    length_parts: list[Any] = [np.zeros(0, dtype=np.int64)]
     while pos + 12 <= size:
         walked: list[int] = []
         starts: list[int] = []
@@ -196,6 +196,10 @@ def decode_simple(buf: Any, offsets: Any, lengths: Any) -> dict[str, Any]:
 
     b = np.frombuffer(buf, dtype=np.uint8)
     d, n = offsets, lengths
+    if len(d) == 0:  # no complete record (the windows below need a few bytes of file)
+        return {"mask": np.zeros(0, dtype=bool), "wall_time": np.zeros(0), "value": np.zeros(0),
+                "step": np.zeros(0, dtype=np.int64), "tag_id": np.zeros(0, dtype=np.int64),
+                "tags": []}
     ok = (n >= 20) & (d + _TAIL <= len(b)) & (b[np.minimum(d, len(b) - 1)] == 0x09)
     has_step = _gather(b, d + 9, 1)[:, 0] == 0x10
     raw = _gather(b, d + 10, 10)

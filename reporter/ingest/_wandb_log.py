@@ -87,7 +87,7 @@ def _history(buf: bytes) -> dict[str, Any]:
             if raw is not None:
                 try:
                     row[name] = json.loads(raw)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # also 4300+ digit numbers, deep nesting
                     continue
         elif number == 2 and wire == LENGTH:
             step = next((v for n, w, v in fields(value) if n == 1 and w == VARINT), 0)

@@ -17,7 +17,7 @@ from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest._sniff import head_text, load_json
-from reporter.ingest._table import ScalarTable, as_float, finish_run
+from reporter.ingest._table import ScalarTable, as_float, check_axis_at, finish_run
 from reporter.ingest.aliases import canonical_name
 
 ID = "hf_trainer_state"
@@ -90,13 +90,13 @@ def _read_history(path: Path, history: list[Any], notes: list[str]) -> tuple[Sca
         if _SUMMARY_KEYS & entry.keys() and "train_runtime" in entry:
             meta["summary"] = {k: v for k, v in entry.items() if k not in _AXIS_KEYS}
             continue
-        step = as_float(entry.get("step"))
+        step, epoch = as_float(entry.get("step")), as_float(entry.get("epoch"))
+        check_axis_at(path, step, epoch, record=index)
         if step is not None and last_step is not None and step < last_step:
             segment += 1
             notes.append(f"log_history entry {index}: the step goes back from "
                          f"{int(last_step)} to {int(step)}; a new segment starts")
         last_step = step if step is not None else last_step
-        epoch = as_float(entry.get("epoch"))
         for key, raw in entry.items():
             if key in _AXIS_KEYS:
                 continue

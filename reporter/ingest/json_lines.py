@@ -25,7 +25,13 @@ from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest._sniff import head_text, suffix
-from reporter.ingest._table import ScalarTable, as_float, finish_run
+from reporter.ingest._table import (
+    AxisRangeError,
+    ScalarTable,
+    as_float,
+    check_axis,
+    finish_run,
+)
 from reporter.ingest.aliases import canonical_name
 
 ID = "json_lines"
@@ -81,7 +87,7 @@ def read(path: Path):
                 line = line[line.index(" | {") + 3:]
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # also a number of 4300+ digits, deep nesting
                 if not len(state.table):
                     raise LogFormatError(path, "not a JSON object per line", line=number) \
                         from None
@@ -89,7 +95,10 @@ def read(path: Path):
                              f"line); read {state.records} records before it")
                 break
             if isinstance(record, dict):
-                state.record(record, number, notes)
+                try:
+                    state.record(record, number, notes)
+                except AxisRangeError as err:
+                    raise LogFormatError(path, str(err), line=number) from err
     meta = {"framework": "unknown", "lr_timing": "unknown", "app": kind}
     if kind == "detectron2":
         notes.append("detectron2 losses are medians over the last 20 iterations (pre-smoothed)")
@@ -120,6 +129,7 @@ class _State:
         if x is None:
             return
         step, epoch, split = x
+        check_axis(step, epoch)
         if step is not None and split == "train":
             if self.last_step is not None and step < self.last_step:
                 self.segment += 1

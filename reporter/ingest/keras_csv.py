@@ -14,7 +14,7 @@ from pathlib import Path
 from reporter.errors import LogFormatError
 from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
-from reporter.ingest._table import ScalarTable, finish_run, parse_float
+from reporter.ingest._table import ScalarTable, check_axis_at, finish_run, parse_float
 from reporter.ingest.aliases import canonical_name, is_loss_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE
 
@@ -55,6 +55,7 @@ def read(path: Path):
         if epoch is None:
             notes.append(f"line {line}: no epoch number ({row[epoch_col]!r}); row skipped")
             continue
+        check_axis_at(path, epoch, line=line)
         if base is None:
             base = 1.0 if epoch == 1 else 0.0
             if base:

@@ -21,7 +21,7 @@ from reporter.errors import LogFormatError
 from reporter.ingest._compact import CompactTable
 from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
-from reporter.ingest._table import finish_run, parse_float
+from reporter.ingest._table import check_axis_at, finish_run, parse_float
 from reporter.ingest.aliases import canonical_name, is_loss_name, split_granularity
 
 ID = "lightning_csv"
@@ -141,10 +141,12 @@ def _read_file(file: Path, rows: CsvRows, table: Any, segment: int,
     epochs: list[float | None] = []
     first = len(table)
     row_of_point = array("i")
-    for _, row in rows.rows():
+    for line, row in rows.rows():
         step = parse_float(row[step_col])
+        epoch = parse_float(row[epoch_col]) if epoch_col is not None else None
+        check_axis_at(file, step, epoch, line=line)
         steps.append(step)
-        epochs.append(parse_float(row[epoch_col]) if epoch_col is not None else None)
+        epochs.append(epoch)
         for col, name in columns:
             value = parse_float(row[col])
             if value is not None:

@@ -21,7 +21,13 @@ from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest._sniff import head, head_text
-from reporter.ingest._table import ScalarTable, epoch_from_metric, finish_run
+from reporter.ingest._table import (
+    ScalarTable,
+    as_float,
+    check_axis_at,
+    epoch_from_metric,
+    finish_run,
+)
 
 ID = "mlflow"
 _LINE = re.compile(r"^(\d+) (\S+)(?: (-?\d+))?$")
@@ -109,15 +115,27 @@ def _read_metric(file: Path, key: str, table: ScalarTable, notes: list[str]) -> 
     name = canonical_name(key)
     with open(file, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
-            match = _LINE.match(line.strip())
-            if match is None:
+            point = _point(line.strip())
+            if point is None:
                 if line.strip():
                     notes.append(f"metrics/{key}: stopped at line {number} ({line.strip()[:40]!r}"
                                  " is not '<timestamp> <value> <step>')")
                     return
                 continue
-            table.add(name, float(match[2]), step=int(match[3] or 0),
-                      wall_time=int(match[1]) / 1000)
+            wall_time, value, step = point
+            check_axis_at(file, step, line=number)
+            table.add(name, value, step=step, wall_time=wall_time)
+
+
+def _point(text: str) -> tuple[float, float, int] | None:
+    """``(wall time in s, value, step)`` of a metric file line, or None if it is not one."""
+    match = _LINE.match(text)
+    if match is None:
+        return None
+    try:
+        return int(match[1]) / 1000, float(match[2]), int(match[3] or 0)
+    except (ValueError, OverflowError):  # a value that is no number; a 4300+ digit integer
+        return None
 
 
 def _run_meta(meta_yaml: Path) -> dict[str, str]:
@@ -148,22 +166,31 @@ def _read_db(path: Path):
                 raise LogFormatError(path, "an MLflow database with no runs")
             run_uuid, run_name, _, status = runs[-1]
             if len(runs) > 1:
-                others = ", ".join(r[1] or r[0] for r in runs[:-1][:5])
+                others = ", ".join(str(r[1] or r[0]) for r in runs[:-1][:5])
                 notes.append(f"the database holds {len(runs)} runs; read the latest "
                              f"({run_name or run_uuid}); the others: {others}")
             rows = db.execute("SELECT key, value, timestamp, step, is_nan FROM metrics "
                               "WHERE run_uuid = ? ORDER BY timestamp, step", (run_uuid,))
             table = ScalarTable()
-            for key, value, timestamp, step, is_nan in rows:
+            damaged = 0
+            for index, (key, value, timestamp, step, is_nan) in enumerate(rows):
+                value, step, wall = as_float(value), as_float(step), as_float(timestamp)
+                if value is None or not isinstance(key, str):
+                    damaged += 1  # SQLite keeps any type in any column
+                    continue
+                check_axis_at(path, step, record=index)
                 table.add(canonical_name(key), _decode(value, is_nan), step=step,
-                          wall_time=timestamp / 1000 if timestamp is not None else None)
+                          wall_time=wall / 1000 if wall is not None else None)
     except sqlite3.Error as err:
         raise LogFormatError(path, f"cannot read the MLflow database ({err})") from err
+    if damaged:
+        notes.append(f"{damaged} rows of the metrics table have a key or value of the wrong "
+                     "type (a damaged database); they were skipped")
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "sqlite",
             "run_id": run_uuid, "run_name": run_name, "status": status}
     frame, step_kind = _epochs(table)
     run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
-    run.name = run_name or run_uuid
+    run.name = str(run_name or run_uuid)
     return run
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._sniff import head_text, suffix
-from reporter.ingest._table import finish_run, parse_float
+from reporter.ingest._table import AxisRangeError, finish_run, parse_float
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
 from reporter.report.filters import fmt_x
@@ -75,13 +75,17 @@ def detect(path: Path) -> float:
 def read(path: Path, *, pattern: str | None = None):
     user = _compile(pattern) if pattern else None
     parser = _Parser()
-    with _open(path) as handle:
-        for number, fragment in _fragments(handle):
-            if user is not None:
-                parser.user_line(user, fragment, number)
-            else:
-                parser.line(fragment, number)
-    parser.flush()
+    number = 0
+    try:
+        with _open(path) as handle:
+            for number, fragment in _fragments(handle):
+                if user is not None:
+                    parser.user_line(user, fragment, number)
+                else:
+                    parser.line(fragment, number)
+        parser.flush()
+    except AxisRangeError as err:
+        raise LogFormatError(path, str(err), line=number) from err
     if not len(parser.table):
         why = "no line matches the given pattern" if user else \
             "no line matches a known training-log pattern"
@@ -258,7 +262,7 @@ class _Parser:
         if updates is not None:  # fairseq simple format: 'epoch 001:    100 / 1000 loss=...'
             pairs = [(k, v) for k, v in pairs if k != "num_updates"]
             fraction = _FRACTION.match(text, match.end())
-            if fraction is not None and epoch is not None:
+            if fraction is not None and epoch is not None and float(fraction[2]) > 0:
                 epoch += float(fraction[1]) / float(fraction[2])
             self._advance("step", updates, number)
             self._count("step")
@@ -267,7 +271,8 @@ class _Parser:
                 self.add(key, parse_float(value), step=updates, epoch=epoch)
             return
         inner = _INNER_STEP.search(text, match.end())
-        if axis == "epoch" and inner is not None:  # Epoch [3/50], Step [100/600]
+        # Epoch [3/50], Step [100/600] (a zero count reads as no inner step)
+        if axis == "epoch" and inner is not None and float(inner[2]) > 0:
             per_epoch = float(inner[2])
             step = epoch * per_epoch + float(inner[1])
             epoch = epoch + float(inner[1]) / per_epoch

@@ -9,6 +9,8 @@ tensors become floats. torch is imported inside this module's functions only.
 
 from __future__ import annotations
 
+import re
+import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +24,14 @@ from reporter.ingest._table import finish_run
 ID = "torch_checkpoint"
 SUFFIXES = (".pt", ".pth", ".ckpt", ".tar", ".bin")
 _LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+# What torch.load(weights_only=True) lets through from a damaged file besides its own
+# UnpicklingError: its unpickler indexes the stack and memo and unpacks bytes without checks
+# (IndexError, KeyError, struct.error, EOFError…), looks up a damaged codec name
+# (LookupError); the zip reader raises RuntimeError.
+_DAMAGED = (RuntimeError, EOFError, ValueError, OSError, struct.error, LookupError, TypeError,
+            AttributeError, OverflowError)
+_UNPICKLER_SAYS = re.compile(r"WeightsUnpickler error: ([^\n]*)")
+_UNSUPPORTED = re.compile(r"GLOBAL (\S+) was not an allowed global")
 _WEIGHT_KEYS = frozenset({"model", "state_dict", "model_state_dict", "optimizer",
                           "optimizer_state_dict", "scheduler", "lr_scheduler", "ema",
                           "optimizer_states", "lr_schedulers", "callbacks", "loops"})
@@ -63,7 +73,10 @@ def read(path: Path):
     for key in ("epoch", "global_step", "iter_num", "best_val_loss"):
         value = checkpoint.get(key) if isinstance(checkpoint, Mapping) else None
         if value is not None and hasattr(value, "item"):
-            value = value.item()
+            try:
+                value = value.item()
+            except (ValueError, RuntimeError):  # more than one element
+                value = None
         if isinstance(value, (int, float)):
             meta[key] = value
     return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta)
@@ -81,15 +94,25 @@ def load_checkpoint(path: Path) -> Any:
         with torch.serialization.safe_globals(_numpy_allowlist()):
             return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as err:
-        blocked = _blocked_globals(path)
+        reason = _unpickler_reason(err)
+        if not reason.startswith("Unsupported global"):
+            raise LogFormatError(path, f"not a readable torch checkpoint ({reason})") from err
+        blocked = _blocked_globals(path) or _UNSUPPORTED.findall(reason)
         detail = f": {', '.join(blocked[:5])}" if blocked else ""
         raise LogFormatError(
             path, f"the checkpoint holds objects that safe loading refuses{detail}",
             hint="save the history as plain lists of floats (or JSON) to read it here",
         ) from err
-    except (RuntimeError, EOFError, ValueError, OSError) as err:
+    except _DAMAGED as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise LogFormatError(path, f"not a readable torch checkpoint ({reason})") from err
+
+
+def _unpickler_reason(err: Exception) -> str:
+    """The weights-only unpickler's own words, without torch's advice around them."""
+    text = str(err)
+    match = _UNPICKLER_SAYS.search(text)
+    return match[1].strip() if match else (text.splitlines() or [type(err).__name__])[0]
 
 
 def _blocked_globals(path: Path) -> list[str]:
@@ -99,7 +122,7 @@ def _blocked_globals(path: Path) -> list[str]:
 
     try:
         return list(torch.serialization.get_unsafe_globals_in_checkpoint(path))
-    except (RuntimeError, OSError, ValueError, pickle.UnpicklingError):
+    except (pickle.UnpicklingError, *_DAMAGED):
         return []  # the list is only a courtesy in the error message
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from reporter.errors import LogFormatError
 from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
-from reporter.ingest._table import ScalarTable, finish_run, parse_float
+from reporter.ingest._table import ScalarTable, check_axis_at, finish_run, parse_float
 from reporter.ingest._ultralytics import is_ultralytics, ultralytics_frame
 
 ID = "ultralytics_csv"
@@ -44,6 +44,7 @@ def read(path: Path):
         number = parse_float(row[epoch_col])
         if number is None:
             continue
+        check_axis_at(path, number, line=line)
         if base is None:
             base = 0.0 if number == 0 else 1.0
         if last is not None and number <= last:

@@ -21,7 +21,7 @@ from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest._sniff import first_line, head, suffix
-from reporter.ingest._table import ScalarTable, as_float, finish_run
+from reporter.ingest._table import ScalarTable, as_float, check_axis_at, finish_run
 from reporter.ingest.aliases import canonical_name
 
 ID = "wandb"
@@ -83,10 +83,10 @@ def read(path: Path):
 
         notes: list[str] = []
         rows = read_history(path, notes)
-        return _finish(path, rows, notes)
+        return _finish(path, rows, notes, by_line=False)
     if suffix(path) == ".csv":
         return _read_csv(path)
-    return _finish(path, _jsonl_rows(path), [])
+    return _finish(path, _jsonl_rows(path), [], by_line=True)
 
 
 def _read_console(folder: Path, log: Path):
@@ -101,8 +101,9 @@ def _read_console(folder: Path, log: Path):
     if summary.is_file():
         try:
             data = json.loads(summary.read_text(errors="replace"))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             data = {}
+        data = data if isinstance(data, dict) else {}
         run.meta["summary"] = {k: v for k, v in data.items() if isinstance(v, (int, float))
                                and not isinstance(v, bool) and not k.startswith("_")}
     return run
@@ -112,7 +113,10 @@ def _refuse_summary(path: Path) -> None:
     from reporter.ingest._sniff import load_json
 
     summary = load_json(path)
-    numbers = {k: v for k, v in summary.items() if not k.startswith("_") and
+    if not isinstance(summary, dict):
+        raise LogFormatError(path, f"a W&B run summary holding a {type(summary).__name__}, "
+                                   "not an object")
+    numbers = {k: as_float(v) for k, v in summary.items() if not k.startswith("_") and
                isinstance(v, (int, float)) and not isinstance(v, bool)}
     shown = ", ".join(f"{k} = {v:.4g}" for k, v in list(numbers.items())[:3])
     step = summary.get("_step")
@@ -128,7 +132,7 @@ def _jsonl_rows(path: Path):
             if line.strip():
                 try:
                     yield number, json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # also 4300+ digit numbers, deep nesting
                     yield number, None
                     return
 
@@ -136,18 +140,21 @@ def _jsonl_rows(path: Path):
 _GLOBAL_STEP = ("trainer/global_step", "train/global_step")  # Lightning, HF integrations
 
 
-def _finish(path: Path, rows, notes: list[str]):
+def _finish(path: Path, rows, notes: list[str], *, by_line: bool):
+    """Points of the history rows; ``by_line``: rows are numbered by line, else by record."""
     table = ScalarTable()
     last_step = None
     axis = None
     for number, row in rows:
-        if row is None:
+        if not isinstance(row, dict):
             notes.append(f"stopped at line {number}: not a JSON object (a cut or corrupt line)")
             break
         axis = axis or next((k for k in _GLOBAL_STEP if k in row), None)
         step = as_float(row.get(axis)) if axis in row else as_float(row.get("_step"))
         epoch = as_float(row.get("epoch"))
         wall = as_float(row.get("_timestamp"))
+        check_axis_at(path, step, epoch, line=number if by_line else None,
+                      record=None if by_line else number)
         if step is not None and last_step is not None and step < last_step:
             notes.append(f"row {number}: _step goes back from {int(last_step)} to {int(step)}")
         last_step = step if step is not None else last_step
@@ -195,8 +202,9 @@ def _read_csv(path: Path):
     if len(runs) > 1:
         notes.append(f"the export holds {len(runs)} runs; their columns were all read: "
                      f"{', '.join(sorted(runs))}")
-    for _, row in rows.rows():
+    for line, row in rows.rows():
         step = as_float(row[0])
+        check_axis_at(path, step, line=line)
         for col, name in names.items():
             value = _value(row[col]) if row[col] in ("NaN", "Infinity") else as_float(row[col])
             if value is not None:

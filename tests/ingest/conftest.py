@@ -37,3 +37,32 @@ def all_readers(request, datapath):
     """(format id, fixture path, framework, step kind) for every reader."""
     relpath, framework, step_kind = READER_CASES[request.param]
     return request.param, datapath(relpath), framework, step_kind
+
+
+# test_fuzz.py: generated inputs each reader survived, {format id: {mutation kind: count}};
+# "read" counts the inputs the forced reader read as a Run (the others were refused with a
+# located LogFormatError). Printed at the end of the session.
+FUZZ_TALLY = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def fuzz_tally(request) -> dict[str, dict[str, int]]:
+    return request.config.stash.setdefault(FUZZ_TALLY, {})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    tally = config.stash.get(FUZZ_TALLY, None)
+    if not tally:
+        return
+    kinds = sorted({k for counts in tally.values() for k in counts} - {"read"})
+    write = terminalreporter.write_line
+    terminalreporter.write_sep("-", "ingest fuzz: generated inputs each reader survived")
+    write(f"{'reader':<18}" + "".join(f"{k:>10}" for k in kinds) + f"{'total':>8}  read / refused")
+    for reader in sorted(tally):
+        counts = tally[reader]
+        total = sum(counts.get(k, 0) for k in kinds)
+        read = counts.get("read", 0)
+        write(f"{reader:<18}" + "".join(f"{counts.get(k, 0):>10}" for k in kinds)
+              + f"{total:>8}  {read} / {total - read}")
+    total = sum(c.get(k, 0) for c in tally.values() for k in kinds)
+    write(f"{'all readers':<18}" + " " * 10 * len(kinds) + f"{total:>8}")
