@@ -18,6 +18,7 @@ note says that this is a guess.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reporter.ingest._table import AxisRangeError, ScalarTable, as_float
@@ -143,30 +144,17 @@ def _columns(obj: dict[str, Any], notes: list[str],
     shortest = min((len(v) for v in lists.values()), default=0)
     longest = max((len(v) for v in lists.values()), default=0)
     per_epoch = _steps_per_epoch(lists, shortest, per_epoch_only)
+    layout = _Layout(x_values, x_kind, per_epoch, shortest, longest)
     guessed: list[str] = []
     uneven: list[str] = []
     for key, values in series.items():
         if key == x_key:
             continue
-        name = canonical_name(key)
-        if _all_pairs(values):
-            for pair in values:
-                table.add(name, as_float(pair[1]), step=as_float(pair[0]))
-        elif x_values is not None and len(values) == len(x_values):
-            for x, raw in zip(x_values, values, strict=True):
-                _add(table, name, raw, x, x_kind)
-        elif per_epoch and len(values) == shortest * per_epoch:
+        placed = _add_series(table, canonical_name(key), values, layout)
+        if placed == "guessed":
             guessed.append(key)
-            for i, raw in enumerate(values):
-                _add_at(table, name, raw, step=i, epoch=i / per_epoch)
-        elif per_epoch and len(values) == shortest:
-            for i, raw in enumerate(values):  # the end of epoch i, in steps
-                _add_at(table, name, raw, step=(i + 1) * per_epoch - 1, epoch=i)
-        else:
-            if len(values) < longest:
-                uneven.append(f"{key} ({len(values)})")
-            for i, raw in enumerate(values):
-                _add(table, name, raw, i, "epoch")
+        elif placed == "uneven":
+            uneven.append(f"{key} ({len(values)})")
     if guessed:
         notes.append(f"lists {per_epoch} times longer than the per-epoch ones were read as "
                      f"steps, {per_epoch} steps per epoch being a guess: {', '.join(guessed)}")
@@ -176,6 +164,41 @@ def _columns(obj: dict[str, Any], notes: list[str],
     has_pairs = any(_all_pairs(v) for v in series.values())
     kind = "optimizer_step" if x_kind == "step" or guessed or has_pairs else "epoch"
     return table, kind
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How the lists of one history line up: the x-axis list, steps per epoch, lengths."""
+
+    x_values: list | None
+    x_kind: str
+    per_epoch: int | None
+    shortest: int
+    longest: int
+
+
+def _add_series(table: ScalarTable, name: str, values: list, layout: _Layout) -> str | None:
+    """Add one list; ``"guessed"`` when its steps per epoch are a guess, ``"uneven"`` when a
+    shorter list was indexed from epoch 0, else None."""
+    per_epoch, shortest = layout.per_epoch, layout.shortest
+    if _all_pairs(values):
+        for pair in values:
+            table.add(name, as_float(pair[1]), step=as_float(pair[0]))
+    elif layout.x_values is not None and len(values) == len(layout.x_values):
+        for x, raw in zip(layout.x_values, values, strict=True):
+            _add(table, name, raw, x, layout.x_kind)
+    elif per_epoch and len(values) == shortest * per_epoch:
+        for i, raw in enumerate(values):
+            _add_at(table, name, raw, step=i, epoch=i / per_epoch)
+        return "guessed"
+    elif per_epoch and len(values) == shortest:
+        for i, raw in enumerate(values):  # the end of epoch i, in steps
+            _add_at(table, name, raw, step=(i + 1) * per_epoch - 1, epoch=i)
+    else:
+        for i, raw in enumerate(values):
+            _add(table, name, raw, i, "epoch")
+        return "uneven" if len(values) < layout.longest else None
+    return None
 
 
 def _steps_per_epoch(lists: dict[str, list], shortest: int, per_epoch_only: bool) -> int | None:
