@@ -337,6 +337,11 @@ def _one_cycle_lr(spec: OneCycleLR, base_lr: float, t: IntArray) -> FloatArray:
     phases = _one_cycle_phases(spec)
     for i, (end_step, lo, hi) in enumerate(phases):
         mask = todo & ((tf <= end_step) | (i == len(phases) - 1))
+        if end_step == start_step and mask.any():
+            # torch divides by the phase's length in plain Python and raises; so do we
+            raise ZeroDivisionError(
+                f"OneCycleLR phase {i + 1} has no steps (from step {start_step:g} to "
+                f"{end_step:g}): torch raises ZeroDivisionError here")
         pct = (tf[mask] - start_step) / (end_step - start_step)
         if spec.anneal_strategy == "cos":
             out[mask] = hi + (lo - hi) / 2.0 * (_fm.cos(np.pi * pct) + 1)

@@ -150,10 +150,6 @@ def test_lr_trajectory_random_plateau_series_matches_torch_bitwise(spec, base_lr
                   lambda: torch_lrs(spec, base_lr, n, metrics), same)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "issue 11, item 5: torch divides by the zero length of a OneCycleLR phase "
-    "(ZeroDivisionError); the replay divides with numpy and returns NaN/inf LRs instead of "
-    "raising (replay/torch_cyclic.py _one_cycle_lr)"))
 @pytest.mark.parametrize("spec", [
     pytest.param(OneCycleLR(max_lr=1.0, total_steps=1, pct_start=1.0), id="one_step_all_warmup"),
     pytest.param(OneCycleLR(max_lr=0.1, total_steps=10, pct_start=0.1), id="warmup_of_one_step"),
