@@ -1,0 +1,102 @@
+"""The baselines ``benchmarks/detection.py`` scores beside our detector, and our detector's alarms.
+
+Each baseline reads every loss series of a run (a metric whose name contains ``loss``) and the
+grad norm, point by point as a live check would, and fires on a point that breaks its rule or
+is NaN/±inf (every live guard checks that). Consecutive firing points are one alarm, placed at
+the first of them.
+
+- ``z3`` / ``z5``: rolling z-score, ``(x - mean) / std > k`` over the previous 30 finite points
+  (a W&B alert's window; at least 10 points; a zero std fires on any rise);
+- ``2x mean``: ``x ≥ 2 ×`` the mean of the previous 100 finite points (at least 10; the live
+  rule of llm-foundry's ``KillLossSpike``, without its 5-in-a-row patience);
+- ``fixed``: ``x >`` the first logged value of the series (a fixed threshold set at the
+  untrained level: "the loss went above where it started").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from detection_scoring import Alarm, Axes
+
+Z_WINDOW, Z_MIN = 30, 10
+MEAN_WINDOW, MEAN_MIN, MEAN_RATIO = 100, 10, 2.0
+ALARM_SEVERITIES = ("warning", "critical")
+
+
+def watched(metric: str) -> bool:
+    """The series a baseline reads: every loss and the grad norm."""
+    return "loss" in metric.lower() or metric == "grad_norm"
+
+
+def _finite_history(y: np.ndarray):
+    import pandas as pd
+
+    return pd.Series(np.where(np.isfinite(y), y, np.nan)).shift(1)
+
+
+def rolling_zscore(y: np.ndarray, k: float) -> np.ndarray:
+    """Mask of points more than ``k`` standard deviations above the previous window's mean."""
+    prev = _finite_history(y).rolling(Z_WINDOW, min_periods=Z_MIN)
+    mean, std = prev.mean().to_numpy(), prev.std(ddof=0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(std > 0, (y - mean) / std, np.where(y > mean, np.inf, 0.0))
+    return ~np.isfinite(y) | (np.isfinite(mean) & (z > k))
+
+
+def running_mean_ratio(y: np.ndarray, ratio: float = MEAN_RATIO) -> np.ndarray:
+    """Mask of points at least ``ratio`` × the mean of the previous ``MEAN_WINDOW`` points."""
+    mean = _finite_history(y).rolling(MEAN_WINDOW, min_periods=MEAN_MIN).mean().to_numpy()
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(y) | (np.isfinite(mean) & (y >= ratio * mean))
+
+
+def fixed_threshold(y: np.ndarray) -> np.ndarray:
+    """Mask of points above the series' first finite value."""
+    finite = np.isfinite(y)
+    if not finite.any():
+        return ~finite
+    with np.errstate(invalid="ignore"):
+        return ~finite | (y > y[np.argmax(finite)])
+
+
+BASELINES = {
+    "z3": lambda y: rolling_zscore(y, 3.0),
+    "z5": lambda y: rolling_zscore(y, 5.0),
+    "2x mean": running_mean_ratio,
+    "fixed": fixed_threshold,
+}
+
+
+def episodes(mask: np.ndarray) -> np.ndarray:
+    """Positions where a run of consecutive True values starts."""
+    mask = np.asarray(mask, dtype=bool)
+    return np.nonzero(mask & ~np.r_[False, mask[:-1]])[0]
+
+
+def baseline_alarms(run, rule) -> list[Alarm]:
+    """The alarms of one baseline ``rule`` (a function of a series → mask) over a ``Run``."""
+    alarms = []
+    for metric in run.metrics:
+        if watched(metric):
+            y = run.series(metric)["value"].to_numpy(dtype=float)
+            alarms += [Alarm(metric, int(p)) for p in episodes(rule(y))]
+    return alarms
+
+
+def our_alarms(run, axes: Axes) -> list[Alarm]:
+    """Our detector's findings at warning or above, each placed at its start.
+
+    A finding's start is read on the axis of the curve the detector used (``epoch`` places it
+    at the last point of that epoch, the point a per-epoch view keeps).
+    """
+    from reporter.diagnose import diagnose
+
+    found = diagnose(run)
+    alarms = []
+    for f in found.findings:
+        if f.severity not in ALARM_SEVERITIES or f.start is None or f.metric not in axes:
+            continue
+        curve = found.curves.get(f.metric)
+        axis = curve.axis if curve is not None else f.evidence.get("axis", "step")
+        alarms.append(Alarm(f.metric, axes.position(f.metric, float(f.start), axis), f.kind))
+    return alarms
