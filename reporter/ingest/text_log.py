@@ -24,11 +24,11 @@ segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
+from reporter.ingest._lines import fragments
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import AxisRangeError, finish_run, parse_float
 from reporter.ingest.aliases import canonical_name
@@ -37,8 +37,8 @@ from reporter.report.filters import fmt_x
 
 ID = "text_log"
 SUFFIXES = ("", ".log", ".txt", ".out", ".md", ".err", ".stdout", ".text")
-NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity)"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+NUM = (r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?"
+       r"|(?i:nan|infinity|inf)(?![A-Za-z]))")
 _HF_PAIR = re.compile(rf"'([^']+)':\s*'?({NUM})'?")
 _NANOGPT_ITER = re.compile(rf"^iter (\d+): loss ({NUM})")
 _NANOGPT_EVAL = re.compile(rf"^step (\d+): train loss ({NUM}), val loss ({NUM})")
@@ -67,6 +67,7 @@ def detect(path: Path) -> float:
     text = head_text(path, 16384)
     if "\x00" in text:
         return 0.0
+    text = "\n".join(piece for _, piece in fragments(text.split("\n")))
     if any(sig.search(text) for sig in _SIGNATURES):
         return 0.6 if suffix(path) != ".md" else 0.5
     return 0.0
@@ -78,7 +79,7 @@ def read(path: Path, *, pattern: str | None = None):
     number = 0
     try:
         with _open(path) as handle:
-            for number, fragment in _fragments(handle):
+            for number, fragment in fragments(handle):
                 if user is not None:
                     parser.user_line(user, fragment, number)
                 else:
@@ -111,19 +112,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 def _open(path: Path):
     try:
-        return open(path, encoding="utf-8", errors="replace")  # universal newlines: \r too
+        return open(path, encoding="utf-8", errors="replace", newline="\n")  # \r: _lines
     except OSError as err:
         raise LogFormatError(path, f"cannot read the file ({err.strerror})") from err
-
-
-def _fragments(handle) -> Iterator[tuple[int, str]]:
-    """(line number, text) per line, ``\\r`` or backspace-rewritten fragment, no ANSI codes."""
-    for number, raw in enumerate(handle, 1):
-        text = _ANSI.sub("", raw) if "\x1b" in raw else raw
-        for piece in text.split("\b") if "\b" in text else (text,):
-            piece = piece.strip()
-            if piece:
-                yield number, piece
 
 
 class _Parser:

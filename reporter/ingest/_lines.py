@@ -1,0 +1,88 @@
+"""Lines of a console log as the program printed them (issue 7, item 1).
+
+A captured or pasted log carries more than the program's own text: ANSI colour codes,
+``\\r``-rewritten progress bars, Windows line endings, the ``> `` quote marker of a GitHub
+paste, timestamps, Python ``logging`` prefixes (``asctime - name - LEVEL - ``,
+``INFO:root:``) and rank prefixes (``[rank0]:``). ``fragments`` streams a file line by line
+and yields each line's text without them, so every reader pattern sees the same text
+whether the log was clean or pasted.
+
+Only ``\\n`` ends a line: a ``\\r`` inside a line is a progress-bar rewrite and the line's
+last non-empty state is kept (tqdm clears the bar with ``\\r<spaces>\\r`` before a message,
+so the message is that last state).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+__all__ = ["fragments", "strip_prefix"]
+
+# the first characters a prefix can start with (a cheap test before the regex)
+_PREFIX_STARTS: Final = frozenset(">[rDIWETClt")
+
+_ANSI: Final = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_TIME: Final = (r"(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+                r"|\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+                r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
+_LEVEL: Final = r"(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|TRACE)"
+# one prefix at a time, applied until none is left (a rank prefix before a timestamp…)
+_PREFIX: Final = re.compile(
+    r"^(?:"
+    r">+ ?"                                                   # GitHub quote marker
+    rf"|\[?{_TIME}\]?(?:\s*[-|:,]?\s+|\s*[-|]\s*|$)"          # timestamp
+    r"|\[(?:rank|default)\d+\]:?\s*|rank\d+:\s*"              # torchrun rank prefixes
+    rf"|\[?{_LEVEL}\]?(?::[\w.$]+:|\s*[-|:]\s*(?:[\w.$:]+\s*(?:[-|]\s+|:\d+\s*-\s*))?"
+    rf"|\s+(?:[\w.$]+(?::\d+)?\s+-\s+)?)"                     # logging level (+ logger)
+    rf"|[\w.$]+\s+-\s+(?={_LEVEL}\b)"                          # asctime - name - LEVEL
+    r"|(?:level|thread|logger)=\S+\s*"                      # log4j-style key=value fields
+    r")")
+_MAX_PREFIXES: Final = 6
+
+
+def strip_prefix(text: str) -> str:
+    """``text`` without the capture prefixes at its start (quote, timestamp, level, rank)."""
+    for _ in range(_MAX_PREFIXES):
+        match = _PREFIX.match(text)
+        if match is None or not match.end():
+            break
+        text = text[match.end():]
+    return text
+
+
+def _key(state: str) -> str:
+    """What names a progress bar: its text before the first colon (``Epoch 3``)."""
+    return state.split(":", 1)[0].strip()
+
+
+def _last_states(text: str) -> list[str]:
+    """The last state of each bar in a ``\\r``-rewritten line.
+
+    A bar reused across epochs (Lightning's ``Epoch 3: 100%|…``) changes its name at each
+    epoch: the last state under each name is kept. Keras bars name no epoch and keep every
+    state; their reader keeps the epoch's last values itself.
+    """
+    states = [s for s in text.split("\r") if s.strip()]
+    after = [*states[1:], ""]
+    return [s for s, a in zip(states, after, strict=True) if _key(a) != _key(s)]
+
+
+def fragments(handle: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) per non-empty line: no ANSI codes, no ``\\r`` states but the
+    last, no capture prefixes; backspace-rewritten pieces (Keras) each on their own.
+
+    ``handle`` must split lines on ``\\n`` only (``open(..., newline="\\n")``).
+    """
+    for number, raw in enumerate(handle, 1):
+        text = _ANSI.sub("", raw) if "\x1b" in raw else raw
+        states = _last_states(text) if "\r" in text else (text,)
+        for state in states:
+            for piece in state.split("\b") if "\b" in state else (state,):
+                piece = piece.strip()
+                if piece[:1] in _PREFIX_STARTS or piece[:1].isdigit():
+                    piece = strip_prefix(piece).strip()
+                if piece:
+                    yield number, piece
+
