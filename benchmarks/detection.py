@@ -38,7 +38,7 @@ import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ if str(HERE) not in sys.path:  # the helper modules sit beside this script
 
 from detection_anomalies import ELIGIBLE, GRADES, LEGEND, make_case  # noqa: E402
 from detection_baselines import BASELINES, baseline_alarms, our_alarms  # noqa: E402
-from detection_curves import FAMILIES, to_run  # noqa: E402
+from detection_curves import FAMILIES, canonical, to_run  # noqa: E402
 from detection_realogs import LABELS, counts, evaluate, read_labels  # noqa: E402
 from detection_scoring import (  # noqa: E402
     CLASSES,
@@ -88,6 +88,7 @@ def plan(per_class: int, healthy: int, seed: int) -> list[tuple[str, int, int]]:
 def evaluate_case(spec: tuple[str, int, int]) -> CaseResult:
     kind, index, seed = spec
     curves, label = make_case(kind, index, seed)
+    label = replace(label, metrics=canonical(label.metrics))
     run = to_run(curves, f"{kind}-{index}")
     axes = Axes(run)
     start, error = time.perf_counter(), ""

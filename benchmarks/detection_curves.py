@@ -402,6 +402,14 @@ GENERATORS = {"lm_pretrain": lm_pretrain, "finetune": finetune, "ce_cls": ce_cls
               "mse_reg": mse_reg, "gan": gan, "pinn": pinn, "yolo": yolo}
 
 
+def canonical(names) -> tuple[str, ...]:
+    """The names a reader gives these metrics (``reporter.ingest.aliases``: HF
+    ``eval_<set>_loss`` and the like), so the synthetic runs follow the readers as they change."""
+    from reporter.ingest.aliases import canonical_name
+
+    return tuple(canonical_name(n) for n in names)
+
+
 def to_run(c: Curves, name: str):
     """The ``Run`` a reader would build from this log (canonical names, NaN kept)."""
     import pandas as pd
@@ -409,7 +417,7 @@ def to_run(c: Curves, name: str):
     from reporter.ingest.run import SCALAR_COLUMNS, Run
 
     parts = []
-    for metric, (pos, y) in c.metrics.items():
+    for metric, (pos, y) in zip(canonical(c.metrics), c.metrics.values(), strict=True):
         epoch = c.epochs[pos] if c.epochs is not None else np.full(len(pos), np.nan)
         parts.append(pd.DataFrame({"metric": metric, "step": c.steps[pos], "epoch": epoch,
                                    "wall_time": np.nan, "value": y, "segment": 0}))

@@ -9,10 +9,11 @@ folder is absent.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from detection_baselines import BASELINES, baseline_alarms, our_alarms
+from detection_curves import canonical
 from detection_scoring import Alarm, Axes, Label, Outcome, score
 
 LABELS = Path(__file__).with_name("realogs_labels.tsv")
@@ -62,7 +63,8 @@ def read_labels(path: Path = LABELS) -> list[RealLabel]:
 def evaluate(root: Path, labels: list[RealLabel]) -> list[RealResult]:
     """Read and score every labelled log under ``root`` (folders marked not a log are left out).
 
-    A log the ingest refuses (or crashes on) has no outcomes and its error text.
+    A log the ingest refuses (or crashes on) has no outcomes and its error text. The labels'
+    metric names go through the readers' aliases, as the synthetic runs' do.
     """
     from reporter.errors import ReporterError
     from reporter.ingest import read_run
@@ -82,10 +84,11 @@ def evaluate(root: Path, labels: list[RealLabel]) -> list[RealResult]:
             result.error = f"crashed: {type(err).__name__}: {err}"
             continue
         axes = Axes(run)
+        label = replace(entry.label, metrics=canonical(entry.label.metrics))
         result.ours = our_alarms(run, axes)
-        result.outcomes["ours"] = score(result.ours, entry.label, axes)
+        result.outcomes["ours"] = score(result.ours, label, axes)
         for name, rule in BASELINES.items():
-            result.outcomes[name] = score(baseline_alarms(run, rule), entry.label, axes)
+            result.outcomes[name] = score(baseline_alarms(run, rule), label, axes)
     return results
 
 
