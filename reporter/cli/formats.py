@@ -9,10 +9,36 @@ from reporter.cli import exitcodes
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")
+    parser.add_argument("--explain", metavar="FILE",
+                        help="say which format reads FILE and, for a text log, which line "
+                             "templates it holds")
+
+
+def _explain(path: str) -> int:
+    from pathlib import Path
+
+    from reporter.errors import LogFormatError
+    from reporter.ingest import text_log
+    from reporter.ingest.registry import detect
+
+    if not Path(path).exists():
+        raise LogFormatError(path, "no such file or directory")
+    scores = detect(path)
+    if not scores:
+        print(f"{path}: no format claims this file")
+    for score, format_id in scores:
+        print(f"{path}: {format_id} (score {score:.2f})")
+    if Path(path).is_file() and (not scores or scores[0][1] == text_log.ID):
+        for line in text_log.explain(Path(path)):
+            print(f"  {line}")
+    return exitcodes.SUCCESS
 
 
 def run(args: argparse.Namespace) -> int:
     from reporter.ingest import formats
+
+    if args.explain:
+        return _explain(args.explain)
 
     rows = [{"id": f.id, "description": f.description, "reads": f.reads,
              "detect": f.detected_by} for f in formats()]

@@ -24,13 +24,16 @@ segment.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
+from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
 from reporter.ingest._lines import fragments
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import AxisRangeError, finish_run, parse_float
+from reporter.ingest._templates import Template, line_key, mine, pattern_hint
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
 from reporter.report.filters import fmt_x
@@ -54,11 +57,12 @@ _PAIR = re.compile(rf"([A-Za-z_][\w.]*(?:[ /][A-Za-z_][\w.]*){{0,2}})\s*[:=]\s*(
 _SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:loss|eval_)"),
                re.compile(r"^iter \d+: loss", re.M), re.compile(r"Epoch \[\d+/\d+\]"),
                re.compile(r"Epoch\((?:train|val)\)\s*\[\d+\]\["),
+               re.compile(r"(?m)^Epoch\s+(?:gpu_mem|GPU_mem)\s"),
                re.compile(rf"(?im)^\W*(?:epoch|step|iter|iteration)\s*\[?\d+.*loss\w*\s*[:=]\s*{NUM}"))
 _AXIS_WORDS = {"epoch": "epoch", "step": "step", "iter": "step", "iteration": "step"}
 _HF_SUMMARY = ("train_runtime", "train_samples_per_second", "train_steps_per_second",
                "total_flos", "train_loss")
-_SKIP_NAMES = frozenset({"time", "eta", "mfu", "epoch", "step", "iter", "iteration"})
+_SKIP_NAMES = frozenset({"time", "eta", "mfu", "epoch", "step", "iter", "iteration", "v_num"})
 
 
 def detect(path: Path) -> float:
@@ -70,7 +74,23 @@ def detect(path: Path) -> float:
     text = "\n".join(piece for _, piece in fragments(text.split("\n")))
     if any(sig.search(text) for sig in _SIGNATURES):
         return 0.6 if suffix(path) != ".md" else 0.5
-    return 0.0
+    return 0.4 if mine(text.split("\n")) else 0.0
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with _open(path) as handle:
+        for _, text in fragments(handle):
+            yield text
+
+
+def explain(path: Path) -> list[str]:
+    """How ``reporter formats --explain`` describes a text log: its line shapes or templates."""
+    templates = mine(_lines(path))
+    if not templates:
+        hint = pattern_hint(_lines(path))
+        return ["no repeated line template with a counter and a named number"] + (
+            [f"try: --pattern '{hint}'"] if hint else [])
+    return [f"template ({t.count} lines seen): {t.text()}" for t in templates]
 
 
 def read(path: Path, *, pattern: str | None = None):
@@ -85,17 +105,41 @@ def read(path: Path, *, pattern: str | None = None):
                 else:
                     parser.line(fragment, number)
         parser.flush()
+        if user is None and not len(parser.table):
+            _read_templates(path, parser)
     except AxisRangeError as err:
         raise LogFormatError(path, str(err), line=number) from err
     if not len(parser.table):
         why = "no line matches the given pattern" if user else \
-            "no line matches a known training-log pattern"
-        raise LogFormatError(path, why, hint="describe the lines with --pattern, e.g. "
-                                             "'it (?P<step>\\d+) loss=(?P<loss>\\S+)'")
+            "no line matches a known training-log pattern or a repeated line template"
+        raise LogFormatError(path, why, hint=_hint(path))
     meta = {"framework": parser.framework, "lr_timing": parser.lr_timing, **parser.meta}
     return finish_run(path, ID, parser.table, step_kind=parser.step_kind(),
                       notes=parser.notes + parser.shift_notes(),
                       meta={**meta, **parser.shift_meta()})
+
+
+def _read_templates(path: Path, parser: _Parser) -> None:
+    """Read the file with the line templates found in it (when no known shape matched)."""
+    templates = mine(_lines(path))
+    if not templates:
+        return
+    by_key = {t.key: t for t in templates}
+    with _open(path) as handle:
+        for number, text in fragments(handle):
+            parser.template_line(by_key, text, number)
+    used = [t for t in templates if t.key in parser.templates_used]
+    parser.meta["templates"] = [t.text() for t in used]
+    parser.notes.append("read with the line template" + ("s" if len(used) > 1 else "") +
+                        " found in the file: " + "; ".join(f"`{t.text()}`" for t in used))
+
+
+def _hint(path: Path) -> str:
+    hint = pattern_hint(_lines(path))
+    if hint is None:
+        return ("no line holds a number; describe the lines with --pattern, e.g. "
+                "'it (?P<step>\\d+) loss=(?P<loss>\\S+)'")
+    return f"describe the lines with --pattern, e.g. from the most frequent line: '{hint}'"
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -135,9 +179,13 @@ class _Parser:
         self.last_x: dict[str, float] = {}
         self.one_based: dict[str, bool] = {}
         self.pending: dict[str, float | None] = {}  # Keras: the epoch's latest progress values
+        self.console = ConsoleTable()
+        self.templates_used: set[tuple[str, ...]] = set()
+        self.table_row: tuple[float, dict[str, float]] | None = None  # the epoch's last row
 
     def flush(self) -> None:
-        """Write the last progress values of the current Keras epoch."""
+        """Write the last progress values of the current Keras epoch or table epoch."""
+        self._flush_table()
         for key, value in self.pending.items():
             self.add(key, value, step=self.epoch, epoch=self.epoch)
         self.pending = {}
@@ -167,6 +215,40 @@ class _Parser:
                            segment=self.segment)
 
     def line(self, text: str, number: int) -> None:
+        if self.console.columns and (row := self.console.row(text)) is not None:
+            self._table_row(row, number)
+        elif text.startswith("Epoch") and self.console.header(text):
+            self._flush_table()
+        else:
+            self._shape(text, number)
+
+    def _table_row(self, row: TableRow, number: int) -> None:
+        """A console-table row; the last row of an epoch (its running means) is kept."""
+        epoch = float(row.counter - (1 if self.console.one_based else 0))
+        if self.table_row is not None and self.table_row[0] != epoch:
+            self._flush_table()
+        if self.table_row is None:
+            self._advance("epoch", epoch, number)
+        self.table_row = (epoch, row.values)
+        self._count("epoch")
+        self.meta["app"] = self.console.app
+
+    def _flush_table(self) -> None:
+        if self.table_row is None:
+            return
+        epoch, values = self.table_row
+        self.table_row = None
+        for key, value in values.items():
+            self.add(key, value, step=epoch, epoch=epoch)
+        parts = loss_parts(values)
+        if parts:
+            self.add("train/loss", sum(values[p] for p in parts), step=epoch, epoch=epoch)
+            note = (f"train/loss is the sum of {', '.join(parts)} (the console table prints "
+                    "no total)")
+            if note not in self.notes:
+                self.notes.append(note)
+
+    def _shape(self, text: str, number: int) -> None:
         if text.startswith("{") and "'" in text:
             self._hf(text, number)
         elif text.startswith(("iter ", "step ")) and self._nanogpt(text, number):
@@ -292,6 +374,29 @@ class _Parser:
             if key not in ("data_time",):
                 self.add(key if key.startswith("val") else f"val/{key}", parse_float(value),
                          step=step, epoch=epoch)
+
+    def template_line(self, by_key: dict[tuple[str, ...], Template], text: str,
+                      number: int) -> None:
+        """A line of a template found by ``_templates.mine``; its counter gives the x-axis."""
+        key, numbers = line_key(text)
+        template = by_key.get(key)
+        if template is None:
+            return
+        self.templates_used.add(key)
+        slot_value = [parse_float(n[0]) for n in numbers]
+        epoch = None if template.epoch_slot is None else slot_value[template.epoch_slot]
+        step = None if template.step_slot is None else slot_value[template.step_slot]
+        if epoch is not None:
+            if self.one_based.setdefault("epoch", epoch == 1):
+                epoch -= 1
+            if step is None:
+                self._advance("epoch", epoch, number)
+        if step is not None:
+            self._advance("step", step, number)
+        self._count("step" if step is not None else "epoch")
+        for name, value in zip(template.names, slot_value, strict=True):
+            if name is not None and name not in _SKIP_NAMES:
+                self.add(name, value, step=step if step is not None else epoch, epoch=epoch)
 
     def user_line(self, regex: re.Pattern[str], text: str, number: int) -> None:
         match = regex.search(text)

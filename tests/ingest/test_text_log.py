@@ -104,7 +104,8 @@ def test_text_without_known_lines(tmp_path):
     path.write_text("starting\nEpoch 1/3 - loss: 0.5\n")
     path.write_text("starting\nall good\n")
     with pytest.raises(LogFormatError, match=r"train\.log: no line matches a known "
-                                             r"training-log pattern$"):
+                                             r"training-log pattern or a repeated line "
+                                             r"template$"):
         read_run(path, format="text_log")
 
 

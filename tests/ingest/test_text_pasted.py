@@ -13,7 +13,8 @@ from reporter.ingest import read_run
 
 FIXTURES = ["nanogpt_iter_lines.log", "hf_v5_stdout_tqdm.log", "keras_verbose2.log",
             "keras_progress_bar_ansi.log", "epoch_train_val_lr.txt", "epoch_bracket_step.log",
-            "mmengine_runner.log"]
+            "mmengine_runner.log", "mlx_lm_lora.log", "bigdl_loss_infinity.log",
+            "yolov7_console_nan.log", "ultralytics_v8_console.log", "lightning_progress_bar.log"]
 
 
 def _each_line(text: str, prefix) -> str:

@@ -1,0 +1,100 @@
+"""Console tables: a header line of column names, then value rows (issue 7, item 2).
+
+YOLOv5/YOLOv7 ``train.py`` print ``('%10s' * 8) % ('Epoch', 'gpu_mem', 'box', 'obj', 'cls',
+'total', 'labels', 'img_size')`` and, as the tqdm description of every batch,
+``('%10s' * 2 + '%10.4g' * 6) % (f'{epoch}/{epochs - 1}', mem, *mloss, n, size)`` (0-based
+epochs, running means); Ultralytics v8+ prints ``'%11s' * (4 + nl)`` of ``Epoch GPU_mem
+box_loss cls_loss dfl_loss Instances Size`` and rows with ``f'{epoch + 1}/{epochs}'`` (1-based).
+A row is the header's column count of tokens whose first is an ``N/M`` counter; ``nan``,
+``-nan``, ``inf`` in any spelling are values. The last row of an epoch holds its means.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = ["ConsoleTable", "TableRow", "loss_parts"]
+
+_COUNTER: Final = re.compile(r"^(\d+)/(\d+)$")
+_UNIT: Final = re.compile(r"^([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)"
+                          r"|(?i:[-+]?nan|[-+]?inf(?:inity)?))([A-Za-z%]*):?$")
+_HEADER_WORD: Final = re.compile(r"^[A-Za-z][\w./()@:-]*$")
+# YOLOv5/v7 column names as their results.csv / Ultralytics names them
+_YOLO_NAMES: Final = {"box": "train/box_loss", "obj": "train/obj_loss", "cls": "train/cls_loss",
+                      "total": "train/loss", "box_loss": "train/box_loss",
+                      "cls_loss": "train/cls_loss", "dfl_loss": "train/dfl_loss",
+                      "obj_loss": "train/obj_loss", "seg_loss": "train/seg_loss",
+                      "pose_loss": "train/pose_loss", "kobj_loss": "train/kobj_loss"}
+_PART: Final = re.compile(r"^\w+_(?:loss|om|oo)$")  # v8+ parts, YOLOv10 one-to-many/one heads
+_NOT_METRICS: Final = frozenset({"epoch", "gpu_mem", "labels", "targets", "img_size",
+                                 "instances", "size"})
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One value row: the ``N`` of its ``N/M`` counter, ``M``, and the named values."""
+
+    counter: int
+    total: int
+    values: dict[str, float]
+
+
+@dataclass
+class ConsoleTable:
+    """The header seen last and how its rows read; ``row`` is None until a header is seen."""
+
+    columns: list[str] = field(default_factory=list)
+    headers: int = 0
+
+    def header(self, text: str) -> bool:
+        """Take ``text`` as the new header when it is one (``Epoch`` then column names)."""
+        if not text.startswith("Epoch") or "/" in text.split(None, 1)[0]:
+            return False
+        words = text.split()
+        if len(words) < 4 or not all(_HEADER_WORD.match(w) for w in words):
+            return False
+        if any(_UNIT.match(w) for w in words):
+            return False
+        self.columns = [w.lower() for w in words]
+        self.headers += 1
+        return True
+
+    def row(self, text: str) -> TableRow | None:
+        """The values of a row under the current header, or None when ``text`` is not one."""
+        if not self.columns or not text[:1].isdigit():
+            return None
+        tokens = text.split(None, len(self.columns))[: len(self.columns)]
+        if len(tokens) < len(self.columns) or (counter := _COUNTER.match(tokens[0])) is None:
+            return None
+        values: dict[str, float] = {}
+        for name, token in zip(self.columns[1:], tokens[1:], strict=True):
+            match = _UNIT.match(token)
+            if match is None:
+                return None
+            if name not in _NOT_METRICS:
+                values[_name(name)] = float(match[1])
+        return TableRow(int(counter[1]), int(counter[2]), values)
+
+    @property
+    def one_based(self) -> bool:
+        """Ultralytics v8+ (a ``dfl`` loss column) counts epochs from 1; YOLOv5/v7 from 0."""
+        return any(c.startswith("dfl") for c in self.columns)
+
+    @property
+    def app(self) -> str:
+        return "ultralytics" if self.one_based else "yolov5"
+
+
+def _name(column: str) -> str:
+    if column in _YOLO_NAMES:
+        return _YOLO_NAMES[column]
+    return f"train/{column}" if _PART.match(column) else column
+
+
+def loss_parts(values: dict[str, float]) -> list[str]:
+    """The loss components of a row when it has no total (``train/loss`` is their sum)."""
+    if "train/loss" in values:
+        return []
+    return sorted(n for n in values if n.startswith("train/"))
