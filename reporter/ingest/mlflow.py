@@ -2,9 +2,10 @@
 
 File store: ``mlruns/<experiment>/<run>/metrics/<key>``, one ``<timestamp ms> <value>
 <step>`` line per logged value, ``/`` in a key made sub-folders (``metrics/train/loss``),
-``nan``/``inf`` spelled out. A run folder, its ``metrics/`` folder or one metric file of it
-reads the whole run. A ``params/<key>`` file is a setting, not a series: refused with what it
-holds.
+``nan``/``inf`` spelled out. A run folder (with or without ``meta.yaml``), its ``metrics/``
+folder or one metric file of it reads the whole run. A metric file outside a ``metrics/``
+folder (copied out, attached to an issue) is a run of its own: its one series is named by
+the file. A ``params/<key>`` file is a setting, not a series: refused with what it holds.
 
 SQLite store (the default since MLflow 3.7): table ``metrics(key, value, timestamp, run_uuid,
 step, is_nan)``, read with the standard ``sqlite3`` in read-only mode. NaN is stored as 0.0
@@ -31,6 +32,10 @@ from reporter.ingest._table import (
 
 ID = "mlflow"
 _LINE = re.compile(r"^(\d+) (\S+)(?: (-?\d+))?$")
+# a metric file on its own: a timestamp in ms (10+ digits), a number, an integer step
+_ALONE = re.compile(r"^\d{10,} [-+]?(?:[\d.]+(?:[eE][-+]?\d+)?|nan|inf|-inf|Infinity|NaN)"
+                    r" -?\d+$")
+_TEXT_SUFFIXES = (".txt", ".log", ".tsv")
 _SQLITE = b"SQLite format 3\x00"
 _FLOAT_MAX = 1.7976931348623157e308
 _STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -46,12 +51,24 @@ def detect(path: Path) -> float:
         return 0.0
     if head(path, 16) == _SQLITE:
         return 0.95 if _is_mlflow_db(path) else 0.0
-    if path.suffix or not _under(path, ("metrics", "params")):
+    if not _under(path, ("metrics", "params")):
+        return 0.9 if _alone(path) else 0.0
+    if path.suffix:
         return 0.0
     lines = head_text(path, 512).splitlines()
     if _under(path, ("params",)):
         return 0.8
     return 0.9 if lines and _LINE.match(lines[0].strip()) else 0.0
+
+
+def _alone(path: Path) -> bool:
+    """A metric file outside a run folder: every complete line of its head is a point."""
+    text = head_text(path)
+    lines = text.splitlines()
+    if len(text) >= 4096 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut by the sniff
+    lines = [line.strip() for line in lines if line.strip()]
+    return bool(lines) and all(_ALONE.match(line) for line in lines)
 
 
 def _under(path: Path, names: tuple[str, ...]) -> bool:
@@ -86,6 +103,8 @@ def read(path: Path):
         value = head_text(path, 200).strip()
         raise LogFormatError(path, f"an MLflow parameter ({path.name} = {value}), not a metric "
                                    "series; the run's metrics are in its metrics/ folder")
+    if path.is_file() and not _under(path, ("metrics",)):
+        return _read_alone(path)
     folder = _metrics_folder(path)
     table = ScalarTable()
     notes: list[str] = []
@@ -98,6 +117,17 @@ def read(path: Path):
     run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
     run.name = meta.get("run_name") or run_dir.name
     return run
+
+
+def _read_alone(path: Path):
+    """One metric file on its own: a run whose one series is named by the file."""
+    key = path.name[:-len(path.suffix)] if path.suffix.lower() in _TEXT_SUFFIXES else path.name
+    table = ScalarTable()
+    notes = [f"a single MLflow metric file: the run holds one series, {key}"]
+    _read_metric(path, key, table, notes)
+    meta = {"framework": "unknown", "lr_timing": "unknown", "store": "file", "metric_file": key}
+    frame, step_kind = _epochs(table)
+    return finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
 
 
 def _metrics_folder(path: Path) -> Path:

@@ -63,3 +63,38 @@ def test_sqlite_and_file_store_agree(datapath):
     db = read_run(datapath("mlflow", "sqlite_nan_inf_sentinels.db")).by_step()
     files = read_run(_by_name(datapath, "diverged_run")).by_step()
     assert db.equals(files[db.columns])
+
+
+def test_metric_file_on_its_own_is_a_run_named_by_the_file(datapath, tmp_path):
+    """A metric file copied out of its run (attached to an issue): one series, its name."""
+    source = _by_name(datapath, "diverged_run") / "metrics" / "train" / "loss"
+    alone = tmp_path / "train_loss"
+    alone.write_bytes(source.read_bytes())
+    run = read_run(alone)
+    assert run.format == "mlflow" and run.metrics == ["train/loss"]
+    assert run.name == "train_loss" and run.meta["metric_file"] == "train_loss"
+    loss = run.series("train/loss")["value"].tolist()
+    assert len(loss) == 12 and math.isnan(loss[9]) and loss[10] == math.inf
+    pasted = tmp_path / "loss.txt"
+    pasted.write_bytes(source.read_bytes())
+    assert read_run(pasted).scalars.equals(run.scalars)
+
+
+def test_run_folder_without_meta_yaml_reads(datapath, tmp_path):
+    import shutil
+
+    source = _by_name(datapath, "short_run")
+    copy = tmp_path / "run"
+    shutil.copytree(source / "metrics", copy / "metrics")
+    run = read_run(copy)
+    assert run.format == "mlflow" and run.name == "run"
+    assert set(run.metrics) == {"train/loss", "val/loss", "lr"}
+    assert run.scalars.equals(read_run(source).scalars)
+
+
+def test_text_with_numbers_in_three_columns_is_not_a_metric_file(tmp_path):
+    path = tmp_path / "table.txt"
+    path.write_text("1 2.5 3\n2 2.4 4\n")
+    from reporter.ingest import detect
+
+    assert "mlflow" not in [f for _, f in detect(path)]
