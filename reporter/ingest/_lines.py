@@ -65,6 +65,8 @@ def _last_states(text: str) -> list[str]:
     state; their reader keeps the epoch's last values itself.
     """
     states = [s for s in text.split("\r") if s.strip()]
+    if not states:
+        return []
     after = [*states[1:], ""]
     return [s for s, a in zip(states, after, strict=True) if _key(a) != _key(s)]
 

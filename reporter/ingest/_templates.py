@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 __all__ = ["MAX_LINES", "MAX_SECONDS", "Template", "line_key", "mine", "pattern_hint"]
@@ -27,6 +28,9 @@ _NUMBER: Final = re.compile(
     r"|([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|(?i:[-+]?nan|[-+]?inf(?:inity)?)"
     r"(?![A-Za-z]))([A-Za-z%]*))")
 _SPACE: Final = re.compile(r"\s+")
+_NUM: Final = (r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+               r"|(?i:[-+]?nan|[-+]?inf(?:inity)?))")
+_FRACTION: Final = r"(\d+)\s*/\s*(?:\d+)"
 _CHUNK: Final = re.compile(r"[,;|\[\](){}]|\.\s|\s-+\s|:\s|\s--\s")
 _WORD: Final = re.compile(r"^[A-Za-z_][\w./-]*$")
 _FILLER: Final = frozenset({"is", "was", "of", "at", "="})
@@ -55,10 +59,31 @@ class Template:
             pieces.append(self.key[2 * i + 2])
         return "".join(pieces).strip()
 
-    def values(self, text: str) -> list[tuple[str, str]] | None:
-        """The (slot text) of each number of ``text`` if it has this template, else None."""
-        key, numbers = line_key(text)
-        return numbers if key == self.key else None
+    @cached_property
+    def head(self) -> str:
+        """The line's first word, a cheap test before the regex."""
+        return self.key[0].split(" ", 1)[0]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """A regex matching the lines of this template; one group per slot (``N`` of N/M)."""
+        parts = ["^", _literal(self.key[0])]
+        for i in range(len(self.names)):
+            kind = self.key[2 * i + 1]
+            parts.append(_FRACTION if kind == "/" else _NUM + re.escape(kind[1:]))
+            parts.append(_literal(self.key[2 * i + 2]))
+        parts.append("$")
+        return re.compile("".join(parts))
+
+    def values(self, text: str) -> list[str] | None:
+        """The text of each slot's number if ``text`` has this template, else None."""
+        if not text.startswith(self.head) or (match := self.regex.match(text)) is None:
+            return None
+        return list(match.groups())
+
+
+def _literal(text: str) -> str:
+    return r"\s+".join(re.escape(word) for word in text.split(" "))
 
 
 def line_key(text: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
@@ -148,7 +173,7 @@ def pattern_hint(lines: Iterable[str]) -> str | None:
     if not counts:
         return None
     key = counts.most_common(1)[0][0]
-    parts, used = [re.escape(key[0].strip())], set()
+    parts, used = [re.escape(key[0].strip()).replace(r"\ ", r"\s+")], set()
     for i in range((len(key) - 1) // 2):
         name = re.sub(r"\W", "_", _slot_name(key[2 * i]) or f"value{i}")
         if name[0].isdigit():

@@ -33,7 +33,7 @@ from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
 from reporter.ingest._lines import fragments
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import AxisRangeError, finish_run, parse_float
-from reporter.ingest._templates import Template, line_key, mine, pattern_hint
+from reporter.ingest._templates import MAX_LINES, Template, mine, pattern_hint
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
 from reporter.report.filters import fmt_x
@@ -83,32 +83,35 @@ def _lines(path: Path) -> Iterator[str]:
             yield text
 
 
+_SHAPES = {"hf": "Hugging Face dict lines", "nanogpt": "nanoGPT iter/step lines",
+           "keras": "Keras epoch and progress lines", "epoch": "lines led by an epoch counter",
+           "step": "lines led by a step/iter counter",
+           "table": "a console table (a header of column names, then N/M rows)"}
+
+
 def explain(path: Path) -> list[str]:
     """How ``reporter formats --explain`` describes a text log: its line shapes or templates."""
+    parser = _read_lines(path, _Parser(), None, probe=True)
+    if len(parser.table):
+        shapes = ", ".join(_SHAPES.get(k, k) for k in sorted(parser.kinds))
+        app = f" ({parser.meta['app']})" if "app" in parser.meta else ""
+        return [f"built-in line shapes{app}: {shapes}"]
     templates = mine(_lines(path))
     if not templates:
-        hint = pattern_hint(_lines(path))
-        return ["no repeated line template with a counter and a named number"] + (
-            [f"try: --pattern '{hint}'"] if hint else [])
+        return ["no known line shape and no repeated line template with a counter and a "
+                f"named number; {_hint(path)}"]
     return [f"template ({t.count} lines seen): {t.text()}" for t in templates]
 
 
 def read(path: Path, *, pattern: str | None = None):
     user = _compile(pattern) if pattern else None
     parser = _Parser()
-    number = 0
     try:
-        with _open(path) as handle:
-            for number, fragment in fragments(handle):
-                if user is not None:
-                    parser.user_line(user, fragment, number)
-                else:
-                    parser.line(fragment, number)
-        parser.flush()
+        _read_lines(path, parser, user, probe=user is None)
         if user is None and not len(parser.table):
-            _read_templates(path, parser)
+            parser = _read_templates(path) or _read_lines(path, _Parser(), None, probe=False)
     except AxisRangeError as err:
-        raise LogFormatError(path, str(err), line=number) from err
+        raise LogFormatError(path, str(err), line=parser.number) from err
     if not len(parser.table):
         why = "no line matches the given pattern" if user else \
             "no line matches a known training-log pattern or a repeated line template"
@@ -119,19 +122,46 @@ def read(path: Path, *, pattern: str | None = None):
                       meta={**meta, **parser.shift_meta()})
 
 
-def _read_templates(path: Path, parser: _Parser) -> None:
-    """Read the file with the line templates found in it (when no known shape matched)."""
+def _read_lines(path: Path, parser: _Parser, user: re.Pattern[str] | None, *,
+                probe: bool) -> _Parser:
+    """The file through the built-in shapes (or ``user``); with ``probe``, give up after
+    ``MAX_LINES`` lines that match none (a template may read the file instead)."""
+    with _open(path) as handle:
+        for parser.number, fragment in fragments(handle):
+            if user is not None:
+                parser.user_line(user, fragment, parser.number)
+                continue
+            parser.line(fragment, parser.number)
+            if probe and parser.number >= MAX_LINES and not len(parser.table):
+                return parser
+    parser.flush()
+    return parser
+
+
+def _read_templates(path: Path) -> _Parser | None:
+    """The file read with the line templates found in it, or None when it holds none."""
     templates = mine(_lines(path))
     if not templates:
-        return
-    by_key = {t.key: t for t in templates}
+        return None
+    parser = _Parser()
     with _open(path) as handle:
-        for number, text in fragments(handle):
-            parser.template_line(by_key, text, number)
+        for parser.number, text in fragments(handle):
+            parser.template_line(templates, text, parser.number)
     used = [t for t in templates if t.key in parser.templates_used]
     parser.meta["templates"] = [t.text() for t in used]
     parser.notes.append("read with the line template" + ("s" if len(used) > 1 else "") +
                         " found in the file: " + "; ".join(f"`{t.text()}`" for t in used))
+    return parser
+
+
+def refusal_hint(path: Path) -> str | None:
+    """The ``--pattern`` hint for a text file no format claims; None for a binary file."""
+    if path.is_dir() or suffix(path) not in SUFFIXES:
+        return None
+    text = head_text(path, 16384)
+    if "\x00" in text or text.count("\ufffd") > len(text) // 100:
+        return None
+    return _hint(path)
 
 
 def _hint(path: Path) -> str:
@@ -181,6 +211,7 @@ class _Parser:
         self.pending: dict[str, float | None] = {}  # Keras: the epoch's latest progress values
         self.console = ConsoleTable()
         self.templates_used: set[tuple[str, ...]] = set()
+        self.number = 0  # the line being read
         self.table_row: tuple[float, dict[str, float]] | None = None  # the epoch's last row
 
     def flush(self) -> None:
@@ -196,7 +227,7 @@ class _Parser:
     def step_kind(self) -> str:
         kind = max(self.kinds, key=self.kinds.get) if self.kinds else "row"
         return {"hf": "row", "nanogpt": "optimizer_step", "keras": "epoch", "epoch": "epoch",
-                "step": "iteration", "user": "iteration"}.get(kind, "row")
+                "step": "iteration", "user": "iteration", "table": "epoch"}.get(kind, "row")
 
     def _advance(self, axis: str, x: float, number: int) -> None:
         """A new segment when an axis goes back (a second session appended to the file)."""
@@ -230,7 +261,7 @@ class _Parser:
         if self.table_row is None:
             self._advance("epoch", epoch, number)
         self.table_row = (epoch, row.values)
-        self._count("epoch")
+        self._count("table")
         self.meta["app"] = self.console.app
 
     def _flush_table(self) -> None:
@@ -375,15 +406,15 @@ class _Parser:
                 self.add(key if key.startswith("val") else f"val/{key}", parse_float(value),
                          step=step, epoch=epoch)
 
-    def template_line(self, by_key: dict[tuple[str, ...], Template], text: str,
-                      number: int) -> None:
+    def template_line(self, templates: list[Template], text: str, number: int) -> None:
         """A line of a template found by ``_templates.mine``; its counter gives the x-axis."""
-        key, numbers = line_key(text)
-        template = by_key.get(key)
-        if template is None:
+        for template in templates:
+            if (numbers := template.values(text)) is not None:
+                break
+        else:
             return
-        self.templates_used.add(key)
-        slot_value = [parse_float(n[0]) for n in numbers]
+        self.templates_used.add(template.key)
+        slot_value = [parse_float(n) for n in numbers]
         epoch = None if template.epoch_slot is None else slot_value[template.epoch_slot]
         step = None if template.step_slot is None else slot_value[template.step_slot]
         if epoch is not None:

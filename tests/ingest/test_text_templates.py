@@ -83,9 +83,12 @@ def test_formats_explain_prints_the_template(datapath, capsys):
 
 
 @pytest.mark.parametrize("content, reason", [
-    (os.urandom(4096), "not a training log in any format this version reads"),
+    (os.urandom(4096), "not a training log in any format this version reads (hint: run "),
     (b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 8, "not a training log"),
-    (b"hello\nno numbers here\njust words\n" * 50, "not a training log"),
+    (b"hello\nno numbers here\njust words\n" * 50, "(hint: no line holds a number; describe "
+                                                  "the lines with --pattern"),
+    (b"model said 1 then 0.5\nmodel said 2 then 0.4\n", "(hint: describe the lines with "
+     "--pattern, e.g. from the most frequent line: 'model\\s+said"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, content, reason):
     path = tmp_path / "train.log"
