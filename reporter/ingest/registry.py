@@ -165,11 +165,19 @@ def read_run(path: str | Path, *, format: str | None = None,
         reason = "not a training log in any format this version reads"
         if path.suffix.lower() in (".yaml", ".yml"):
             reason = f"a YAML file (a config or hparams beside a run, not a log): {reason}"
-        raise LogFormatError(path, reason, hint=_FORMATS_HINT)
+        raise LogFormatError(path, reason, hint=_refusal_hint(path))
     return _read(_BY_ID[scores[0][1]], path)
 
 
 _FORMATS_HINT = "run `reporter formats` to list them, or force one with --log-format"
+
+
+def _refusal_hint(path: Path) -> str:
+    """A ready ``--pattern`` for a text file (from its most frequent line), else the list."""
+    from reporter.ingest.text_log import refusal_hint
+
+    text = refusal_hint(path)
+    return f"{text}; or {_FORMATS_HINT}" if text else _FORMATS_HINT
 
 
 def _read_single_run_below(folder: Path) -> Run:
