@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reporter.ingest.run import epoch_indices
 from reporter.report.filters import fmt_x
 
 if TYPE_CHECKING:
@@ -39,34 +40,59 @@ class Curve:
 
 
 STEP_AXIS_MIN_PER_EPOCH = 3
-STEP_AXIS_MAX_EPOCHS = 20
 CURVE_METRICS = (*LOSS_METRICS, "lr", "grad_norm")
 
 
 def curves(run: Run) -> dict[str, Curve]:
-    """The run's loss, LR and grad-norm curves, per epoch or per step.
+    """The run's loss, LR and grad-norm curves, with every logged point of each loss.
 
-    Per epoch is the granularity of plateau schedulers and of most validation losses, so it is
-    preferred; a run with few epochs whose training loss is logged several times per epoch
-    (LLM fine-tuning, HF Trainer) is read per step, where its spikes are visible.
+    Per epoch when that keeps every loss point (one value per epoch: the granularity of
+    plateau schedulers and of most validation losses). Otherwise every point of each metric,
+    in logged order (each HF log entry, each evaluation, per-batch values logged at one step),
+    so a NaN or a spike between two epoch ends reaches the detectors; nothing is averaged or
+    thinned here. Dense logging (``STEP_AXIS_MIN_PER_EPOCH`` points an epoch or more, or no
+    epochs) is read per step, where the detectors look through a rolling median; sparser
+    logging (two points an epoch) and steps that count epochs stay on the epoch axis, every
+    point at its epoch, where each point is judged by itself.
     """
     smoothing = str(run.meta.get("smoothing") or "")
-    wide = run.by_epoch()
-    by_epoch = _columns(run, wide, "epoch", smoothing)
-    if not _prefer_steps(run, by_epoch):
-        return by_epoch
-    by_step = _columns(run, run.by_step(), "step", smoothing)
-    return by_step or by_epoch
+    by_epoch = _columns(run, run.by_epoch(), "epoch", smoothing)
+    losses = run.scalars[run.scalars["metric"].isin(LOSS_METRICS)]
+    if not losses.empty and all(len(by_epoch.get(m) or ()) >= count
+                                for m, count in losses.groupby("metric").size().items()):
+        return by_epoch  # nothing left out
+    axis = "step" if _prefer_steps(run, losses) else "epoch"
+    return _points(run, axis, smoothing) or by_epoch
 
 
-def _prefer_steps(run: Run, by_epoch: dict[str, Curve]) -> bool:
-    loss = by_epoch.get("train/loss") or by_epoch.get("val/loss")
-    if loss is None:
-        return True
-    if len(loss) >= STEP_AXIS_MAX_EPOCHS:
+def _prefer_steps(run: Run, losses) -> bool:
+    """Every loss point on the step axis: dense logging, or points the epochs do not place."""
+    if losses.empty or run.step_kind == "epoch":
+        return losses.empty
+    if losses["step"].isna().any():
         return False
-    rows = run.scalars[(run.scalars["metric"] == "train/loss") & run.scalars["step"].notna()]
-    return rows["step"].nunique() >= STEP_AXIS_MIN_PER_EPOCH * max(len(loss), 1)
+    if losses["epoch"].isna().any():
+        return True
+    progress = run.meta.get("epoch_kind") == "progress"
+    most = losses.groupby("metric").size().idxmax()
+    epochs = losses.loc[losses["metric"] == most, "epoch"]
+    return len(epochs) >= STEP_AXIS_MIN_PER_EPOCH * len(set(epoch_indices(epochs, progress)))
+
+
+def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
+    """Every row of each curve metric placed on ``axis``, ordered by it (stable: as logged)."""
+    rows = run.scalars[run.scalars[axis].notna()]
+    progress = run.meta.get("epoch_kind") == "progress"
+    out: dict[str, Curve] = {}
+    for metric in CURVE_METRICS:
+        part = rows[rows["metric"] == metric]
+        if len(part):
+            x = part[axis].to_numpy(dtype=float) if axis == "step" else \
+                epoch_indices(part[axis], progress)
+            order = np.argsort(x, kind="stable")
+            out[metric] = Curve(metric, x[order], part["value"].to_numpy(dtype=float)[order],
+                                axis, smoothing)
+    return out
 
 
 def _columns(run: Run, wide, axis: str, smoothing: str) -> dict[str, Curve]:

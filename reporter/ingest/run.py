@@ -74,9 +74,7 @@ class Run:
         if rows.empty:
             return pd.DataFrame()
         progress = self.meta.get("epoch_kind") == "progress"
-        rows = rows.assign(
-            _epoch=rows["epoch"].astype(float).apply(lambda e: epoch_index(e, progress))
-        )
+        rows = rows.assign(_epoch=epoch_indices(rows["epoch"], progress))
         wide = rows.pivot_table(index="_epoch", columns="metric", values="value", aggfunc="last",
                                 dropna=False)
         wide.index.name = "epoch"
@@ -107,3 +105,11 @@ def epoch_index(epoch: float, progress: bool) -> int:
     if progress:
         return max(math.ceil(epoch) - 1, 0)
     return math.floor(epoch)
+
+
+def epoch_indices(epochs, progress: bool):
+    """``epoch_index`` of each value of a Series or array, as a float array."""
+    import numpy as np
+
+    e = np.asarray(epochs, dtype=float)
+    return np.maximum(np.ceil(e) - 1, 0) if progress else np.floor(e)
