@@ -6,12 +6,15 @@ YOLOv5/YOLOv7 ``train.py`` print ``('%10s' * 8) % ('Epoch', 'gpu_mem', 'box', 'o
 epochs, running means); Ultralytics v8+ prints ``'%11s' * (4 + nl)`` of ``Epoch GPU_mem
 box_loss cls_loss dfl_loss Instances Size`` and rows with ``f'{epoch + 1}/{epochs}'`` (1-based).
 A row is the header's column count of tokens whose first is an ``N/M`` counter; ``nan``,
-``-nan``, ``inf`` in any spelling are values. The last row of an epoch holds its means.
+``-nan``, ``inf`` in any spelling are values. The last row of an epoch holds its means. The
+validator's ``all`` row that follows (YOLOv5/v7 ``test.py``, Ultralytics ``val.py``) gives the
+epoch's precision, recall, mAP50 and mAP50-95.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -28,6 +31,8 @@ _YOLO_NAMES: Final = {"box": "train/box_loss", "obj": "train/obj_loss", "cls": "
                       "obj_loss": "train/obj_loss", "seg_loss": "train/seg_loss",
                       "pose_loss": "train/pose_loss", "kobj_loss": "train/kobj_loss"}
 _PART: Final = re.compile(r"^\w+_(?:loss|om|oo)$")  # v8+ parts, YOLOv10 one-to-many/one heads
+# the validator's 'all' row: the box metrics as Ultralytics' results.csv names them
+_VAL_NAMES: Final = ("metrics/precision", "metrics/recall", "metrics/mAP50", "metrics/mAP50-95")
 _NOT_METRICS: Final = frozenset({"epoch", "gpu_mem", "labels", "targets", "img_size",
                                  "instances", "size"})
 
@@ -47,6 +52,7 @@ class ConsoleTable:
 
     columns: list[str] = field(default_factory=list)
     headers: int = 0
+    in_val: bool = False
 
     def header(self, text: str) -> bool:
         """Take ``text`` as the new header when it is one (``Epoch`` then column names)."""
@@ -77,6 +83,23 @@ class ConsoleTable:
                 values[_name(name)] = float(match[1])
         return TableRow(int(counter[1]), int(counter[2]), values)
 
+    def val_header(self, text: str) -> bool:
+        """The validator's header (``Class Images Labels P R mAP@.5 …``) under a table."""
+        words = text.split()
+        self.in_val = len(words) >= 6 and words[:2] == ["Class", "Images"]
+        return self.in_val
+
+    def val_row(self, text: str) -> dict[str, float] | None:
+        """The ``all`` row after a validator header: precision, recall, mAP50, mAP50-95."""
+        tokens = text.split()
+        if not self.in_val or tokens[:1] != ["all"] or len(tokens) < 7:
+            return None
+        self.in_val = False
+        numbers = [_UNIT.match(t) for t in tokens[3:7]]
+        if not all(numbers):
+            return None
+        return {name: float(m[1]) for name, m in zip(_VAL_NAMES, numbers, strict=True) if m}
+
     @property
     def one_based(self) -> bool:
         """Ultralytics v8+ (a ``dfl`` loss column) counts epochs from 1; YOLOv5/v7 from 0."""
@@ -93,8 +116,8 @@ def _name(column: str) -> str:
     return f"train/{column}" if _PART.match(column) else column
 
 
-def loss_parts(values: dict[str, float]) -> list[str]:
+def loss_parts(values: Mapping[str, float | None]) -> list[str]:
     """The loss components of a row when it has no total (``train/loss`` is their sum)."""
     if "train/loss" in values:
         return []
-    return sorted(n for n in values if n.startswith("train/"))
+    return sorted(n for n in values if n.startswith("train/") and _PART.match(n[6:]))

@@ -34,6 +34,7 @@ _PREFIX: Final = re.compile(
     r">+ ?"                                                   # GitHub quote marker
     rf"|\[?{_TIME}\]?(?:\s*[-|:,]?\s+|\s*[-|]\s*|$)"          # timestamp
     r"|\[(?:rank|default)\d+\]:?\s*|rank\d+:\s*"              # torchrun rank prefixes
+    r"|\[\d+,\d+\]<std(?:out|err)>:\s*"                        # mpirun --tag-output
     rf"|\[?{_LEVEL}\]?(?::[\w.$]+:|\s*[-|:]\s*(?:[\w.$:]+\s*(?:[-|]\s+|:\d+\s*-\s*))?"
     rf"|\s+(?:[\w.$]+(?::\d+)?\s+-\s+)?)"                     # logging level (+ logger)
     rf"|[\w.$]+\s+-\s+(?={_LEVEL}\b)"                          # asctime - name - LEVEL

@@ -212,7 +212,7 @@ class _Parser:
         self.console = ConsoleTable()
         self.templates_used: set[tuple[str, ...]] = set()
         self.number = 0  # the line being read
-        self.table_row: tuple[float, dict[str, float]] | None = None  # the epoch's last row
+        self.table_row: tuple[float, dict[str, float | None]] | None = None  # latest values
 
     def flush(self) -> None:
         """Write the last progress values of the current Keras epoch or table epoch."""
@@ -246,23 +246,42 @@ class _Parser:
                            segment=self.segment)
 
     def line(self, text: str, number: int) -> None:
-        if self.console.columns and (row := self.console.row(text)) is not None:
-            self._table_row(row, number)
-        elif text.startswith("Epoch") and self.console.header(text):
+        if self.console.columns and self._table_line(text, number):
+            return
+        if text.startswith("Epoch") and self.console.header(text):
             self._flush_table()
         else:
             self._shape(text, number)
 
+    def _table_line(self, text: str, number: int) -> bool:
+        """A console-table row or validator line (under a table header); False if neither."""
+        if (row := self.console.row(text)) is not None:
+            self._table_row(row, number)
+        elif text.startswith("Class") and self.console.val_header(text):
+            pass
+        elif (text.startswith("all") and self.table_row is not None
+              and (values := self.console.val_row(text)) is not None):
+            self.table_row[1].update(values)
+        else:
+            return False
+        return True
+
     def _table_row(self, row: TableRow, number: int) -> None:
         """A console-table row; the last row of an epoch (its running means) is kept."""
         epoch = float(row.counter - (1 if self.console.one_based else 0))
+        self._hold(epoch, row.values, number)
+        self._count("table")
+        self.meta["app"] = self.console.app
+
+    def _hold(self, epoch: float, values: dict[str, float | None], number: int) -> None:
+        """Keep an epoch's latest values (a bar rewritten in place); write them when the
+        epoch changes."""
         if self.table_row is not None and self.table_row[0] != epoch:
             self._flush_table()
         if self.table_row is None:
             self._advance("epoch", epoch, number)
-        self.table_row = (epoch, row.values)
-        self._count("table")
-        self.meta["app"] = self.console.app
+            self.table_row = (epoch, {})
+        self.table_row[1].update(values)
 
     def _flush_table(self) -> None:
         if self.table_row is None:
@@ -273,7 +292,9 @@ class _Parser:
             self.add(key, value, step=epoch, epoch=epoch)
         parts = loss_parts(values)
         if parts:
-            self.add("train/loss", sum(values[p] for p in parts), step=epoch, epoch=epoch)
+            total = sum(values[p] or 0.0 for p in parts) if all(
+                values[p] is not None for p in parts) else None
+            self.add("train/loss", total, step=epoch, epoch=epoch)
             note = (f"train/loss is the sum of {', '.join(parts)} (the console table prints "
                     "no total)")
             if note not in self.notes:
@@ -381,6 +402,10 @@ class _Parser:
             step = epoch * per_epoch + float(inner[1])
             epoch = epoch + float(inner[1]) / per_epoch
             axis = "step"
+        if axis == "epoch" and "%|" in text:  # a tqdm bar (Lightning): the epoch's last state
+            self._count("epoch")
+            self._hold(step, {k: parse_float(v) for k, v in pairs}, number)
+            return
         self._advance(axis, step, number)
         self._count(axis)
         for key, value in pairs:

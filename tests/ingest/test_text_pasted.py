@@ -2,7 +2,8 @@
 
 Each transformation is what a capture or a paste adds around the program's own lines: a
 timestamp, a Python ``logging`` format, a torchrun rank prefix, the ``> `` quote marker of a
-GitHub issue with a blank line after every line, Windows line endings, ANSI colours.
+GitHub issue with a blank line after every line, Windows line endings, ANSI colours, and
+progress-bar states each on its own line (a paste that turned every ``\r`` into a newline).
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ TRANSFORMS = {
     "hf_logging": lambda t: _each_line(t, lambda i: "03/22/2023 09:30:39 - INFO - __main__ - "),
     "logging_basic": lambda t: _each_line(t, lambda i: "INFO:root:"),
     "rank_prefix": lambda t: _each_line(t, lambda i: "[rank0]: "),
+    "torchrun_tee": lambda t: _each_line(t, lambda i: "[default0]:"),
+    "mpirun_tag_output": lambda t: _each_line(t, lambda i: "[1,0]<stdout>:"),
     "github_quote": lambda t: "\n".join(f"> {line}\n>" for line in t.split("\n")),
     "github_quote_blank": lambda t: "\n".join(f"> {line}\n" for line in t.split("\n")),
     "crlf": lambda t: t.replace("\n", "\r\n"),
+    "bar_states_as_lines": lambda t: t.replace("\r", "\n"),  # a paste that broke each \r
     "ansi": lambda t: _each_line(t, lambda i: "\x1b[32m").replace("\n", "\x1b[0m\n"),
     "rank_timestamp_crlf": lambda t: _each_line(
         t, lambda i: "[rank0]: 2023-03-22 09:30:39 ").replace("\n", "\r\n"),

@@ -25,6 +25,8 @@ def test_yolov7_console_table_with_nan_losses(datapath):
     assert loss["value"].tolist()[:3] == [0.167, 0.16, 0.153]  # each epoch's last bar state
     assert all(math.isnan(v) for v in loss["value"].tolist()[3:])
     assert set(run.metrics) >= {"train/box_loss", "train/obj_loss", "train/cls_loss"}
+    assert run.series("metrics/precision")["value"].tolist() == pytest.approx(
+        [0.0, 0.1, 0.2, 0.3, 0.4, 0.5])  # test.py's 'all' row after each epoch
 
 
 def test_ultralytics_console_table_sums_the_parts(datapath):
