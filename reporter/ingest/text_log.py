@@ -62,6 +62,7 @@ _SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:lo
 _AXIS_WORDS = {"epoch": "epoch", "step": "step", "iter": "step", "iteration": "step"}
 _HF_SUMMARY = ("train_runtime", "train_samples_per_second", "train_steps_per_second",
                "total_flos", "train_loss")
+_ORPHANS = 64  # lines kept before a console table's first header (a paste starting mid-table)
 _SKIP_NAMES = frozenset({"time", "eta", "mfu", "epoch", "step", "iter", "iteration", "v_num"})
 
 
@@ -213,6 +214,7 @@ class _Parser:
         self.templates_used: set[tuple[str, ...]] = set()
         self.number = 0  # the line being read
         self.table_row: tuple[float, dict[str, float | None]] | None = None  # latest values
+        self.orphans: list[tuple[int, str]] = []  # lines that may be rows before a header
 
     def flush(self) -> None:
         """Write the last progress values of the current Keras epoch or table epoch."""
@@ -250,8 +252,16 @@ class _Parser:
             return
         if text.startswith("Epoch") and self.console.header(text):
             self._flush_table()
-        else:
-            self._shape(text, number)
+            if self.console.headers == 1:  # a paste often starts inside a table
+                for earlier, line in self.orphans:
+                    self._table_line(line, earlier)
+                self._flush_table()
+            self.orphans = []
+            return
+        if not self.console.headers and len(self.orphans) < _ORPHANS and (
+                text[:1].isdigit() or text.startswith(("Class", "all"))):
+            self.orphans.append((number, text))
+        self._shape(text, number)
 
     def _table_line(self, text: str, number: int) -> bool:
         """A console-table row or validator line (under a table header); False if neither."""

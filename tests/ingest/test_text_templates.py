@@ -116,3 +116,14 @@ def test_forced_text_refusal_carries_a_ready_pattern(tmp_path):
 def test_template_discovery_is_bounded(tmp_path):
     lines = (f"noise {i} {i % 7} words {i * 3}" for i in range(10 * MAX_LINES))
     assert isinstance(mine(lines), list)  # stops after MAX_LINES lines
+
+
+def test_console_table_pasted_from_inside_a_table(datapath, tmp_path):
+    """Issue pastes often start at a row: rows before the first header read under it."""
+    text = datapath("text_log", "yolov7_console_nan.log").read_text(encoding="utf-8")
+    path = tmp_path / "issue.md"
+    path.write_text(text.split("img_size\n", 1)[1], encoding="utf-8")  # no first header
+    clean = read_run(datapath("text_log", "yolov7_console_nan.log"))
+    run = read_run(path)
+    for metric in clean.metrics:
+        assert run.series(metric)["value"].equals(clean.series(metric)["value"]), metric
