@@ -4,7 +4,9 @@ No tensorboard, tbparse or protobuf at run time: ``_tfrecord`` frames the record
 decodes the common ``simple_value`` layout with numpy), ``_protobuf`` decodes the rest.
 Scalars are ``simple_value`` or one-element tensors whose tag's first metadata names the
 ``scalars`` plugin (TF2 / Keras / ``new_style``). Every point is kept (no reservoir
-sampling).
+sampling). A tag that logs several values at most of its steps (Ultralytics 8.0 logs each
+batch's running loss at the epoch's step) keeps every value, in logged order; an occasional
+value logged again at a step replaces the earlier one.
 
 A run is a folder: its event files are segments in (timestamp, pid, counter) order, and a
 ``SessionLog.START`` at step S purges what earlier segments logged at steps >= S; without
@@ -143,8 +145,41 @@ def read(path: Path, *, verify_crc: bool = False):
         table = table[~table["metric"].isin(skipped)]
     table, meta, step_kind = _interpret(table, keras, notes)
     meta["precision"] = "float32"  # simple_value and TF2 scalars: 1e40 reads as inf
-    return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta,
-                      starts=starts)
+    batches = _batch_metrics(table)
+    if not batches:
+        return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta,
+                          starts=starts)
+    last = ~table.duplicated(_POINT, keep="last") | ~table["metric"].isin(batches)
+    run = finish_run(path, ID, table[last], step_kind=step_kind, notes=notes, meta=meta,
+                     starts=starts)
+    _put_back(run, table[table["metric"].isin(batches)], batches)
+    return run
+
+
+_POINT = ["metric", "step", "segment"]
+
+
+def _batch_metrics(table: Any) -> list[str]:
+    """Metrics with several values at more than half of their steps (per-batch values)."""
+    counts = table.groupby(_POINT, sort=False).size()
+    repeated = (counts > 1).groupby(level="metric").mean()
+    return sorted(repeated[repeated > 0.5].index)
+
+
+def _put_back(run: Any, rows: Any, batches: list[str]) -> None:
+    """All values of ``batches`` at the steps that the restart rule kept, in logged order."""
+    import pandas as pd
+
+    scalars = run.scalars
+    kept = scalars.loc[scalars["metric"].isin(batches), _POINT].astype({"step": "int64"})
+    rows = rows.astype({"step": "int64"}).merge(kept, on=_POINT, how="inner")
+    run.scalars = pd.concat([scalars[~scalars["metric"].isin(batches)],
+                             rows.astype(scalars.dtypes.to_dict())[list(scalars.columns)]],
+                            ignore_index=True)
+    counts = rows.groupby(_POINT, sort=False).size()
+    run.notes.append(f"{', '.join(batches)}: several values per step ({int(counts.max())} at "
+                     "most; per-batch values logged at the epoch's step): all "
+                     f"{len(rows)} kept, in logged order")
 
 
 _VERSION = re.compile(r"^version_(\d+)$")
@@ -283,8 +318,11 @@ def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, st
     meta: dict[str, Any] = {"framework": "unknown", "lr_timing": "unknown"}
     if is_ultralytics(tags):
         table = table.assign(epoch=table["step"] - 1.0)
-        table, meta = ultralytics_frame(table, notes)
-        return table, meta, "epoch"
+        # number the values of a step (per-batch values) so parts are summed batch by batch
+        batch = table.groupby(_POINT, sort=False).cumcount().to_numpy()
+        width = int(batch.max()) + 1 if len(batch) else 1
+        table, meta = ultralytics_frame(table.assign(step=table["step"] * width + batch), notes)
+        return table.assign(step=table["step"] // width), meta, "epoch"
     if keras:
         meta.update(framework="keras", lr_timing="used")
         other = sorted(t for t in tags if t.startswith(("train/", "val/")))

@@ -283,3 +283,52 @@ def test_hf_runs_folder_resumed_launch_is_a_segment(datapath, tmp_path):
     loss = read_run(runs).series("train/loss")
     assert loss["step"].tolist() == [1, 2, 3, 4, 5, 6, 7]
     assert loss["segment"].tolist() == [0, 0, 0, 0, 1, 1, 1]  # the resume wins from step 5
+
+
+def _per_batch_at_epoch_step(path, odd=None):
+    """Ultralytics 8.0's TensorBoard callback: each batch's running loss parts logged at the
+    epoch's step (``on_batch_end``: ``_log_scalars(label_loss_items(tloss), epoch + 1)``, as in
+    realog r13, 55 values on each of 25 steps), then the validation parts once per epoch."""
+    from reporter.ingest._tfwriter import write_scalars
+
+    odd = odd or {}
+    points, wall = [], 1.7e9
+    for epoch in range(6):
+        for batch in range(4):
+            k = epoch * 4 + batch
+            for part, scale in (("box", 1.0), ("cls", 2.0), ("dfl", 0.5)):
+                value = odd.get((k, part), scale * (2.0 - 0.05 * k))
+                points.append((wall := wall + 1, epoch + 1, f"train/{part}_loss", value))
+        for part in ("box", "cls", "dfl"):
+            points.append((wall := wall + 1, epoch + 1, f"val/{part}_loss", 1.0 - 0.1 * epoch))
+        points.append((wall := wall + 1, epoch + 1, "metrics/mAP50(B)", 0.1 * epoch))
+    write_scalars(path, points)
+
+
+def test_per_batch_values_at_the_epoch_step_are_all_kept_in_order(tmp_path):
+    path = tmp_path / "events.out.tfevents.1700000000.host.1.0"
+    _per_batch_at_epoch_step(path)
+    run = read_run(path)
+    box = run.series("train/box_loss")
+    assert box["step"].tolist() == [s for s in range(1, 7) for _ in range(4)]
+    assert box["value"].tolist() == pytest.approx([2.0 - 0.05 * k for k in range(24)])
+    total = run.series("train/loss")["value"].tolist()  # summed batch by batch
+    assert total == pytest.approx([3.5 * (2.0 - 0.05 * k) for k in range(24)])
+    assert len(run.series("val/loss")) == 6 and len(run.series("metrics/mAP50(B)")) == 6
+    assert any("all 96 kept, in logged order" in n for n in run.notes)
+
+
+def test_per_batch_spike_inside_an_epoch_reaches_the_detectors(tmp_path):
+    from reporter.diagnose import diagnose
+    from reporter.diagnose.series import curves
+
+    path = tmp_path / "events.out.tfevents.1700000000.host.1.0"
+    base = 2.0 - 0.05 * 13  # epoch 3 (0-based), batch 1 of 4: 8x, back down at batch 2
+    odd = {(13, part): 8 * scale * base for part, scale in (("box", 1), ("cls", 2), ("dfl", .5))}
+    _per_batch_at_epoch_step(path, odd)
+    run = read_run(path)
+    found = curves(run)
+    assert found["train/loss"].axis == "epoch" and len(found["train/loss"]) == 24
+    spike = diagnose(run).first("spike", "train/loss")
+    assert spike is not None and spike.start == 3.0 and spike.evidence["onset_index"] == 13
+    assert spike.evidence["peak_value"] == pytest.approx(8 * 3.5 * base)
