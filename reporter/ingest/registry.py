@@ -48,8 +48,9 @@ FORMATS: tuple[FormatInfo, ...] = (
     FormatInfo("mlflow", "reporter.ingest.mlflow",
                "MLflow tracking: file store (mlruns/) and SQLite store (mlflow.db)",
                "every logged metric of a run with its step and timestamp; NaN/inf sentinels",
-               "a run folder with metrics/, a file under metrics/, or an SQLite file with "
-               "the metrics and runs tables"),
+               "a run folder with metrics/ (meta.yaml or not), a file under metrics/, a "
+               "file of '<timestamp ms> <value> <step>' lines on its own, or an SQLite file "
+               "with the metrics and runs tables"),
     FormatInfo("wandb", "reporter.ingest.wandb",
                "Weights & Biases run files (run-*.wandb, wandb-history.jsonl, CSV exports)",
                "the full history from the binary log (no wandb package needed), NaN/Infinity",

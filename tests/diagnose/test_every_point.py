@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from reporter.diagnose import diagnose
 from reporter.diagnose.series import curves
 from reporter.ingest import read_run
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 EPOCHS, PER_EPOCH = 40, 5
 
 
@@ -75,3 +77,14 @@ def test_hf_spike_between_epoch_ends_is_seen_at_its_step(tmp_path, length):
     assert spike is not None and spike.start == 102.0 and spike.evidence["axis"] == "step"
     assert spike.evidence["peak_value"] == pytest.approx(8 * _loss(101))
     assert spike.evidence["recovered"] is True
+
+
+def test_lightning_step_and_epoch_series_each_keep_their_own_axis():
+    """``train_loss_step`` and ``train_loss_epoch`` stay two series: the epoch means on the
+    epoch axis for the detectors, each logged step value under its own name and step."""
+    run = read_run(DATA / "lightning_csv" / "sparse_lr_monitor.csv")
+    found = curves(run)
+    assert found["train/loss"].axis == "epoch" and found["train/loss"].x.tolist() == [0, 1, 2]
+    steps = run.series("train/loss_step")
+    assert steps["step"].tolist() == [1, 3, 5, 7, 9, 11]
+    assert steps["value"].iloc[0] == pytest.approx(1.9684995412826538)
