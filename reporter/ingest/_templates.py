@@ -51,11 +51,12 @@ class Template:
     example: str
 
     def text(self) -> str:
-        """The template as a reader sees it: ``Iter <iter>: Train loss <train_loss>, ...``."""
+        """The template as a reader sees it: ``Iter {step}: Train loss {train_loss}, ...``
+        (braces, not angle brackets: the text goes into Markdown code spans)."""
         pieces = [self.key[0]]
         roles = {self.step_slot: "step", self.epoch_slot: "epoch"}
         for i, name in enumerate(self.names):
-            pieces.append(f"<{name or roles.get(i, '*')}>")
+            pieces.append("{" + (name or roles.get(i, "*")) + "}")
             pieces.append(self.key[2 * i + 2])
         return "".join(pieces).strip()
 

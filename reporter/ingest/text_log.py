@@ -1,8 +1,12 @@
 """Plain-text training logs: console output saved to a file (formats.md §2, §4, §5.5).
 
-Built-in line shapes, tried in this order on every line (ANSI colours stripped, ``\\r``
-progress-bar rewrites split into fragments, the file streamed line by line):
+Every line first goes through ``_lines.fragments``: ANSI colours, Windows line endings, the
+``> `` quote of a GitHub paste, timestamps, Python ``logging`` and rank prefixes are removed,
+and a ``\\r``-rewritten progress bar keeps the last state of each bar. The file is streamed
+line by line. Built-in line shapes, tried in this order on every line:
 
+- console tables (``_console_table``): YOLOv5/v7 and Ultralytics ``Epoch gpu_mem box …``
+  headers, then ``N/M`` rows (each epoch's last row) and the validator's ``all`` row;
 - Hugging Face dict lines ``{'loss': 0.69, 'learning_rate': 5e-05, 'epoch': 0.1}`` (v4 bare
   numbers and ``nan``, v5 quoted strings); ``epoch`` is progress, the step is the row count;
 - nanoGPT ``iter 100: loss 2.3456, time 45.67ms`` (optimizer step) and the evaluation lines
@@ -11,9 +15,16 @@ progress-bar rewrites split into fragments, the file streamed line by line):
   (the last values of an epoch win) and ``LearningRateScheduler setting learning rate to x``;
 - lines led by an x-axis word: ``Epoch [3/50], Step [100/600], Loss: 0.12``,
   ``Epoch 3/50 - Train Loss: 0.5, Val Loss: 0.6, LR: 0.001``, ``Step 7 -- Train loss: 1.6``
-  with ``name: value`` or ``name=value`` pairs; fairseq's ``epoch 001:  100 / 1000 loss=…,
-  num_updates=100`` takes ``num_updates`` as the step;
+  with ``name: value`` or ``name=value`` pairs (a tqdm bar ``Epoch 3: 100%|…| loss=…`` keeps
+  the epoch's last state); fairseq's ``epoch 001:  100 / 1000 loss=…, num_updates=100``
+  takes ``num_updates`` as the step;
 - mmengine ``Epoch(train) [3][100/500]  lr: …  loss: …`` and ``Epoch(val) [3][8/8]  metric: …``.
+
+When none of them matches in the first ``MAX_LINES`` lines, the repeated line templates of the
+file are found by ``_templates.mine`` (a counter and named numbers: mlx-lm ``Iter 75: Train
+loss 3.316, …``, BigDL ``[Epoch 1 …][Iteration 42] … Loss is Infinity.``) and read; a note and
+``meta["templates"]`` name them. A refusal carries a ``--pattern`` built from the file's most
+frequent line.
 
 ``pattern=`` replaces them with a user regex: named groups ``step``, ``epoch`` (0-based
 unless it starts at 1), ``iter``/``iteration`` give the x-axis, every other named group is a

@@ -54,7 +54,7 @@ def test_mlx_lm_template_found_and_named(datapath):
     assert math.isnan(loss["value"].tolist()[-1])
     assert run.series("val/loss")["step"].tolist() == [1, 50, 100, 150, 200]
     assert run.series("lr")["value"].tolist()[0] == 1e-5
-    assert run.meta["templates"][0].startswith("Iter <step>: Train loss <train_loss>, ")
+    assert run.meta["templates"][0].startswith("Iter {step}: Train loss {train_loss}, ")
     assert "read with the line templates found in the file" in run.notes[0]
 
 
@@ -81,7 +81,7 @@ def test_key_value_spellings(tmp_path, line, name):
 def test_formats_explain_prints_the_template(datapath, capsys):
     assert main(["formats", "--explain", str(datapath("text_log", "mlx_lm_lora.log"))]) == 0
     out = capsys.readouterr().out
-    assert "Iter <step>: Val loss <val_loss>, Val took <val_took>" in out
+    assert "Iter {step}: Val loss {val_loss}, Val took {val_took}" in out
 
 
 @pytest.mark.parametrize("content, reason", [
