@@ -23,6 +23,7 @@ __all__ = ["MAX_LINES", "MAX_SECONDS", "Template", "line_key", "mine", "pattern_
 MAX_LINES: Final = 20000
 MAX_SECONDS: Final = 2.0
 MIN_REPEATS: Final = 3
+MAX_TEMPLATES: Final = 8
 _NUMBER: Final = re.compile(
     r"(?<![\w.])(?:(\d+)\s*/\s*(\d+)(?![\w.])"
     r"|([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|(?i:[-+]?nan|[-+]?inf(?:inity)?)"
@@ -152,14 +153,20 @@ def mine(lines: Iterable[str]) -> list[Template]:
         if numbers:
             counts[key] += 1
             examples.setdefault(key, text)
-    found = []
-    for key, count in counts.most_common():
-        if count < MIN_REPEATS:
-            break
-        template = _build(key, count, examples[key])
-        if template is not None:
-            found.append(template)
-    return found[:8]
+    return _select(counts, examples)[:MAX_TEMPLATES]
+
+
+def _select(counts: Counter[tuple[str, ...]], examples: dict[tuple[str, ...], str]
+            ) -> list[Template]:
+    """Templates seen ``MIN_REPEATS`` times, then rarer ones led like them that name a loss
+    (the evaluation lines of a short paste: ``Iter 1: Val loss …`` beside ``Iter N: Train
+    loss …``; not ``Iter 100: Saved adapter weights to checkpoints/100_adapters.npz``)."""
+    built = [(t, count) for key, count in counts.most_common()
+             if (t := _build(key, count, examples[key])) is not None]
+    found = [t for t, count in built if count >= MIN_REPEATS]
+    leads = {t.key[0] for t in found}
+    return found + [t for t, count in built if count < MIN_REPEATS and t.key[0] in leads
+                    and any("loss" in (name or "") for name in t.names)]
 
 
 def pattern_hint(lines: Iterable[str]) -> str | None:

@@ -127,3 +127,15 @@ def test_console_table_pasted_from_inside_a_table(datapath, tmp_path):
     run = read_run(path)
     for metric in clean.metrics:
         assert run.series(metric)["value"].equals(clean.series(metric)["value"]), metric
+
+
+def test_rare_evaluation_lines_beside_a_repeated_template(tmp_path):
+    """A short paste: one 'Val loss' line next to the train lines, led the same way."""
+    path = tmp_path / "paste.md"
+    path.write_text("Iter 1: Val loss 2.381, Val took 16.942s\n" + "".join(
+        f"Iter {i}: Train loss {8 - i / 25:.3f}, Learning Rate 7.000e-05\n"
+        for i in (25, 50, 75)) + "Iter 75: Saved adapter weights to checkpoints/75_adapters.npz.\n")
+    run = read_run(path)
+    assert run.series("val/loss")["step"].tolist() == [1]
+    assert run.series("train/loss")["step"].tolist() == [25, 50, 75]
+    assert not any("checkpoints" in m for m in run.metrics)
