@@ -15,6 +15,7 @@ import numpy as np
 import replay
 from replay import spec_text
 from reporter import ingest
+from reporter.analysis.loss_choice import choose_loss
 from reporter.analysis.model import (
     Analysis,
     Confirmation,
@@ -61,8 +62,9 @@ def analyze(
 ) -> Analysis:
     """Analyze one run (a file or a folder) and return the computed Analysis.
 
-    ``loss_metric`` names the metric to treat as the training loss when the logs have no
-    metric reporter recognises as one (``mean_loss`` of a physics-informed net, say).
+    ``loss_metric`` names the metric to analyse as the training loss: any metric of the run
+    (``mean_loss`` of a physics-informed net, ``train/box_om`` of a YOLOv10 run); without it
+    the run's losses are chosen by ``loss_choice.choose_loss``, which says what it chose.
     ``pattern`` is a regex with named groups for a plain-text log (see ``reporter formats``).
     """
     say = progress or (lambda _msg: None)
@@ -70,8 +72,8 @@ def analyze(
     started = time.perf_counter()
     path = Path(path)
     say(f"reading {path}")
-    run = ingest.read_run(path, format=format, pattern=pattern)
-    _choose_loss(run, loss_metric)
+    run = ingest.read_run(path, format=format, pattern=pattern, loss_metric=loss_metric)
+    loss_note = choose_loss(run, loss_metric)
     cfg = find_run_config(Path(run.source), path, Path(config) if config else None)
     root = path if path.is_dir() else path.parent
     setup = read_setup(cfg, display_root=root) if cfg else TrainingSetup()
@@ -100,6 +102,8 @@ def analyze(
     option_notes: list[str] = []
     opts = catalog.build_options(setup, diagnosis, ctx, option_notes)
     notes = [Note("ingest", str(n)) for n in run.notes]
+    if loss_note is not None:
+        notes.append(loss_note)
     if (run.meta.get("framework") == "hf" and run.meta.get("lr_timing") == "unknown"
             and run.has("lr") and per_step is None):
         notes.append(Note("fidelity.lr_timing_unknown", LR_TIMING_UNKNOWN))
@@ -134,32 +138,6 @@ def analyze(
         notes=tuple(notes),
         patches=_patches(setup, opts, root),
     )
-
-
-FALLBACK_LOSSES = ("total_loss", "mean_loss", "loss_total", "train_total_loss")
-
-
-def _choose_loss(run, loss_metric: str | None) -> None:
-    """Use ``loss_metric`` (or a recognisable aggregate loss) as ``train/loss``, with a note."""
-    present = set(run.metrics)
-    if loss_metric is None:
-        if present & {"train/loss", "val/loss"}:
-            return
-        loss_metric = next((m for m in FALLBACK_LOSSES if m in present), None)
-        if loss_metric is None:
-            return
-    elif loss_metric not in present:
-        from reporter.errors import suggest
-
-        raise UsageError(
-            f"--loss {loss_metric!r} is not a metric of {run.source}",
-            hint=suggest(loss_metric, present) or f"metrics present: {', '.join(sorted(present))}",
-        )
-    frame = run.scalars
-    frame = frame[frame["metric"] != "train/loss"] if loss_metric != "train/loss" else frame
-    frame.loc[frame["metric"] == loss_metric, "metric"] = "train/loss"
-    run.scalars = frame.reset_index(drop=True)
-    run.notes.append(f"'{loss_metric}' is analysed as the training loss.")
 
 
 def _confirm_task(confirm: str):

@@ -34,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-format", dest="log_format",
                         help="force a log reader instead of detecting it (see 'reporter formats')")
     parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",
-                        help="the metric to analyse as the training loss, when the logs have "
-                             "no train/val loss reporter recognises")
+                        help="the metric to analyse as the training loss: any metric of the "
+                             "run, e.g. train/box_om of a YOLOv10 run (default: the run's own "
+                             "losses; the report's notes say which was chosen and why)")
     parser.add_argument("--pattern", metavar="REGEX",
                         help="read a plain-text log with this regex: named groups step/epoch/iter "
                              "give the x-axis, the other groups are metrics, e.g. "

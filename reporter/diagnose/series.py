@@ -13,7 +13,14 @@ from reporter.report.filters import fmt_x
 if TYPE_CHECKING:
     from reporter.ingest.run import Run
 
+# The two losses every detector reads; a run's other losses are chosen into these names by the
+# analysis (``analysis.loss_choice.choose_loss``), or kept beside them as curves.
 LOSS_METRICS = ("train/loss", "val/loss")
+# Loss curves made available beside the analysed ones (issue 7, item 4): every extra
+# evaluation set (``val/<set>/loss``), a test loss, a GAN's discriminator loss. The detectors
+# read ``LOSS_METRICS`` only; these are there for the report and for detectors to come
+# (overfitting on any evaluation set).
+EXTRA_LOSS_ROLES = ("val", "test", "discriminator")
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,15 @@ class Curve:
 
 STEP_AXIS_MIN_PER_EPOCH = 3
 CURVE_METRICS = (*LOSS_METRICS, "lr", "grad_norm")
+
+
+def curve_metrics(names) -> tuple[str, ...]:
+    """``CURVE_METRICS`` plus the run's extra loss curves (``EXTRA_LOSS_ROLES``), sorted."""
+    from reporter.ingest.aliases import loss_kind
+
+    extra = sorted(n for n in names if n not in CURVE_METRICS
+                   and (kind := loss_kind(n)) is not None and kind.role in EXTRA_LOSS_ROLES)
+    return (*LOSS_METRICS, *extra, *CURVE_METRICS[len(LOSS_METRICS):])
 
 
 def curves(run: Run) -> dict[str, Curve]:
@@ -84,7 +100,7 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
     rows = run.scalars[run.scalars[axis].notna()]
     progress = run.meta.get("epoch_kind") == "progress"
     out: dict[str, Curve] = {}
-    for metric in CURVE_METRICS:
+    for metric in curve_metrics(rows["metric"].unique()):
         part = rows[rows["metric"] == metric]
         if len(part):
             x = part[axis].to_numpy(dtype=float) if axis == "step" else \
@@ -97,7 +113,7 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
 
 def _columns(run: Run, wide, axis: str, smoothing: str) -> dict[str, Curve]:
     out: dict[str, Curve] = {}
-    for metric in CURVE_METRICS:
+    for metric in curve_metrics(getattr(wide, "columns", ())):
         if metric not in getattr(wide, "columns", ()):
             continue
         col = wide[metric]

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from reporter.errors import LogFormatError
-from reporter.ingest.aliases import is_loss_name
 from reporter.ingest.run import SCALAR_COLUMNS, Run
 from reporter.report.filters import fmt_x
 
@@ -128,22 +127,19 @@ def finish_run(
     step_kind: str,
     notes: list[str] | None = None,
     meta: dict[str, Any] | None = None,
-    require_loss: bool = True,
     starts: dict[int, float] | None = None,
 ) -> Run:
-    """Build the ``Run``: resolve restarts and duplicates, check there is a loss series.
+    """Build the ``Run``: resolve restarts and duplicates.
 
     ``table`` is a ``ScalarTable`` or a DataFrame with the ``SCALAR_COLUMNS``; ``starts``
     gives a segment's explicit restart step (TensorBoard ``SessionLog.START``) when it is
-    lower than the segment's first logged step.
+    lower than the segment's first logged step. Whether the run has a loss is checked by
+    ``registry.read_run``, after ``--loss`` is known.
     """
     notes = list(notes or [])
     frame = table.frame() if hasattr(table, "frame") else _canonical_frame(table)
     if frame.empty:
         raise LogFormatError(path, "no metric values in the file")
-    if require_loss and not any(is_loss_name(m) for m in frame["metric"].unique()):
-        names = ", ".join(sorted(map(str, frame["metric"].unique()))[:12])
-        raise LogFormatError(path, f"no loss series (metrics found: {names})")
     frame, superseded = resolve_segments(frame, notes, starts)
     run = Run(
         name=run_name(path),

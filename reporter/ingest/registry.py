@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from reporter.errors import LogFormatError, UsageError, suggest
+from reporter.ingest.aliases import is_loss_name
 from reporter.ingest.run import Run
 
 __all__ = ["FORMATS", "FormatInfo", "detect", "formats", "read_run"]
@@ -124,8 +125,8 @@ def detect(path: str | Path) -> list[tuple[float, str]]:
     return sorted(scores, key=lambda s: -s[0])
 
 
-def read_run(path: str | Path, *, format: str | None = None,
-             pattern: str | None = None) -> Run:
+def read_run(path: str | Path, *, format: str | None = None, pattern: str | None = None,
+             loss_metric: str | None = None, require_loss: bool = True) -> Run:
     """Read one run from a log file or a folder holding one run.
 
     Args:
@@ -134,12 +135,17 @@ def read_run(path: str | Path, *, format: str | None = None,
         format: a format id from ``FORMATS`` to skip detection. Default: detect.
         pattern: a regex with named groups for a text log (``step``/``epoch``/``iter`` give
             the x-axis, other groups are metrics); implies ``format="text_log"``.
+        loss_metric: the metric the user chose as the loss (``--loss``, native or canonical
+            name): it must be in the run, and no other loss is required. Default: none.
+        require_loss: refuse a run with no metric whose name says loss (``--loss`` aside).
+            Default: True.
 
     Raises:
-        LogFormatError: missing path, empty file, unreadable or unrecognised content; the
-            message names the file and, where known, the line or record.
-        UsageError: ``format`` is not a known id.
+        LogFormatError: missing path, empty file, unreadable or unrecognised content, no loss
+            series; the message names the file and, where known, the line or record.
+        UsageError: ``format`` is not a known id; ``loss_metric`` is not in the run.
     """
+    check = _LossCheck(loss_metric, require_loss)
     path = Path(path)
     if pattern is not None:
         if format not in (None, "text_log"):
@@ -156,18 +162,46 @@ def read_run(path: str | Path, *, format: str | None = None,
             raise LogFormatError(path, "--pattern needs a log file, not a folder")
         run = _module(info).read(path, pattern=pattern)
         run.format = info.id
-        return run
+        return check(run, path)
     if info is not None:
-        return _read(info, path)
+        return _read(info, path, check)
     if path.is_dir():
-        return _read_folder(path)
+        return _read_folder(path, check)
     scores = detect(path)
     if not scores:
         reason = "not a training log in any format this version reads"
         if path.suffix.lower() in (".yaml", ".yml"):
             reason = f"a YAML file (a config or hparams beside a run, not a log): {reason}"
         raise LogFormatError(path, reason, hint=_refusal_hint(path))
-    return _read(_BY_ID[scores[0][1]], path)
+    return _read(_BY_ID[scores[0][1]], path, check)
+
+
+@dataclass(frozen=True)
+class _LossCheck:
+    """The loss check, after reading and before anything else uses the run (issue 7, item 4).
+
+    ``--loss NAME`` accepts any metric the run has, so it replaces the check that some loss is
+    there: a YOLOv10 run (``train/box_om``, ...) or a run of physics residuals is read, and
+    the pipeline then analyses the chosen metric.
+    """
+
+    loss_metric: str | None = None
+    require_loss: bool = True
+
+    def __call__(self, run: Run, path: Path) -> Run:
+        names = run.metrics
+        if self.loss_metric is not None:
+            from reporter.ingest.aliases import canonical_name
+
+            if self.loss_metric not in names and canonical_name(self.loss_metric) not in names:
+                raise UsageError(
+                    f"--loss {self.loss_metric!r} is not a metric of {path}",
+                    hint=suggest(self.loss_metric, names) or
+                    f"metrics present: {', '.join(names)}")
+        elif self.require_loss and not any(map(is_loss_name, names)):
+            raise LogFormatError(path, f"no loss series (metrics found: "
+                                       f"{', '.join(map(str, names[:12]))})")
+        return run
 
 
 _FORMATS_HINT = "run `reporter formats` to list them, or force one with --log-format"
@@ -181,7 +215,7 @@ def _refusal_hint(path: Path) -> str:
     return f"{text}; or {_FORMATS_HINT}" if text else _FORMATS_HINT
 
 
-def _read_single_run_below(folder: Path) -> Run:
+def _read_single_run_below(folder: Path, check: _LossCheck) -> Run:
     """A folder whose only run lies deeper (``wandb/``, ``mlruns/``): read that run."""
     from reporter.ingest.discover import discover
 
@@ -194,15 +228,15 @@ def _read_single_run_below(folder: Path) -> Run:
         more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
         raise LogFormatError(folder, f"holds {len(runs)} runs ({names}{more}); pass one of "
                                      "them, or analyze the folder as a tree")
-    run = read_run(runs[0])
+    run = read_run(runs[0], loss_metric=check.loss_metric, require_loss=check.require_loss)
     run.notes.insert(0, f"the only run in this folder: {runs[0].relative_to(folder)}")
     return run
 
 
-def _read(info: FormatInfo, path: Path) -> Run:
+def _read(info: FormatInfo, path: Path, check: _LossCheck) -> Run:
     run = _module(info).read(path)
     run.format = info.id
-    return run
+    return check(run, path)
 
 
 def _has_content(path: Path) -> bool:
@@ -210,7 +244,7 @@ def _has_content(path: Path) -> bool:
         return bool(handle.read(4096).strip())
 
 
-def _read_folder(folder: Path) -> Run:
+def _read_folder(folder: Path, check: _LossCheck) -> Run:
     """The best reading of a folder: a reader that claims it whole, or its best log file.
 
     On equal scores the whole-folder reading wins; a full-precision file (Ultralytics
@@ -224,9 +258,9 @@ def _read_folder(folder: Path) -> Run:
                 if format_id not in whole:
                     candidates.append((score, 0, child, format_id))
     if not candidates:
-        return _read_single_run_below(folder)
+        return _read_single_run_below(folder, check)
     best = max(candidates, key=lambda c: (c[0], c[1]))
-    run = _read(_BY_ID[best[3]], best[2])
+    run = _read(_BY_ID[best[3]], best[2], check)
     if best[2] != folder:
         run.source = folder
         others = [c[2].name if c[2] != folder else f"the {c[3]} files of the folder"

@@ -566,6 +566,25 @@ def make_ultralytics(out: Path) -> None:
     (d / "v8_0_padded_zero_based.csv").write_text("\n".join(lines) + "\n")
     trailing = [line + "," for line in lines]  # writers that did not rstrip the comma
     (d / "padded_trailing_commas.csv").write_text("\n".join(trailing) + "\n")
+    _yolov10_heads(d)
+
+
+def _yolov10_heads(d: Path) -> None:
+    """THU-MIG/yolov10 (ultralytics 8.1 ``save_metrics``: ``%23s`` / ``%23.5g``, ``epoch + 1``):
+    ``YOLOv10DetectionTrainer.loss_names`` are ``box_om, cls_om, dfl_om, box_oo, cls_oo,
+    dfl_oo``, the parts of its one-to-many and one-to-one heads; no ``*_loss`` column."""
+    heads = ["box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"]
+    keys = [*(f"train/{h}" for h in heads), *ULTRA_KEYS[3:7], *(f"val/{h}" for h in heads),
+            *ULTRA_KEYS[10:]]
+    n = len(keys) + 1
+    lines = [("%23s," * n % tuple(["epoch", *keys])).rstrip(",")]
+    for epoch in range(6):
+        v = _ultra_values(epoch)
+        train, val = v[:3], v[7:10]
+        row = [*train, *(0.9 * x for x in train), *v[3:7], *val, *(0.9 * x for x in val),
+               *v[10:]]
+        lines.append(("%23.5g," * n % tuple([epoch + 1, *row])).rstrip(","))
+    (d / "yolov10_om_oo_heads.csv").write_text("\n".join(lines) + "\n")
 
 
 # -------------------------------------------------------------------------------- mlflow
