@@ -58,8 +58,9 @@ def yolov7(rng: random.Random) -> str:
                              0.03 - 0.001 * epoch)
             if epoch >= 3:
                 box = obj = cls = float("nan")
-            row = ("%10s" * 2 + "%10.4g" * 6) % (f"{epoch}/{epochs - 1}", "%.3gG" % 7.31, box,
-                                                 obj, cls, box + obj + cls, 40 + i, 640)
+            mem = "%.3gG" % 7.31  # noqa: UP031 (yolov7's own format string)
+            row = ("%10s" * 2 + "%10.4g" * 6) % (f"{epoch}/{epochs - 1}", mem, box, obj, cls,
+                                                 box + obj + cls, 40 + i, 640)
             states.append(f"{row}: {100 * (i + 1) // nb:3d}%|{'█' * (i + 1)}| {i + 1}/{nb}")
         out.append("\r" + "\r".join(states))
         out.append(("%20s" + "%12s" * 6) % ("Class", "Images", "Labels", "P", "R", "mAP@.5",
