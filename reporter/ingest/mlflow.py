@@ -6,6 +6,8 @@ File store: ``mlruns/<experiment>/<run>/metrics/<key>``, one ``<timestamp ms> <v
 folder or one metric file of it reads the whole run. A metric file outside a ``metrics/``
 folder (copied out, attached to an issue) is a run of its own: its one series is named by
 the file. A ``params/<key>`` file is a setting, not a series: refused with what it holds.
+A metric logged several times at most of its steps (each batch's loss logged at the epoch's
+step) keeps every value (``_repeats``).
 
 SQLite store (the default since MLflow 3.7): table ``metrics(key, value, timestamp, run_uuid,
 step, is_nan)``, read with the standard ``sqlite3`` in read-only mode. NaN is stored as 0.0
@@ -21,14 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from reporter.errors import LogFormatError
+from reporter.ingest._repeats import finish_keeping_batches
 from reporter.ingest._sniff import head, head_text
-from reporter.ingest._table import (
-    ScalarTable,
-    as_float,
-    check_axis_at,
-    epoch_from_metric,
-    finish_run,
-)
+from reporter.ingest._table import ScalarTable, as_float, check_axis_at, epoch_from_metric
 
 ID = "mlflow"
 _LINE = re.compile(r"^(\d+) (\S+)(?: (-?\d+))?$")
@@ -114,7 +111,8 @@ def read(path: Path):
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "file",
             **_run_meta(run_dir / "meta.yaml")}
     frame, step_kind = _epochs(table)
-    run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
+    run = finish_keeping_batches(path, ID, frame, step_kind=step_kind, notes=notes,
+                                 meta=meta)
     run.name = meta.get("run_name") or run_dir.name
     return run
 
@@ -127,7 +125,8 @@ def _read_alone(path: Path):
     _read_metric(path, key, table, notes)
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "file", "metric_file": key}
     frame, step_kind = _epochs(table)
-    return finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
+    return finish_keeping_batches(path, ID, frame, step_kind=step_kind, notes=notes,
+                                 meta=meta)
 
 
 def _metrics_folder(path: Path) -> Path:
@@ -219,7 +218,8 @@ def _read_db(path: Path):
     meta = {"framework": "unknown", "lr_timing": "unknown", "store": "sqlite",
             "run_id": run_uuid, "run_name": run_name, "status": status}
     frame, step_kind = _epochs(table)
-    run = finish_run(path, ID, frame, step_kind=step_kind, notes=notes, meta=meta)
+    run = finish_keeping_batches(path, ID, frame, step_kind=step_kind, notes=notes,
+                                 meta=meta)
     run.name = str(run_name or run_uuid)
     return run
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from reporter.errors import LogFormatError
 from reporter.ingest import _protobuf as pb
+from reporter.ingest._repeats import POINT, finish_keeping_batches
 from reporter.ingest._sniff import head
-from reporter.ingest._table import epoch_from_metric, finish_run
+from reporter.ingest._table import epoch_from_metric
 from reporter.ingest._tfrecord import decode_simple, frame
 from reporter.ingest._ultralytics import is_ultralytics, ultralytics_frame
 from reporter.ingest.aliases import canonical_name
@@ -145,41 +146,8 @@ def read(path: Path, *, verify_crc: bool = False):
         table = table[~table["metric"].isin(skipped)]
     table, meta, step_kind = _interpret(table, keras, notes)
     meta["precision"] = "float32"  # simple_value and TF2 scalars: 1e40 reads as inf
-    batches = _batch_metrics(table)
-    if not batches:
-        return finish_run(path, ID, table, step_kind=step_kind, notes=notes, meta=meta,
-                          starts=starts)
-    last = ~table.duplicated(_POINT, keep="last") | ~table["metric"].isin(batches)
-    run = finish_run(path, ID, table[last], step_kind=step_kind, notes=notes, meta=meta,
-                     starts=starts)
-    _put_back(run, table[table["metric"].isin(batches)], batches)
-    return run
-
-
-_POINT = ["metric", "step", "segment"]
-
-
-def _batch_metrics(table: Any) -> list[str]:
-    """Metrics with several values at more than half of their steps (per-batch values)."""
-    counts = table.groupby(_POINT, sort=False).size()
-    repeated = (counts > 1).groupby(level="metric").mean()
-    return sorted(repeated[repeated > 0.5].index)
-
-
-def _put_back(run: Any, rows: Any, batches: list[str]) -> None:
-    """All values of ``batches`` at the steps that the restart rule kept, in logged order."""
-    import pandas as pd
-
-    scalars = run.scalars
-    kept = scalars.loc[scalars["metric"].isin(batches), _POINT].astype({"step": "int64"})
-    rows = rows.astype({"step": "int64"}).merge(kept, on=_POINT, how="inner")
-    run.scalars = pd.concat([scalars[~scalars["metric"].isin(batches)],
-                             rows.astype(scalars.dtypes.to_dict())[list(scalars.columns)]],
-                            ignore_index=True)
-    counts = rows.groupby(_POINT, sort=False).size()
-    run.notes.append(f"{', '.join(batches)}: several values per step ({int(counts.max())} at "
-                     "most; per-batch values logged at the epoch's step): all "
-                     f"{len(rows)} kept, in logged order")
+    return finish_keeping_batches(path, ID, table, step_kind=step_kind, notes=notes,
+                                  meta=meta, starts=starts)
 
 
 _VERSION = re.compile(r"^version_(\d+)$")
@@ -319,7 +287,7 @@ def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, st
     if is_ultralytics(tags):
         table = table.assign(epoch=table["step"] - 1.0)
         # number the values of a step (per-batch values) so parts are summed batch by batch
-        batch = table.groupby(_POINT, sort=False).cumcount().to_numpy()
+        batch = table.groupby(POINT, sort=False).cumcount().to_numpy()
         width = int(batch.max()) + 1 if len(batch) else 1
         table, meta = ultralytics_frame(table.assign(step=table["step"] * width + batch), notes)
         return table.assign(step=table["step"] // width), meta, "epoch"

@@ -98,3 +98,22 @@ def test_text_with_numbers_in_three_columns_is_not_a_metric_file(tmp_path):
     from reporter.ingest import detect
 
     assert "mlflow" not in [f for _, f in detect(path)]
+
+
+def test_batch_losses_logged_at_the_epoch_step_are_all_kept(tmp_path):
+    """``mlflow.log_metric("train_loss", loss, step=epoch)`` inside the batch loop: the file
+    store appends a line per call (``FileStore.log_metric``: ``f"{ts} {value} {step}"``)."""
+    metrics = tmp_path / "run" / "metrics"
+    metrics.mkdir(parents=True)
+    values = [3.0 - 0.1 * k for k in range(20)]
+    values[9] = math.nan  # epoch 2, third batch
+    (metrics / "train_loss").write_text("".join(
+        f"{1700000000000 + k} {v} {k // 4}\n" for k, v in enumerate(values)))
+    (metrics / "val_loss").write_text("".join(  # an occasional re-log: the last one wins
+        f"{1700000000000 + e} {2.0 - 0.1 * e} {e}\n" for e in (0, 1, 2, 3, 4, 4)))
+    run = read_run(tmp_path / "run")
+    loss = run.series("train/loss")
+    assert loss["step"].tolist() == [k // 4 for k in range(20)]
+    assert loss["value"].tolist()[:9] == pytest.approx(values[:9]) and math.isnan(loss["value"][9])
+    assert len(run.series("val/loss")) == 5
+    assert any("train/loss: several values per step (4 at most" in n for n in run.notes)
