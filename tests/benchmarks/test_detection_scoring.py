@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-if str(BENCH) not in sys.path:  # the benchmark's modules import each other by name
-    sys.path.insert(0, str(BENCH))
+# the benchmark's modules import each other by name; appended, not put first, so that
+# ``benchmarks/replay.py`` never shadows the ``replay`` package (for this process and for the
+# workers the confirmation tests spawn, which inherit sys.path)
+if str(BENCH) not in sys.path:
+    sys.path.append(str(BENCH))
 
 from detection_anomalies import make_case  # noqa: E402
 from detection_baselines import (  # noqa: E402
