@@ -78,6 +78,9 @@ def diagnose(run: Run) -> Diagnosis:
         curve = found.get(metric)
         if curve is not None:
             findings.extend(_curve_findings(curve))
+    from reporter.diagnose.grad_spikes import find_grad_spikes
+
+    findings.extend(find_grad_spikes(found.get("grad_norm"), found.get("train/loss")))
     diagnosis = Diagnosis(findings, found)
     spike = diagnosis.primary_spike
     if spike is not None:
@@ -87,12 +90,21 @@ def diagnose(run: Run) -> Diagnosis:
             late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
         if late:
             findings.append(late)
-    over = overfitting(found.get("train/loss"), found.get("val/loss"))
-    if over and spike is None:
-        findings.append(over)
+    for name in _validation_curves(found):
+        over = overfitting(found.get("train/loss"), found[name])
+        if over:
+            findings.append(over)
     order = {"critical": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.start if f.start is not None else 0))
     return diagnosis
+
+
+def _validation_curves(found: dict[str, Curve]) -> list[str]:
+    """``val/loss`` and every other evaluation set's loss among the curves."""
+    from reporter.ingest.aliases import loss_kind
+
+    return [name for name in found if name == "val/loss"
+            or ((kind := loss_kind(name)) is not None and kind.role == "val")]
 
 
 def _curve_findings(curve: Curve) -> list[Finding]:
@@ -103,7 +115,7 @@ def _curve_findings(curve: Curve) -> list[Finding]:
     """
     from reporter.diagnose.collapse import find_collapse
     from reporter.diagnose.divergence import find_divergence
-    from reporter.diagnose.no_progress import find_no_progress
+    from reporter.diagnose.no_progress import find_no_progress, find_slow_divergence, find_stall
     from reporter.diagnose.spike_findings import spike_findings
 
     out: list[Finding] = []
@@ -112,12 +124,19 @@ def _curve_findings(curve: Curve) -> list[Finding]:
         out.append(div)
     spikes = spike_findings(curve)
     out.extend(spikes)
-    col = find_collapse(curve, start=int(spikes[-1].evidence["onset_index"])) if spikes else None
+    col = find_collapse(curve, start=int(spikes[-1].evidence["onset_index"]) if spikes else 0)
     if col:
         out.append(col)
     stuck = any(not f.evidence["recovered"] and not f.evidence["open_at_end"] for f in spikes)
     if not (div or col or stuck):
-        flat = find_no_progress(curve)
+        # a validation loss that levels off while the training loss falls is the usual end
+        # of learning, not a stall: the stall is read on the training loss
+        flat = find_no_progress(curve) or (find_stall(curve) if curve.metric == "train/loss"
+                                           else None)
         if flat:
             out.append(flat)
+        elif curve.metric == "train/loss" and not spikes:
+            rise = find_slow_divergence(curve)
+            if rise:
+                out.append(rise)
     return out

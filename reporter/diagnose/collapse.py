@@ -13,12 +13,18 @@ from reporter.diagnose.findings import Finding
 from reporter.diagnose.series import Curve
 
 MIN_FLAT_POINTS = 4
+MIN_FLAT_FRACTION = 0.05
 FLAT_SPREAD = 0.10
+SMOOTH_POINTS = 5
 MIN_RATIO_TO_FIRST = 0.6
+MAX_BEST_TO_LEVEL = 0.5
 CRITERION = (
-    f"the last ≥{MIN_FLAT_POINTS} points stay within ±{FLAT_SPREAD / 2:.0%} of their mean "
-    f"and that mean is at least {MIN_RATIO_TO_FIRST:g}× the first logged value (back at or above "
-    "where training started), after the loss had been well below it"
+    f"the last ≥{MIN_FLAT_POINTS} points (and ≥ {MIN_FLAT_FRACTION:.0%} of the curve) stay "
+    f"within ±{FLAT_SPREAD / 2:.0%} of their median (each point as the median of the "
+    f"{SMOOTH_POINTS} around it, so per-step noise does not break the band) and that level is "
+    f"at least {MIN_RATIO_TO_FIRST:g}× the first logged value (back at or above where training "
+    f"started), after the loss had been at most {MAX_BEST_TO_LEVEL:g}× that level; checked "
+    "after the last spike, or over the whole curve when there is none"
 )
 
 
@@ -30,17 +36,18 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
     """
     y = curve.y
     finite = np.isfinite(y)
-    if finite.sum() < MIN_FLAT_POINTS + 2 or not finite[-MIN_FLAT_POINTS:].all():
+    need = max(MIN_FLAT_POINTS, int(MIN_FLAT_FRACTION * len(y)))
+    if finite.sum() < need + 2 or not finite[-MIN_FLAT_POINTS:].all():
         return None
     first = float(y[np.argmax(finite)])
-    begin = _flat_tail_start(y, start or 0)
-    if begin is None:
+    begin = _flat_tail_start(y, start or 0, need)
+    if begin is None or begin == 0:
         return None
     tail = y[begin:]
-    level = float(np.mean(tail))
+    level = float(np.median(tail))
     best = float(np.nanmin(np.where(finite[:begin], y[:begin], np.nan))) if begin else level
     ratio = level / first if first else float("inf")
-    if ratio < MIN_RATIO_TO_FIRST or best > 0.5 * level:
+    if ratio < MIN_RATIO_TO_FIRST or best > MAX_BEST_TO_LEVEL * level:
         return None
     return Finding(
         kind="collapse",
@@ -52,7 +59,7 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
         evidence={
             "plateau_level": level,
             "plateau_points": len(tail),
-            "plateau_spread": float((tail.max() - tail.min()) / level) if level else 0.0,
+            "plateau_spread": _spread(tail, level),
             "first_value": first,
             "ratio_to_first": ratio,
             "best_before": best,
@@ -73,16 +80,27 @@ def _where(ratio: float, axis: str) -> str:
     return level if ratio < 1.5 else f"{ratio:.3g}× {level}"
 
 
-def _flat_tail_start(y: np.ndarray, earliest: int) -> int | None:
-    """Earliest position ≥ ``earliest`` from which every point stays within the flat band."""
+def _spread(tail: np.ndarray, level: float) -> float:
+    """The plateau's 5-95 % range over its level."""
+    if not level:
+        return 0.0
+    lo, hi = np.quantile(tail, [0.05, 0.95])
+    return float((hi - lo) / level)
+
+
+def _flat_tail_start(y: np.ndarray, earliest: int, need: int) -> int | None:
+    """Earliest position ≥ ``earliest`` from which every point (as the median of its
+    ``SMOOTH_POINTS`` neighbours) stays within the flat band around the tail's median; None
+    when fewer than ``need`` points do."""
+    from reporter.diagnose.spikes import centred_median
+
     n = len(y)
-    begin = None
-    for b in range(n - MIN_FLAT_POINTS, max(earliest, 0) - 1, -1):
-        tail = y[b:]
-        if not np.isfinite(tail).all():
-            break
-        mean = tail.mean()
-        if mean <= 0 or (tail.max() - tail.min()) / mean > FLAT_SPREAD:
-            break
-        begin = b
-    return begin
+    level = float(np.median(y[n - need:]))
+    if not np.isfinite(level) or level <= 0:
+        return None
+    med = centred_median(y, SMOOTH_POINTS)
+    out = ~np.isfinite(y) | ~(np.abs(med / level - 1.0) <= FLAT_SPREAD / 2)
+    outside = np.nonzero(out)[0]
+    begin = int(outside[-1]) + 1 if len(outside) else 0
+    begin = max(begin, max(earliest, 0))
+    return begin if n - begin >= need else None

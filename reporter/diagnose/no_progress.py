@@ -10,6 +10,7 @@ import numpy as np
 
 from reporter.diagnose.findings import Finding
 from reporter.diagnose.series import Curve
+from reporter.diagnose.spikes import centred_median
 from reporter.report.filters import fmt_number
 
 MIN_POINTS = 10
@@ -71,4 +72,160 @@ def find_no_progress(curve: Curve) -> Finding | None:
         },
         criterion=CRITERION,
         caveats=(CAVEAT,),
+    )
+
+
+# ---------------------------------------------------------------- stall after an early drop
+
+STALL_BAND = 0.025
+STALL_SMOOTH_POINTS = 5
+STALL_MIN_FRACTION = 0.7
+STALL_MIN_LEVEL = 0.5
+CHANCE_MAX_CLASSES = 20
+CHANCE_TOLERANCE = 0.01
+STALL_CRITERION = (
+    f"over ≥{MIN_POINTS} logged points, from a point in the first "
+    f"{1 - STALL_MIN_FRACTION:.0%} of the curve to its end (≥ {STALL_MIN_FRACTION:.0%} of the "
+    f"points) every point, as the median of the {STALL_SMOOTH_POINTS} around it, stays within "
+    f"±{STALL_BAND:.1%} of the median of that stretch, and that level is still ≥ "
+    f"{STALL_MIN_LEVEL:g}× the first logged value (the loss stopped improving early, well above "
+    "where a run that learns ends); the level is named as the chance level ln(k) of a k-class "
+    f"task when it is within {CHANCE_TOLERANCE:.0%} of ln(k) for some k from 2 to "
+    f"{CHANCE_MAX_CLASSES}"
+)
+STALL_CAVEAT = (
+    "A loss that falls a little and then stays in a narrow band for most of the run has "
+    "stopped learning: at the chance level the model predicts the class prior, whatever the "
+    "input. Check that the labels match the inputs (a shuffled or constant label column), that "
+    "the model's output is not detached or frozen, and the learning rate's order of magnitude."
+)
+
+
+def find_stall(curve: Curve) -> Finding | None:
+    """A warning when ``curve`` stops improving early and stays in a narrow band to the end."""
+    y = curve.y
+    finite = np.isfinite(y)
+    n = len(y)
+    if finite.sum() < MIN_POINTS or not finite[-1]:
+        return None
+    begin = _band_start(y)
+    if begin is None or n - begin < STALL_MIN_FRACTION * n:
+        return None
+    first = float(y[np.argmax(finite)])
+    tail = y[begin:][finite[begin:]]
+    level = float(np.median(tail))
+    if first <= 0 or level < STALL_MIN_LEVEL * first:
+        return None
+    classes = _chance_classes(level)
+    chance = f", the chance level ln {classes} of a {classes}-class task" if classes else ""
+    return Finding(
+        kind="stall",
+        severity="warning",
+        title=f"{curve.metric} stopped improving at {curve.label(begin)} and stayed at "
+        f"{fmt_number(level)}{chance} for the remaining {n - begin} logged {curve.axis}s",
+        metric=curve.metric,
+        start=float(curve.x[begin]),
+        end=float(curve.x[-1]),
+        evidence={
+            "first_value": first,
+            "level": level,
+            "level_to_first": level / first,
+            "band": STALL_BAND,
+            "stall_points": n - begin,
+            "points": n,
+            "chance_classes": classes,
+            "chance_level": float(np.log(classes)) if classes else None,
+            "axis": curve.axis,
+        },
+        criterion=STALL_CRITERION,
+        caveats=(STALL_CAVEAT,),
+    )
+
+
+def _band_start(y: np.ndarray) -> int | None:
+    """First position from which the smoothed curve stays within the band around the median
+    of the stretch (the band's centre is refined once from the last half)."""
+    n = len(y)
+    med = centred_median(y, STALL_SMOOTH_POINTS)
+    begin = n // 2
+    for _ in range(2):
+        level = float(np.nanmedian(y[begin:]))
+        if not np.isfinite(level) or level <= 0:
+            return None
+        outside = np.nonzero(~(np.abs(med / level - 1.0) <= STALL_BAND))[0]
+        begin = int(outside[-1]) + 1 if len(outside) else 0
+        if begin >= n:
+            return None
+    return begin
+
+
+def _chance_classes(level: float) -> int | None:
+    for k in range(2, CHANCE_MAX_CLASSES + 1):
+        if abs(level / np.log(k) - 1.0) <= CHANCE_TOLERANCE:
+            return k
+    return None
+
+
+# ---------------------------------------------------------------- slow divergence
+
+RISE_RATIO = 1.2
+RISE_SMOOTH_FRACTION = 0.05
+RISE_TAIL_FRACTION = 0.1
+RISE_MIN_POINTS = 5
+RISE_SMOOTH_MIN = 9
+RISE_MIN_SPAN = 10
+RISE_SPAN_FRACTION = 0.2
+RISE_CRITERION = (
+    f"over ≥{MIN_POINTS} logged points, the median of the last {RISE_TAIL_FRACTION:.0%} of the "
+    f"points (at least {RISE_MIN_POINTS}) is ≥ {RISE_RATIO:g}× the lowest level of the curve "
+    f"(its running median over {RISE_SMOOTH_FRACTION:.0%} of the points, at least "
+    f"{RISE_SMOOTH_MIN}), reached ≥ max({RISE_MIN_SPAN}, {RISE_SPAN_FRACTION:.0%} of the "
+    "points) before the end, with no "
+    "spike, collapse or divergence that explains the rise; the onset is the lowest point"
+)
+RISE_CAVEAT = (
+    "A training loss that turns and climbs slowly, without a jump, usually means the updates "
+    "are too large for the region the model has reached (a learning rate that stays high, or "
+    "rises with a warm restart), or a data stream that drifts (a shuffling bug, a curriculum "
+    "that reaches harder data). Compare the turn with the logged learning rate and with the "
+    "data order."
+)
+
+
+def find_slow_divergence(curve: Curve) -> Finding | None:
+    """A warning when the training loss turns up gradually and ends well above its lowest."""
+    y = curve.y
+    n = len(y)
+    if np.isfinite(y).sum() < MIN_POINTS or not np.isfinite(y[-1]):
+        return None
+    w = max(RISE_SMOOTH_MIN, int(RISE_SMOOTH_FRACTION * n))
+    smooth = centred_median(y, w)
+    if not np.isfinite(smooth).any():
+        return None
+    low = int(np.nanargmin(smooth))
+    k = max(RISE_MIN_POINTS, int(RISE_TAIL_FRACTION * n))
+    end = float(np.nanmedian(y[-k:]))
+    lowest = float(smooth[low])
+    span = max(RISE_MIN_SPAN, int(RISE_SPAN_FRACTION * n))
+    if lowest <= 0 or n - 1 - low < span or end < RISE_RATIO * lowest:
+        return None
+    return Finding(
+        kind="slow_divergence",
+        severity="warning",
+        title=f"{curve.metric} turned up at {curve.label(low)} and rose slowly to "
+        f"{fmt_number(end)}, {end / lowest:.2g}× its lowest level {fmt_number(lowest)}",
+        metric=curve.metric,
+        start=float(curve.x[low]),
+        end=float(curve.x[-1]),
+        evidence={
+            "lowest_level": lowest,
+            "lowest_at": float(curve.x[low]),
+            "end_level": end,
+            "ratio": end / lowest,
+            "smoothing_points": w,
+            "tail_points": k,
+            "axis": curve.axis,
+        },
+        criterion=RISE_CRITERION,
+        caveats=(RISE_CAVEAT,),
     )

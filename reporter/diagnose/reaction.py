@@ -9,6 +9,8 @@ from reporter.diagnose.series import Curve
 
 OVERFIT_RISE = 0.10
 OVERFIT_MIN_POINTS = 3
+OVERFIT_TRAIN_FALL = 0.03
+TRAIN_LEVEL_POINTS = 5
 
 
 def slow_reaction(spike: Finding, lr: Curve | None, last_x: float) -> Finding | None:
@@ -54,41 +56,58 @@ def slow_reaction(spike: Finding, lr: Curve | None, last_x: float) -> Finding | 
 
 
 def overfitting(train: Curve | None, val: Curve | None) -> Finding | None:
-    """Validation loss rising ≥10 % above its best for ≥3 points while training loss falls."""
+    """A validation loss that rose ``OVERFIT_RISE`` above its best while training loss fell.
+
+    The best is the lowest point of the validation loss as a median of 3 (one low draw of a
+    noisy evaluation is not its best), the end the median of its last ``OVERFIT_MIN_POINTS``
+    points (or the last tenth, if more); the training loss is read at the logged point nearest
+    before each.
+    """
     if train is None or val is None or len(val) < OVERFIT_MIN_POINTS + 2:
         return None
     v = val.y
     if not np.isfinite(v).all():
         return None
-    best = int(np.argmin(v))
-    tail = v[best + 1:]
-    if len(tail) < OVERFIT_MIN_POINTS or tail[-OVERFIT_MIN_POINTS:].min() < v[best] * (
-        1 + OVERFIT_RISE
-    ):
+    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
+    best = int(np.argmin(smooth))
+    k = max(OVERFIT_MIN_POINTS, len(v) // 10)
+    end = float(np.median(v[-k:]))
+    if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
         return None
-    t = dict(zip(train.x.tolist(), train.y.tolist(), strict=False))
-    t_best, t_last = t.get(val.x[best]), t.get(val.x[-1])
-    if t_best is None or t_last is None or not t_last < t_best:
+    t_best, t_last = _train_at(train, val.x[best]), _train_at(train, val.x[-1])
+    if t_best is None or t_last is None or not t_last <= t_best * (1 - OVERFIT_TRAIN_FALL):
         return None
+    name = "validation loss" if val.metric == "val/loss" else f"{val.metric}"
     return Finding(
         kind="overfitting",
         severity="warning",
-        title=f"validation loss rose after {val.label(best)} while training loss kept falling",
-        metric="val/loss",
+        title=f"{name} rose after {val.label(best)} while training loss kept falling",
+        metric=val.metric,
         start=float(val.x[best]),
         end=float(val.x[-1]),
         evidence={
-            "val_best": float(v[best]),
+            "val_best": float(smooth[best]),
             "val_best_at": float(val.x[best]),
             "val_last": float(v[-1]),
+            "val_end": end,
             "train_at_val_best": t_best,
             "train_last": t_last,
         },
         criterion=(
-            f"val loss ≥ {1 + OVERFIT_RISE:g}× its best for the last {OVERFIT_MIN_POINTS} points "
-            "while train loss is lower than at the val best"
+            f"the median of the last {OVERFIT_MIN_POINTS} points (or last tenth) of a "
+            f"validation loss ≥ {1 + OVERFIT_RISE:g}× its lowest point (as a median of 3), "
+            f"while the training loss (median of its {TRAIN_LEVEL_POINTS} logged points up to "
+            f"each) fell ≥ {OVERFIT_TRAIN_FALL:.0%} since that point; checked on every "
+            "evaluation set, also when the run has a spike"
         ),
     )
+
+
+def _train_at(train: Curve, x: float) -> float | None:
+    """The median of the last ``TRAIN_LEVEL_POINTS`` finite training losses at or before ``x``."""
+    ok = np.isfinite(train.y) & (train.x <= x)
+    idx = np.nonzero(ok)[0]
+    return float(np.median(train.y[idx[-TRAIN_LEVEL_POINTS:]])) if len(idx) else None
 
 
 def _at(curve: Curve, x: float) -> float | None:

@@ -7,13 +7,10 @@ from reporter.diagnose.series import Curve
 from reporter.diagnose.spikes import CRITERION, Spike, find_spikes
 from reporter.report.filters import fmt_ratio
 
-STEP_WINDOW = 5
-
 
 def spike_findings(curve: Curve) -> list[Finding]:
-    """One finding per spike of ``curve``; per-step curves are detected on rolling medians."""
-    window = STEP_WINDOW if curve.axis == "step" else 1
-    return [_finding(curve, spike) for spike in find_spikes(curve.y, window=window)]
+    """One finding per spike of ``curve``, found on its logged values (per step too)."""
+    return [_finding(curve, spike) for spike in find_spikes(curve.y)]
 
 
 def _title(curve: Curve, s: Spike) -> str:
@@ -36,9 +33,6 @@ def _severity(s: Spike) -> str:
 
 def _caveats(curve: Curve, s: Spike) -> tuple[str, ...]:
     caveats = []
-    if s.smoothed:
-        caveats.append(f"detected on a rolling median over {s.window} logged points; the onset, "
-                       "peak and best are the logged values")
     if curve.smoothing and curve.metric == "train/loss":
         caveats.append(f"the log holds each training loss as a {curve.smoothing}, so short "
                        "spikes look smaller than they were")
@@ -71,8 +65,7 @@ def _finding(curve: Curve, s: Spike) -> Finding:
             "axis": curve.axis,
             "open_at_end": s.open_at_end,
             "points_after_onset": len(curve) - 1 - s.onset,
-            "smoothed_detection": s.smoothed,
-            "smoothing_window": s.window,
+            "level_before": s.level,
             "detected_at": float(x[s.detected_onset]) if s.detected_onset is not None else None,
             "noise": s.noise,
         },

@@ -73,7 +73,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
             rows.append(
                 {
                     "when": f"{axis} {fmt_x(ev['recovered_at'])}",
-                    "what": f"{metric} back within 1.5× of its earlier best",
+                    "what": f"{metric} back near its level before the spike",
                 }
             )
     else:
@@ -209,7 +209,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
         )
     if ev["recovered"]:
         out.append(
-            f"The loss came back within 1.5× of its earlier best at {axis} "
+            f"The loss came back near its level before the spike at {axis} "
             f"{fmt_x(ev['recovered_at'])}, {_count(ev['recovered_at'] - ev['onset'], axis)} "
             "after the spike began (observed). A transient spike that recovers by itself "
             "may need no fix; the options below make a repeat less likely."

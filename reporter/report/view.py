@@ -253,7 +253,7 @@ def _how_to_test(data: dict, options: list[dict], spike: dict | None) -> list[di
             )
         if spike:
             watch.append(
-                f"no jump of the loss above 2× its best around {axis} "
+                f"no jump of the loss like this one around {axis} "
                 f"{fmt_x(spike['evidence']['onset'])}"
             )
         for f in data["diagnosis"]["findings"]:

@@ -21,8 +21,6 @@ def _curve(values):
         ([NAN, NAN], "train/loss became NaN at epoch 1", True, 1.0, None, None),
         # a NaN blip, then finite values, then NaN again to the end
         ([1.0, NAN, 0.7, 0.6, INF], "train/loss became NaN/inf at epoch 2", True, 5.0, 0.6, 4.0),
-        # a NaN blip the run recovers from
-        ([1.0, NAN, 0.7, 0.6], "train/loss became NaN at epoch 2", False, None, None, None),
     ],
 )
 def test_find_divergence_table_title_and_end_of_run_evidence(
@@ -48,3 +46,20 @@ def test_find_divergence_last_finite_before_first_nonfinite(values, last, last_a
 
 def test_find_divergence_all_finite_is_none():
     assert find_divergence(_curve([1.0, 0.5, 0.2])) is None
+
+
+def test_find_divergence_single_nonfinite_step_that_recovers_is_a_warning():
+    f = find_divergence(_curve([1.0, NAN, 0.7, 0.6]))
+    assert (f.kind, f.severity, f.start) == ("divergence", "warning", 2.0)
+    assert f.evidence["sustained"] is False
+    assert "one non-finite step" in f.title and f.evidence["nonfinite_points"] == 1
+
+
+def test_find_divergence_long_nonfinite_stretch_that_recovers_is_critical():
+    f = find_divergence(_curve([1.0, 0.9, NAN, NAN, NAN, NAN, 0.8, 0.7]))
+    assert (f.kind, f.severity, f.start) == ("divergence", "critical", 3.0)
+
+
+def test_find_divergence_nan_to_the_end_is_critical_divergence():
+    f = find_divergence(_curve([1.0, 0.9, 0.8, NAN]))
+    assert (f.kind, f.severity) == ("divergence", "critical")

@@ -1,0 +1,122 @@
+"""The detectors added for issue 8, item 2: each rule on a small curve that shows it."""
+
+import math
+
+import numpy as np
+import pytest
+
+from reporter.diagnose import diagnose
+from reporter.diagnose.collapse import find_collapse
+from reporter.diagnose.grad_spikes import find_grad_spikes
+from reporter.diagnose.no_progress import find_slow_divergence, find_stall
+from reporter.diagnose.series import Curve
+
+
+def _curve(y, metric="train/loss"):
+    y = np.asarray(y, dtype=float)
+    return Curve(metric, np.arange(len(y), dtype=float), y, "step")
+
+
+def _noisy(n, seed=0, sigma=0.02):
+    return np.exp(sigma * np.random.default_rng(seed).standard_normal(n))
+
+
+# --- collapse without a detected spike ---
+
+
+def test_find_collapse_gradual_return_to_start_level_without_spike_is_critical():
+    n = 200
+    y = 2.0 * np.exp(-np.arange(n) / 20) + 0.1
+    y[100:] = np.exp(np.linspace(np.log(y[99]), np.log(1.8), 10).tolist()
+                     + [np.log(1.8)] * 90)[:100]
+    f = find_collapse(_curve(y * _noisy(n, sigma=0.01)), start=0)
+    assert f is not None and f.severity == "critical" and 100 <= f.start <= 115
+
+
+def test_find_collapse_healthy_floor_is_not_a_collapse():
+    n = 200
+    y = (2.0 * np.exp(-np.arange(n) / 20) + 0.1) * _noisy(n)
+    assert find_collapse(_curve(y), start=0) is None
+
+
+# --- stall after an early drop ---
+
+
+def test_find_stall_flat_at_chance_after_early_drop_names_the_chance_level():
+    n = 400
+    level = math.log(8)
+    y = np.where(np.arange(n) < 20, level * 1.3 ** (1 - np.arange(n) / 20), level)
+    f = find_stall(_curve(y * _noisy(n, sigma=0.003)))
+    assert f is not None and f.severity == "warning" and f.start <= 40
+    assert f.evidence["chance_classes"] == 8 and "ln 8" in f.title
+
+
+def test_find_stall_learning_run_is_not_a_stall():
+    n = 400
+    y = (2.0 * np.exp(-np.arange(n) / 80) + 0.2) * _noisy(n)
+    assert find_stall(_curve(y)) is None
+
+
+def test_diagnose_stall_read_on_training_loss_only(make_run):
+    flat = [1.0, 0.7] + [0.69] * 30
+    d = diagnose(make_run(train__loss=[1.0 - 0.02 * i for i in range(32)], val__loss=flat))
+    assert d.first("stall") is None
+
+
+# --- grad-norm spikes ---
+
+
+@pytest.mark.parametrize(("loss_jump", "reacted"), [(1.0, False), (3.0, True)])
+def test_find_grad_spikes_jump_found_with_loss_reaction(loss_jump, reacted):
+    n = 300
+    g = 4.0 * _noisy(n, 1, 0.1)
+    g[150] = 82.0
+    loss = (2.0 * np.exp(-np.arange(n) / 100) + 0.5) * _noisy(n, 2)
+    loss[150] *= loss_jump
+    (f,) = find_grad_spikes(_curve(g, "grad_norm"), _curve(loss))
+    assert f.kind == "grad_spike" and f.start == 150.0 and f.severity == "warning"
+    assert f.evidence["loss_reacted"] is reacted
+
+
+def test_find_grad_spikes_noisy_healthy_grad_norm_has_none():
+    g = 4.0 * _noisy(1000, 5, 0.2)
+    assert find_grad_spikes(_curve(g, "grad_norm"), None) == []
+
+
+# --- slow divergence ---
+
+
+def test_find_slow_divergence_gradual_rise_is_found_at_its_turn():
+    n = 300
+    t = np.arange(n)
+    y = (2.0 * np.exp(-t / 30) + 0.5) * (1 + 1.0 * (np.clip(t - 150, 0, None) / 150) ** 1.5)
+    f = find_slow_divergence(_curve(y * _noisy(n)))
+    assert f is not None and 140 <= f.start <= 200 and f.evidence["ratio"] >= 1.2
+
+
+def test_find_slow_divergence_falling_loss_is_none():
+    n = 300
+    y = (2.0 * np.exp(-np.arange(n) / 30) + 0.5) * _noisy(n, 3, 0.1)
+    assert find_slow_divergence(_curve(y)) is None
+
+
+# --- overfitting on any evaluation set, also with a spike ---
+
+
+def test_diagnose_overfitting_on_one_of_several_eval_sets(make_run):
+    train = [1.0 - 0.05 * i for i in range(16)]
+    steady = [1.0 - 0.03 * i for i in range(16)]
+    rising = [1.0, 0.8, 0.7, 0.65, 0.64, 0.66, 0.7, 0.74, 0.78, 0.82, 0.86, 0.9, 0.94, 0.98,
+              1.0, 1.02]
+    d = diagnose(make_run(train__loss=train, val__chat__loss=steady, val__code__loss=rising))
+    over = d.first("overfitting")
+    assert over is not None and over.metric == "val/code/loss" and over.start in (3.0, 4.0)
+
+
+def test_diagnose_overfitting_kept_when_the_run_also_has_a_spike(make_run):
+    train = [1.0 - 0.05 * i for i in range(16)]
+    train[10] = 3.0
+    val = [1.0, 0.8, 0.7, 0.65, 0.64, 0.66, 0.7, 0.74, 0.78, 0.82, 0.86, 0.9, 0.94, 0.98,
+           1.0, 1.02]
+    d = diagnose(make_run(train__loss=train, val__loss=val))
+    assert d.first("spike") is not None and d.first("overfitting") is not None
