@@ -36,8 +36,6 @@ def read(path: Path):
     epoch_col = csv_rows.column("epoch")
     if epoch_col is None:
         raise LogFormatError(path, f"no 'epoch' column (columns: {', '.join(header)})", line=1)
-    if not any(is_loss_name(h) for h in header):
-        raise LogFormatError(path, f"no loss column (columns: {', '.join(header)})", line=1)
     notes = csv_rows.notes
     table = ScalarTable()
     names = [canonical_name(h) for h in header]

@@ -59,9 +59,11 @@ def test_invalid_json_names_line_and_column(tmp_path):
 def test_csv_without_loss_column(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("epoch,accuracy,val_accuracy\n0,0.5,0.4\n")
-    with pytest.raises(LogFormatError, match=r"log\.csv:1: no loss column "
-                                             r"\(columns: epoch, accuracy, val_accuracy\)$"):
+    with pytest.raises(LogFormatError, match=r"log\.csv: no loss series "
+                                             r"\(metrics found: train/acc, val/acc\)$"):
         read_run(path, format="keras_csv")
+    # --loss applies before that check (issue 7, item 4)
+    assert read_run(path, format="keras_csv", loss_metric="val_accuracy").has("val/acc")
 
 
 def test_lightning_csv_without_loss_column(tmp_path):
