@@ -116,16 +116,24 @@ def _is_pair(value: Any) -> bool:
 
 
 def _flatten_splits(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"train": {"loss": [...]}}`` → ``{"train_loss": [...]}``; other keys kept."""
+    """``{"train": {"loss": [...]}}`` → ``{"train_loss": [...]}``; other keys kept.
+
+    A GAN's history nested by network (``{"G": {"loss": [...]}, "D": {"loss": [...]}}``) is
+    flattened the same way (``G_loss``, ``D_loss``): any key whose value is a mapping of series.
+    """
     flat: dict[str, Any] = {}
     for key, value in obj.items():
         split = SPLITS.get(str(key).lower())
-        if split and isinstance(value, Mapping):
+        if isinstance(value, Mapping) and (split or _all_series(value)):
             for inner, series in value.items():
-                flat[f"{split}_{inner}"] = series
+                flat[f"{split or key}_{inner}"] = series
         else:
             flat[str(key)] = value
     return flat
+
+
+def _all_series(value: Mapping[str, Any]) -> bool:
+    return bool(value) and all(_is_series(v) for v in value.values())
 
 
 def _columns(obj: dict[str, Any], notes: list[str],

@@ -153,11 +153,12 @@ _DATALOADER = re.compile(r"^(?P<base>val_loss|val/loss|valid_loss|validation_los
                          r"/(?P<set>dataloader_idx_\d+)$", re.IGNORECASE)
 _EXTRA_SET = re.compile(r"^val/(?P<set>.+)/loss$")
 _NOT_HELD_OUT = frozenset({"train", "training"})
-# GAN losses: G_loss / D_loss (pix2pix-style dicts), loss_G / loss_D, Loss_G (the PyTorch DCGAN
-# example prints ``Loss_D`` and ``Loss_G``), gen_loss / disc_loss, generator_loss.
+# GAN losses: G_loss / D_loss (pix2pix-style dicts), loss_G / loss_D, Loss_G and the lists
+# G_losses / D_losses (the PyTorch DCGAN tutorial prints ``Loss_D``/``Loss_G`` and keeps
+# ``G_losses``/``D_losses``), gen_loss / disc_loss, generator_loss.
 _GAN = re.compile(r"^(?:train[_/])?(?:(?P<a>g|gen|generator|netg|d|disc|discriminator|netd)"
-                  r"[_/. ]?loss|loss[_/. ]?(?P<b>g|gen|generator|d|disc|discriminator))$",
-                  re.IGNORECASE)
+                  r"[_/. ]?loss(?:es)?|loss(?:es)?[_/. ]?(?P<b>g|gen|generator|d|disc|"
+                  r"discriminator))$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ YOLOV10 = Path(__file__).resolve().parents[1] / "data" / "ultralytics_csv" / \
     ("test/loss", "test/loss", LossKind("test")),
     ("G_loss", "G_loss", LossKind("generator")),
     ("loss_D", "loss_D", LossKind("discriminator")),
-    ("Loss_G", "Loss_G", LossKind("generator")),  # the PyTorch DCGAN example's print
+    ("Loss_G", "Loss_G", LossKind("generator")),  # the PyTorch DCGAN tutorial's print
+    ("D_losses", "D_losses", LossKind("discriminator")),  # ... and its lists
     ("disc_loss", "disc_loss", LossKind("discriminator")),
     ("train/box_loss", "train/box_loss", LossKind("other")),
     ("dfl_loss", "dfl_loss", LossKind("other")),
@@ -98,6 +99,15 @@ def test_choose_loss_gan_reads_both_with_a_note(make_run):
     assert "A GAN: the generator loss 'G_loss' is analysed as the training loss and the " \
            "discriminator loss 'D_loss' is read beside it as a curve" in note.text
     assert set(curves(run)) == {"train/loss", "D_loss"}
+
+
+def test_gan_history_nested_by_network_reads_both(tmp_path):
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"G": {"loss": [4.2, 4.0, 3.9, 3.7]},
+                                "D": {"loss": [0.3, 0.45, 0.23, 0.3]}}))
+    run = read_run(path)
+    assert run.metrics == ["D_loss", "G_loss"]
+    assert "A GAN" in choose_loss(run).text
 
 
 @pytest.mark.parametrize(("names", "chosen"), [
