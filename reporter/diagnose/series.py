@@ -108,7 +108,26 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
             order = np.argsort(x, kind="stable")
             out[metric] = Curve(metric, x[order], part["value"].to_numpy(dtype=float)[order],
                                 axis, smoothing)
+    if axis == "step" and "lr" in out:
+        out["lr"] = _lr_in_effect(out["lr"], out.get("val/loss") or out.get("train/loss"))
     return out
+
+
+def _lr_in_effect(lr: Curve, watched: Curve | None) -> Curve:
+    """``lr`` with a point at each step of ``watched`` that has none: the last LR logged at or
+    before it, the LR in effect there (Lightning's LR monitor logs at an epoch's first step,
+    the validation loss at its last), so per-epoch replays find the LR of each evaluation."""
+    if watched is None:
+        return lr
+    missing = np.setdiff1d(watched.x, lr.x)
+    before = np.searchsorted(lr.x, missing, side="right") - 1
+    missing, before = missing[before >= 0], before[before >= 0]
+    if not len(missing):
+        return lr
+    x = np.concatenate([lr.x, missing])
+    order = np.argsort(x, kind="stable")
+    y = np.concatenate([lr.y, lr.y[before]])
+    return Curve(lr.metric, x[order], y[order], lr.axis, lr.smoothing)
 
 
 def _columns(run: Run, wide, axis: str, smoothing: str) -> dict[str, Curve]:

@@ -88,3 +88,21 @@ def test_lightning_step_and_epoch_series_each_keep_their_own_axis():
     steps = run.series("train/loss_step")
     assert steps["step"].tolist() == [1, 3, 5, 7, 9, 11]
     assert steps["value"].iloc[0] == pytest.approx(1.9684995412826538)
+
+
+def test_lightning_per_step_loss_keeps_the_lr_of_each_evaluation(tmp_path):
+    """Lightning logs ``lr-Adam`` (LearningRateMonitor, per epoch) at an epoch's first step and
+    ``val_loss`` at its last: read per step, each evaluation still finds the LR in effect."""
+    rows = ["epoch,lr-Adam,step,train_loss,val_loss"]
+    for epoch in range(25):
+        rows.append(f",{0.01 * 0.5 ** (epoch // 8)},{epoch * 10},,")
+        rows += [f"{epoch},,{s},{2 * math.exp(-s / 100) + 0.1:.5f},"
+                 for s in range(epoch * 10, epoch * 10 + 10)]
+        rows.append(f"{epoch},,{epoch * 10 + 9},,{2 * math.exp(-epoch / 10) + 0.2:.5f}")
+    path = tmp_path / "version_0" / "metrics.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join(rows) + "\n")
+    found = curves(read_run(path))
+    assert found["train/loss"].axis == "step" and len(found["train/loss"]) == 250
+    lr = dict(zip(found["lr"].x.tolist(), found["lr"].y.tolist(), strict=True))
+    assert [lr[x] for x in found["val/loss"].x] == [0.01 * 0.5 ** (e // 8) for e in range(25)]
