@@ -68,9 +68,10 @@ def test_hf_nan_between_epoch_ends_is_seen_at_its_step(tmp_path):
     assert div.end == 104.0 and div.evidence["nonfinite_points"] == 1
 
 
-@pytest.mark.parametrize("length", [3, 4])
+@pytest.mark.parametrize("length", [1, 2, 3, 4])
 def test_hf_spike_between_epoch_ends_is_seen_at_its_step(tmp_path, length):
-    """An 8x spike inside epoch 21 (steps 102-104), back down before the epoch's last entry."""
+    """An 8x spike from step 102, inside epoch 21 (steps 101-105), one to four steps long:
+    the per-epoch view (step 105 only) saw at most its last step, or none of it."""
     odd = {102 + i: 8 * _loss(101) for i in range(length)}
     run = read_run(write_state(tmp_path / "trainer_state.json", odd))
     spike = diagnose(run).first("spike", "train/loss")
