@@ -90,8 +90,9 @@ def diagnose(run: Run) -> Diagnosis:
             late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
         if late:
             findings.append(late)
-    for name in _validation_curves(found):
-        over = overfitting(found.get("train/loss"), found[name])
+    evals = tuple(found[name] for name in _validation_curves(found))
+    for val in evals:
+        over = overfitting(found.get("train/loss"), val, evals)
         if over:
             findings.append(over)
     order = {"critical": 0, "warning": 1, "info": 2}

@@ -14,9 +14,9 @@ class Finding:
 
     ``kind`` names the detector (``spike``, ``divergence`` (a sustained one is critical, a
     non-finite step the run went on after a warning), ``collapse``, ``no_progress``, ``stall``,
-    ``slow_divergence``, ``overfitting``, ``grad_spike``, ``slow_reaction``); ``evidence`` holds the numbers the text is built
-    from, each one observed in the logs; ``criterion`` states the rule that fired, so a
-    reader can judge it.
+    ``slow_divergence``, ``overfitting``, ``grad_spike``, ``slow_reaction``); ``evidence``
+    holds the numbers the text is built from, each one observed in the logs; ``criterion``
+    states the rule that fired, so a reader can judge it.
     """
 
     kind: str

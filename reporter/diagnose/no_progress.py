@@ -117,7 +117,8 @@ def find_stall(curve: Curve) -> Finding | None:
     if first <= 0 or level < STALL_MIN_LEVEL * first:
         return None
     classes = _chance_classes(level)
-    chance = f", the chance level ln {classes} of a {classes}-class task" if classes else ""
+    chance = f", the chance level ln {classes} of a task with {classes} classes" if classes \
+        else ""
     return Finding(
         kind="stall",
         severity="warning",

@@ -55,52 +55,85 @@ def slow_reaction(spike: Finding, lr: Curve | None, last_x: float) -> Finding | 
     )
 
 
-def overfitting(train: Curve | None, val: Curve | None) -> Finding | None:
-    """A validation loss that rose ``OVERFIT_RISE`` above its best while training loss fell.
+def overfitting(train: Curve | None, val: Curve | None,
+                others: tuple[Curve, ...] = ()) -> Finding | None:
+    """A validation loss that rose ``OVERFIT_RISE`` above its best while the model still
+    improved elsewhere: the training loss fell, or another evaluation set did not rise.
 
     The best is the lowest point of the validation loss as a median of 3 (one low draw of a
     noisy evaluation is not its best), the end the median of its last ``OVERFIT_MIN_POINTS``
-    points (or the last tenth, if more); the training loss is read at the logged point nearest
-    before each.
+    points (or the last tenth, if more); the training loss is read as the median of its logged
+    points up to each.
     """
-    if train is None or val is None or len(val) < OVERFIT_MIN_POINTS + 2:
+    rise = _rise(val)
+    if rise is None:
         return None
-    v = val.y
-    if not np.isfinite(v).all():
-        return None
-    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
-    best = int(np.argmin(smooth))
-    k = max(OVERFIT_MIN_POINTS, len(v) // 10)
-    end = float(np.median(v[-k:]))
-    if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
-        return None
-    t_best, t_last = _train_at(train, val.x[best]), _train_at(train, val.x[-1])
-    if t_best is None or t_last is None or not t_last <= t_best * (1 - OVERFIT_TRAIN_FALL):
+    best, low, end = rise
+    x_best = float(val.x[best])
+    t_best = _train_at(train, x_best) if train is not None else None
+    t_last = _train_at(train, float(val.x[-1])) if train is not None else None
+    fell = t_best is not None and t_last is not None \
+        and t_last <= t_best * (1 - OVERFIT_TRAIN_FALL)
+    steady = next((o for o in others if o is not val and _steady(o, x_best)), None)
+    if not fell and steady is None:
         return None
     name = "validation loss" if val.metric == "val/loss" else f"{val.metric}"
+    why = "training loss kept falling" if fell else f"{steady.metric} did not rise"
     return Finding(
         kind="overfitting",
         severity="warning",
-        title=f"{name} rose after {val.label(best)} while training loss kept falling",
+        title=f"{name} rose after {val.label(best)} while {why}",
         metric=val.metric,
-        start=float(val.x[best]),
+        start=x_best,
         end=float(val.x[-1]),
         evidence={
-            "val_best": float(smooth[best]),
-            "val_best_at": float(val.x[best]),
-            "val_last": float(v[-1]),
+            "val_best": low,
+            "val_best_at": x_best,
+            "val_last": float(val.y[-1]),
             "val_end": end,
             "train_at_val_best": t_best,
             "train_last": t_last,
+            "train_fell": fell,
+            "steady_eval": None if fell or steady is None else steady.metric,
         },
         criterion=(
             f"the median of the last {OVERFIT_MIN_POINTS} points (or last tenth) of a "
             f"validation loss ≥ {1 + OVERFIT_RISE:g}× its lowest point (as a median of 3), "
             f"while the training loss (median of its {TRAIN_LEVEL_POINTS} logged points up to "
-            f"each) fell ≥ {OVERFIT_TRAIN_FALL:.0%} since that point; checked on every "
+            f"each) fell ≥ {OVERFIT_TRAIN_FALL:.0%} since that point, or another evaluation "
+            f"set's end stayed below {1 + OVERFIT_RISE / 2:g}× its level there; checked on every "
             "evaluation set, also when the run has a spike"
         ),
     )
+
+
+def _rise(val: Curve | None) -> tuple[int, float, float] | None:
+    """(position of the best, best as a median of 3, end level) when ``val`` rose
+    ``OVERFIT_RISE`` above its best, else None."""
+    if val is None or len(val) < OVERFIT_MIN_POINTS + 2 or not np.isfinite(val.y).all():
+        return None
+    v = val.y
+    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
+    best = int(np.argmin(smooth))
+    end = float(np.median(v[-max(OVERFIT_MIN_POINTS, len(v) // 10):]))
+    if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
+        return None
+    return best, float(smooth[best]), end
+
+
+def _steady(other: Curve, x: float) -> bool:
+    """``other`` (an evaluation set) ended below ``1 + OVERFIT_RISE / 2`` times its level at
+    ``x`` (median of 3 around the point nearest at or before it)."""
+    y = other.y
+    if len(y) < OVERFIT_MIN_POINTS + 2 or not np.isfinite(y).all():
+        return False
+    idx = np.nonzero(other.x <= x)[0]
+    if not len(idx):
+        return False
+    i = int(idx[-1])
+    there = float(np.median(y[max(i - 1, 0):i + 2]))
+    end = float(np.median(y[-max(OVERFIT_MIN_POINTS, len(y) // 10):]))
+    return end < there * (1 + OVERFIT_RISE / 2)
 
 
 def _train_at(train: Curve, x: float) -> float | None:

@@ -41,6 +41,10 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
         elif "no_progress" in kinds:
             text = ("The loss did not go down: check the learning rate's order of magnitude, "
                     "the loss and the labels before tuning a schedule.")
+        elif "stall" in kinds:
+            text = ("The loss stopped improving early and stayed flat: check the labels, the "
+                    "model's outputs and the learning rate's order of magnitude before tuning "
+                    "a schedule.")
         return Recommendation(None, "observed", text)
     extra = (COLLAPSE_ADVICE,) if "collapse" in kinds else ()
     trials = confirmation.trials if confirmation else None

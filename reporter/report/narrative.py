@@ -164,6 +164,19 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
                     "divergence",
                 )
             )
+        elif f["kind"] == "overfitting" and ev.get("train_fell") is False:
+            out.append(
+                (
+                    f"{f['metric']} was lowest at "
+                    f"{data['series'].get(f['metric'], {}).get('axis', 'epoch')} "
+                    f"{fmt_x(ev['val_best_at'])} "
+                    f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} "
+                    f"while {ev['steady_eval']} did not rise (observed): the model got worse on "
+                    "this evaluation set only. That is overfitting (or a shift of that set), not "
+                    "a learning-rate instability.",
+                    "overfitting",
+                )
+            )
         elif f["kind"] == "overfitting":
             out.append(
                 (

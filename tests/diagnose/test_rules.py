@@ -120,3 +120,15 @@ def test_diagnose_overfitting_kept_when_the_run_also_has_a_spike(make_run):
            1.0, 1.02]
     d = diagnose(make_run(train__loss=train, val__loss=val))
     assert d.first("spike") is not None and d.first("overfitting") is not None
+
+
+def test_diagnose_overfitting_on_one_eval_set_while_another_holds_and_train_is_flat(make_run):
+    train = [0.5, 0.46] + [0.45] * 14
+    steady = [1.0, 0.8, 0.7, 0.66, 0.65] + [0.65] * 11
+    rising = [1.0, 0.8, 0.7, 0.65, 0.64, 0.66, 0.7, 0.74, 0.78, 0.82, 0.86, 0.9, 0.94, 0.98,
+              1.0, 1.02]
+    d = diagnose(make_run(train__loss=train, val__chat__loss=steady, val__code__loss=rising))
+    over = d.first("overfitting")
+    assert over is not None and over.metric == "val/code/loss"
+    assert over.evidence["train_fell"] is False
+    assert over.evidence["steady_eval"] == "val/chat/loss"
