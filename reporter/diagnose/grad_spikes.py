@@ -17,11 +17,14 @@ from reporter.diagnose.spikes import LEVEL_POINTS, NOISE_MULTIPLE, SPIKE_RATIO, 
 from reporter.report.filters import fmt_number, fmt_ratio
 
 GRAD_RATIO = 3.0
+GRAD_NOISE_MULTIPLE = 5.0
 REACTION_POINTS = 2
 CRITERION = (
     f"a logged gradient norm ≥ {GRAD_RATIO:g}× the median of the {LEVEL_POINTS} points before "
-    f"it and ≥ {NOISE_MULTIPLE:g}× the grad norm's own noise above it (the spike rule of the "
-    f"loss, with {GRAD_RATIO:g}× in place of {SPIKE_RATIO:g}×: a grad norm is noisier); the "
+    f"it and ≥ {GRAD_NOISE_MULTIPLE:g}× the grad norm's own noise above it (the spike rule of "
+    f"the loss, with {GRAD_RATIO:g}× in place of {SPIKE_RATIO:g}× and {GRAD_NOISE_MULTIPLE:g}× "
+    f"in place of {NOISE_MULTIPLE:g}× the noise: a grad norm's jump is wider than its noise "
+    "suggests, and it is judged on its own, with the loss's reaction beside it); the "
     f"loss *reacted* when it is ≥ {SPIKE_RATIO:g}× the median of its {LEVEL_POINTS} points "
     f"before, within {REACTION_POINTS} logged points after the jump"
 )
@@ -31,7 +34,8 @@ def find_grad_spikes(grad: Curve | None, loss: Curve | None) -> list[Finding]:
     """One warning per spike of the logged gradient norm, with the loss's reaction."""
     if grad is None or len(grad) < 3:
         return []
-    return [_finding(grad, loss, s) for s in find_spikes(grad.y, ratio=GRAD_RATIO)]
+    return [_finding(grad, loss, s) for s in find_spikes(grad.y, ratio=GRAD_RATIO,
+                                                          noise_multiple=GRAD_NOISE_MULTIPLE)]
 
 
 def _finding(grad: Curve, loss: Curve | None, s) -> Finding:

@@ -91,11 +91,12 @@ class Spike:
         return self.peak_value / self.best_before if self.best_before > 0 else float("inf")
 
 
-def find_spikes(values: np.ndarray, *, ratio: float | None = None) -> list[Spike]:
+def find_spikes(values: np.ndarray, *, ratio: float | None = None,
+                noise_multiple: float | None = None) -> list[Spike]:
     """All spike episodes of a loss series (lower is better), on every logged point.
 
     Non-finite values are skipped here; divergence has its own detector. ``ratio`` replaces
-    ``SPIKE_RATIO`` (the gradient norm, noisier than a loss, asks for more).
+    ``SPIKE_RATIO`` and ``noise_multiple`` ``NOISE_MULTIPLE`` (the gradient norm's rule).
 
     >>> [s.onset for s in find_spikes(np.array([1.0, 0.5, 0.2, 0.1, 0.9, 0.8, 0.7]))]
     [4]
@@ -120,7 +121,8 @@ def find_spikes(values: np.ndarray, *, ratio: float | None = None) -> list[Spike
         spike = None
         if level is not None and level > 0 and v >= (ratio or SPIKE_RATIO) * level \
                 and v - level >= QUANTA * quantum:
-            spike = _candidate(y, resid, i, level, best, best_i, ratio or SPIKE_RATIO)
+            spike = _candidate(y, resid, i, level, best, best_i, ratio or SPIKE_RATIO,
+                               noise_multiple or NOISE_MULTIPLE)
         if spike is not None:
             if i >= warmup or not spike.recovered:
                 spikes.append(_mark_open(spike, len(y)))
@@ -137,7 +139,7 @@ def find_spikes(values: np.ndarray, *, ratio: float | None = None) -> list[Spike
 
 
 def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, level: float,
-               best: float, best_i: int, ratio: float) -> Spike | None:
+               best: float, best_i: int, ratio: float, k: float) -> Spike | None:
     """The episode starting at ``i`` when its rise clears the noise, else None.
 
     The rise is measured as ``log(value / level)``: multiplicative, like a loss's noise; near
@@ -147,15 +149,15 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
     end = _recovery(y, i, level * np.sqrt(ratio))
     absolute = _noise(resid[1], i, end)
     if absolute is not None and absolute >= level:
-        if y[i] - level < NOISE_MULTIPLE * absolute:
+        if y[i] - level < k * absolute:
             return None
-        back = level + 0.5 * max((ratio - 1) * level, NOISE_MULTIPLE * absolute)
+        back = level + 0.5 * max((ratio - 1) * level, k * absolute)
         noise_abs = absolute
     else:
         noise = _noise(resid[0], i, end)
-        if noise is not None and np.log(y[i] / level) < NOISE_MULTIPLE * noise:
+        if noise is not None and np.log(y[i] / level) < k * noise:
             return None
-        need = max(np.log(ratio), NOISE_MULTIPLE * noise if noise is not None else 0.0)
+        need = max(np.log(ratio), k * noise if noise is not None else 0.0)
         back = level * float(np.exp(0.5 * need))
         noise_abs = None if noise is None else noise * level
     end = _recovery(y, i, back)
