@@ -22,7 +22,7 @@ from reporter.ingest._compact import CompactTable
 from reporter.ingest._csv import CsvRows
 from reporter.ingest._sniff import first_line, suffix
 from reporter.ingest._table import check_axis_at, finish_run, parse_float
-from reporter.ingest.aliases import canonical_name, is_loss_name, split_granularity
+from reporter.ingest.aliases import canonical_name, split_granularity
 
 ID = "lightning_csv"
 FILE_NAME = "metrics.csv"
@@ -90,17 +90,12 @@ def read(path: Path):
     for segment, file in enumerate(files):
         rows = CsvRows(file)
         headers += rows.header
-        if not any(is_loss_name(h) for h in headers) and segment == len(files) - 1:
-            break  # refused below, before reading any row
         _read_file(file, rows, table, segment, granularity)
         if len(files) > 1:
             notes.extend(f"{file.parent.name}: {n}" for n in rows.notes)
             notes.append(f"segment {segment} is {file.parent.name}")
         else:
             notes.extend(rows.notes)
-    if not any(is_loss_name(h) for h in headers):
-        raise LogFormatError(files[0], f"no loss column (columns: {', '.join(rows.header)})",
-                             line=1)
     lightning = (any(f.name == FILE_NAME for f in files) or bool(granularity)
                  or any(h.startswith("lr-") for h in headers))
     has_lr = any(canonical_name(h) == "lr" for h in headers)

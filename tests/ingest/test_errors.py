@@ -69,9 +69,11 @@ def test_csv_without_loss_column(tmp_path):
 def test_lightning_csv_without_loss_column(tmp_path):
     path = tmp_path / "metrics.csv"
     path.write_text("epoch,step,val_acc\n0,3,0.5\n")
-    with pytest.raises(LogFormatError, match=r"metrics\.csv:1: no loss column "
-                                             r"\(columns: epoch, step, val_acc\)$"):
+    with pytest.raises(LogFormatError, match=r"metrics\.csv: no loss series "
+                                             r"\(metrics found: val/acc\)$"):
         read_run(path)
+    # --loss applies before that check, as for the other readers (issue 7, item 4)
+    assert read_run(path, loss_metric="val_acc").has("val/acc")
 
 
 def test_unknown_format_content(tmp_path):
