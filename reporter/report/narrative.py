@@ -136,6 +136,16 @@ def _no_spike_causes(data: dict) -> list[str]:
     return [line for line, _kind in _finding_causes(data)]
 
 
+def _divergence_consequence(ev: dict) -> str:
+    """What a non-finite loss means: sustained, the weights are gone; isolated, the run went on."""
+    if ev.get("sustained", True):
+        return (" Once a loss is NaN the weights usually are too; the options below aim at "
+                "the updates that led there (a lower LR, clipping).")
+    return (" The run went on with finite losses after it, so the weights did not become NaN "
+            "(one bad batch, or an overflow that mixed precision skipped); the options below "
+            "aim at making such a step rarer (a lower LR, clipping).")
+
+
 def _finding_causes(data: dict) -> list[tuple[str, str]]:
     """(sentence, finding kind) for divergence, overfitting and no-progress findings."""
     out = []
@@ -154,13 +164,9 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
                         else ""
                     )
                     + (", and stayed so" if ev.get("stays_nonfinite") else "")
+                    + ("" if ev.get("sustained", True) else ", and was finite again after it")
                     + " (observed)."
-                    + (
-                        " Once a loss is NaN the weights usually are too; the options below aim at "
-                        "the updates that led there (a lower LR, clipping)."
-                        if first
-                        else ""
-                    ),
+                    + (_divergence_consequence(ev) if first else ""),
                     "divergence",
                 )
             )

@@ -32,3 +32,15 @@ def test_calm_run_says_nothing_to_change(tmp_path):
                             "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]})
     assert a.headline == "No Instability Found"
     assert a.recommendation.text.startswith("Nothing to change")
+
+
+def test_root_cause_one_non_finite_step_says_the_run_went_on(tmp_path):
+    """Issue 8, item 2: one NaN the run recovered from is not told as lost weights."""
+    path = tmp_path / "log.csv"
+    rows = [f"{e},{'nan' if e == 12 else 1 / (e + 1) + 0.01},{1.1 / (e + 1) + 0.011}"
+            for e in range(30)]
+    path.write_text("epoch,loss,val_loss\n" + "\n".join(rows) + "\n")
+    text = reporter.render(reporter.analyze(path, confirm="off"), "md")
+    assert "was finite again after it" in text
+    assert "the weights did not become NaN" in text
+    assert "the weights usually are too" not in text
