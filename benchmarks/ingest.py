@@ -8,8 +8,8 @@
 
 Run it where tbparse is installed (it is not a runtime dependency), e.g.::
 
-    /work/fixtures-venv/bin/pip install tbparse google-crc32c
-    PYTHONPATH=. /work/fixtures-venv/bin/python benchmarks/ingest.py [--points N] [--text-mb N]
+    .venv/bin/pip install tbparse google-crc32c   # the baseline, not a dependency of ours
+    .venv/bin/python benchmarks/ingest.py [--points N] [--text-mb N]
 
 Inputs are generated once into ``$TMPDIR/reporter-bench`` (never into the repository).
 Timings are the min of ``--repeat`` runs for ours and one run of tbparse (about 30 s).
