@@ -8,7 +8,8 @@ sees the old file or the new one, never half of one. Inside ``with staged(root) 
 the confirmation trainings or the rendering leaves the output folder as it was.
 
 Nothing the user owns is overwritten without a backup: an existing file that differs from the
-new bytes is first kept as ``<name>.bak``. A file with the same bytes is left alone.
+new bytes is first kept as ``<name>.bak``, unless the manifest shows it is reporter's own
+earlier output, unedited since. A file with the same bytes is left alone.
 
 ``commit`` also keeps a manifest, ``<root>/.reporter-manifest.json``: each file it wrote, with
 its sha256. Files the previous run wrote and this one did not (an earlier ``--format``, a run
@@ -81,7 +82,12 @@ class OutputSet:
         recorded = {path: hashlib.sha256(data).hexdigest() for path, data in self._files.items()}
         with _Batch() as batch:
             for path, payload in self._files.items():
-                batch.prepare(path, payload)
+                # our own earlier output, unedited since (its hash is in the manifest): the
+                # new run replaces it without a .bak; anything else is kept as .bak first
+                ours = previous.get(_relative(path, self.root))
+                unedited = ours is not None and path.is_file() and not path.is_symlink() \
+                    and _sha256(path) == ours
+                batch.prepare(path, payload, keep_backup=not unedited)
             with _interrupts_held():
                 batch.rename_all()
                 result = CommitResult(written=list(self._files))

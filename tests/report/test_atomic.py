@@ -178,3 +178,18 @@ def test_analyze_with_fewer_formats_removes_unedited_outputs_and_lists_edited_on
     assert (out / "notes.txt").read_text() == "the user's own file\n"
     assert "report.json" in manifest(out) and "report.html" not in manifest(out)
     assert not temporaries(out)
+
+
+def test_commit_replaces_its_own_unedited_output_without_a_backup(tmp_path):
+    commit(tmp_path, {"report.md": b"first run\n"})
+    commit(tmp_path, {"report.md": b"second run\n"})
+    assert sorted(tree(tmp_path)) == sorted(["report.md", MANIFEST_NAME])
+    assert (tmp_path / "report.md").read_bytes() == b"second run\n"
+
+
+def test_commit_keeps_an_edited_earlier_output_as_bak(tmp_path):
+    commit(tmp_path, {"report.md": b"first run\n"})
+    (tmp_path / "report.md").write_bytes(b"first run, with the user's notes\n")
+    commit(tmp_path, {"report.md": b"second run\n"})
+    assert (tmp_path / "report.md.bak").read_bytes() == b"first run, with the user's notes\n"
+    assert (tmp_path / "report.md").read_bytes() == b"second run\n"
