@@ -40,6 +40,7 @@ from reporter.fidelity.inference import infer_missing_schedule
 from reporter.fidelity.per_epoch import check_fidelity
 from reporter.remedies import catalog
 from reporter.remedies.recommend import recommend
+from reporter.report.filters import display_path
 
 Progress = Callable[[str], None]
 CONFIRM_MAX_EPOCHS = 100  # a confirmation trial is a short training, not a rerun
@@ -326,7 +327,7 @@ def _patches(setup: TrainingSetup, opts, root: Path) -> tuple[Patch, ...]:
     if setup.config_path is None:
         return ()
     source = Path(setup.config_path)
-    shown = _shown(source, root)
+    shown = display_path(source, Path.cwd(), root)
     out = []
     for i, opt in enumerate(opts, start=1):
         name = f"{source.stem}.option{i}_{opt.key}{source.suffix}"
@@ -346,13 +347,3 @@ def _patches(setup: TrainingSetup, opts, root: Path) -> tuple[Patch, ...]:
             added=tuple(str(k) for k, before, _after in patched.changes if before is None),
         ))
     return tuple(out)
-
-
-def _shown(source: Path, root: Path) -> str:
-    """The config's path as the user knows it: relative to the working directory or the run."""
-    for base in (Path.cwd(), root):
-        try:
-            return str(source.resolve().relative_to(base.resolve()))
-        except ValueError:
-            continue
-    return str(source)

@@ -22,9 +22,9 @@ from reporter.config._load import load_config, parse_yaml, to_plain
 from reporter.config._plan import Op, Planner, get, is_missing
 from reporter.config._textedit import EditError, json_dump, json_set, yaml_set
 from reporter.config.keys import is_wandb
-from reporter.config.read import display_name
 from reporter.config.setup import TrainingSetup
 from reporter.errors import UsageError, suggest
+from reporter.report.filters import display_path
 
 SIMPLE_FIELDS = ("learning_rate", "clip_grad_norm", "epochs", "batch_size")
 SCHEDULER_ARGS = sorted({f.name for cls in SPEC_CLASSES.values() for f in dataclasses.fields(cls)})
@@ -123,8 +123,8 @@ def plan_patch(
         difflib.unified_diff(
             loaded.text.splitlines(keepends=True),
             text.splitlines(keepends=True),
-            fromfile=display_name(source, display_root),
-            tofile=display_name(dest, display_root),
+            fromfile=display_path(source, display_root),
+            tofile=display_path(dest, display_root),
         )
     )
     return PatchedConfig(dest, text, diff, applied, source=source, notes=planner.notes)

@@ -33,6 +33,7 @@ from reporter.config.keys import (
     pick,
 )
 from reporter.config.setup import Provenance, TrainingSetup
+from reporter.report.filters import display_path
 
 HF_KEYS = frozenset(
     {"lr_scheduler_type", "num_train_epochs", "per_device_train_batch_size", "max_grad_norm"}
@@ -52,7 +53,7 @@ def read_setup(config_path: Path, *, display_root: Path | None = None) -> Traini
     config_path = Path(config_path)
     loaded = load_config(config_path)
     wandb = loaded.kind == "yaml" and is_wandb(loaded.data)
-    ctx = Context(loaded, display_name(config_path, display_root), leaves(loaded.data, wandb=wandb))
+    ctx = Context(loaded, display_path(config_path, display_root), leaves(loaded.data, wandb=wandb))
     ctx.framework, why = guess_framework(config_path, ctx.found)
     setup = TrainingSetup(framework=ctx.framework, config_path=config_path, raw=loaded.data)
 
@@ -76,16 +77,6 @@ def read_setup(config_path: Path, *, display_root: Path | None = None) -> Traini
     ctx.provenance["config"] = Provenance(file=ctx.shown, note="; ".join(file_notes + ctx.notes))
     setup.provenance = ctx.provenance
     return setup
-
-
-def display_name(path: Path, root: Path | None) -> str:
-    """``path`` relative to ``root`` in POSIX form when it lies below it, else as given."""
-    if root is not None:
-        try:
-            return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            pass
-    return Path(path).as_posix()
 
 
 def guess_framework(path: Path, found: list[Leaf]) -> tuple[str, str]:

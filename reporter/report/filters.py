@@ -7,9 +7,10 @@ templates do.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-__all__ = ["fmt_number", "fmt_ratio", "fmt_value", "fmt_x", "md_escape"]
+__all__ = ["display_path", "fmt_number", "fmt_ratio", "fmt_value", "fmt_x", "md_escape"]
 
 _MD_SPECIAL = {"|": "\\|", "<": "&lt;", "@": "@\u200b", "$": "\\$"}
 
@@ -72,3 +73,24 @@ def md_escape(value: Any) -> str:
     """
     text = str(value)
     return "".join(_MD_SPECIAL.get(ch, ch) for ch in text).replace("\n", " ")
+
+
+def display_path(path: str | Path, *roots: str | Path | None) -> str:
+    """``path`` relative to the first of ``roots`` it lies below, in POSIX form; else as given.
+
+    Reports name files the way the user can type them (never the machine's absolute path when
+    the file lies below the working directory or the analysed folder).
+
+    >>> display_path("/a/b/c.yaml", "/x", "/a")
+    'b/c.yaml'
+    >>> display_path("/a/b/c.yaml", None)
+    '/a/b/c.yaml'
+    """
+    for root in roots:
+        if root is None:
+            continue
+        try:
+            return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            continue
+    return Path(path).as_posix()

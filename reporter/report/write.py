@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reporter.errors import UsageError
+from reporter.report.filters import display_path
 
 if TYPE_CHECKING:
     from reporter.analysis.model import Analysis
@@ -45,20 +46,13 @@ def write_outputs(analysis: Analysis, out_dir: Path, formats: list[str]) -> list
         if patch.file and patch.text is not None:
             written.append(_safe_write(out_dir / patch.file, patch.text.encode("utf-8")))
             files[f"config_{patch.option}"] = patch.file
+    shown = display_path(out_dir, Path.cwd())
     for fmt in formats:
         name = REPORT_NAMES[fmt]
         listed = {**files, **{f: REPORT_NAMES[f] for f in formats}}
-        text = render(data, fmt, files=listed, images=images, out_dir=_shown(out_dir))
+        text = render(data, fmt, files=listed, images=images, out_dir=shown)
         written.append(_safe_write(out_dir / name, text.encode("utf-8")))
     return written
-
-
-def _shown(folder: Path) -> str:
-    """The output folder as the user can type it: relative to the working directory if below."""
-    try:
-        return str(folder.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(folder)
 
 
 def _safe_write(path: Path, payload: bytes) -> Path:
