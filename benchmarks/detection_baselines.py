@@ -84,19 +84,48 @@ def baseline_alarms(run, rule) -> list[Alarm]:
 
 
 def our_alarms(run, axes: Axes) -> list[Alarm]:
-    """Our detector's findings at warning or above, each placed at its start.
+    """Our findings at warning or above, each placed at its start, on the run as ``analyze``
+    sees it: after the pipeline's loss choice (a GAN's generator loss, an aggregate
+    ``mean_loss`` analysed as the training loss), with each finding mapped back to the metric
+    name the labels use.
 
     A finding's start is read on the axis of the curve the detector used (``epoch`` places it
     at the last point of that epoch, the point a per-epoch view keeps).
     """
+    from dataclasses import replace
+
+    from reporter.analysis.loss_choice import choose_loss
     from reporter.diagnose import diagnose
 
-    found = diagnose(run)
+    # choose_loss renames in a copy of the scalars; notes and meta are copied here
+    chosen = replace(run, notes=list(run.notes), meta=dict(run.meta))
+    choose_loss(chosen)
+    origin = _origins(run, chosen)
+    found = diagnose(chosen)
     alarms = []
     for f in found.findings:
-        if f.severity not in ALARM_SEVERITIES or f.start is None or f.metric not in axes:
+        metric = origin.get(f.metric, f.metric)
+        if f.severity not in ALARM_SEVERITIES or f.start is None or metric not in axes:
             continue
         curve = found.curves.get(f.metric)
         axis = curve.axis if curve is not None else f.evidence.get("axis", "step")
-        alarms.append(Alarm(f.metric, axes.position(f.metric, float(f.start), axis), f.kind))
+        alarms.append(Alarm(metric, axes.position(metric, float(f.start), axis), f.kind))
     return alarms
+
+
+def _origins(before, after) -> dict[str, str]:
+    """Metric name after the loss choice -> its name before, for the series it renamed."""
+    def values(run, metric: str) -> np.ndarray:
+        return run.series(metric)["value"].to_numpy(dtype=float)
+
+    out = {}
+    for metric in after.metrics:
+        mine = values(after, metric)
+        if metric in before.metrics and np.array_equal(values(before, metric), mine,
+                                                      equal_nan=True):
+            continue
+        source = next((m for m in before.metrics if m != metric and np.array_equal(
+            values(before, m), mine, equal_nan=True)), None)
+        if source is not None:
+            out[metric] = source
+    return out

@@ -58,6 +58,7 @@ def _choose_train(run: Any, kinds: dict[str, LossKind]) -> str | None:
     generator = _first(kinds, "generator")
     if generator is not None:
         _rename(run, generator, "train/loss")
+        run.meta["train_loss_role"] = "generator"  # the detectors skip its trend rules
         critic = _first(kinds, "discriminator")
         beside = (f" and the discriminator loss '{critic}' is read beside it as a curve"
                   if critic else "")

@@ -73,11 +73,15 @@ def diagnose(run: Run) -> Diagnosis:
     from reporter.diagnose.series import LOSS_METRICS, curves
 
     found = curves(run)
+    # a GAN's generator loss plays against the discriminator: its level need not fall, so
+    # only the event rules (NaN, spike, collapse) judge it, not the trend rules
+    adversarial = run.meta.get("train_loss_role") == "generator"
     findings: list[Finding] = []
     for metric in LOSS_METRICS:
         curve = found.get(metric)
         if curve is not None:
-            findings.extend(_curve_findings(curve))
+            findings.extend(_curve_findings(
+                curve, trend=not (adversarial and metric == "train/loss")))
     from reporter.diagnose.grad_spikes import find_grad_spikes
 
     findings.extend(find_grad_spikes(found.get("grad_norm"), found.get("train/loss")))
@@ -108,11 +112,12 @@ def _validation_curves(found: dict[str, Curve]) -> list[str]:
             or ((kind := loss_kind(name)) is not None and kind.role == "val")]
 
 
-def _curve_findings(curve: Curve) -> list[Finding]:
+def _curve_findings(curve: Curve, *, trend: bool = True) -> list[Finding]:
     """Divergence, spikes, the collapse after the last spike, and no progress for one curve.
 
     No progress is left out when the curve diverged, collapsed or has a spike that did not
-    recover: those say why the loss ended high.
+    recover: those say why the loss ended high. ``trend=False`` leaves out the rules on the
+    loss's level over time (no progress, stall, slow divergence).
     """
     from reporter.diagnose.collapse import find_collapse
     from reporter.diagnose.divergence import find_divergence
@@ -129,7 +134,7 @@ def _curve_findings(curve: Curve) -> list[Finding]:
     if col:
         out.append(col)
     stuck = any(not f.evidence["recovered"] and not f.evidence["open_at_end"] for f in spikes)
-    if not (div or col or stuck):
+    if trend and not (div or col or stuck):
         # a validation loss that levels off while the training loss falls is the usual end
         # of learning, not a stall: the stall is read on the training loss
         flat = find_no_progress(curve) or (find_stall(curve) if curve.metric == "train/loss"

@@ -132,3 +132,21 @@ def test_diagnose_overfitting_on_one_eval_set_while_another_holds_and_train_is_f
     assert over is not None and over.metric == "val/code/loss"
     assert over.evidence["train_fell"] is False
     assert over.evidence["steady_eval"] == "val/chat/loss"
+
+
+def test_diagnose_gan_generator_loss_is_not_judged_by_its_trend(tmp_path):
+    """A generator loss that does not fall is a GAN at work, not a stall (the loss-choice note
+    says so); a NaN in it is still a finding."""
+    import json
+
+    import reporter
+
+    flat = [2.0 + 0.05 * ((i * 7) % 5) for i in range(60)]
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"G_loss": flat, "D_loss": [0.6] * 60}))
+    kinds = {f.kind for f in reporter.analyze(path, confirm="off").diagnosis.findings}
+    assert not kinds & {"no_progress", "stall", "slow_divergence"}
+    path.write_text(json.dumps({"G_loss": [*flat[:30], float("nan"), *flat[31:]],
+                                "D_loss": [0.6] * 60}))
+    kinds = {f.kind for f in reporter.analyze(path, confirm="off").diagnosis.findings}
+    assert "divergence" in kinds
