@@ -41,7 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read a plain-text log with this regex: named groups step/epoch/iter "
                              "give the x-axis, the other groups are metrics, e.g. "
                              "'ep (?P<epoch>\\d+) loss (?P<loss>[\\d.eE+-]+)'")
+    parser.add_argument("--report-url", dest="report_url", metavar="URL",
+                        default=os.environ.get("REPORTER_REPORT_URL"),
+                        help="where the PR comment (--format comment) links to the full report, "
+                             "e.g. the workflow run's artifact (default: $REPORTER_REPORT_URL)")
+    parser.add_argument("--fail-on", dest="fail_on", choices=exitcodes.FAIL_LEVELS,
+                        help="exit 1 when a finding at or above this severity exists (a CI "
+                             "gate; the reports are written all the same)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    parser.epilog = exitcodes.HELP
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,22 +78,30 @@ def run(args: argparse.Namespace) -> int:
     # Everything is rendered in memory first and written at the end, all together: a Ctrl-C
     # or an error before that leaves the output folder as it was (issue 11, item 6).
     listed: list[Path] = []
+    severities: list[str] = []
     with staged(args.out) as outputs:
-        code = _analyze_jobs(jobs, formats, args, say, listed)
+        code = _analyze_jobs(jobs, formats, args, say, listed, severities)
     result = outputs.commit()
     for p in listed:
         print(p)
     _tell_previous(result, say)
+    failed = exitcodes.failing(severities, args.fail_on)
+    if code == exitcodes.SUCCESS and failed:
+        print(f"reporter: --fail-on {args.fail_on}: {len(failed)} run(s) with a "
+              f"{'critical' if 'critical' in failed else 'warning'} finding", file=sys.stderr)
+        return exitcodes.CHECK_FAILED
     return code
 
 
 def _analyze_jobs(jobs, formats: list[str], args: argparse.Namespace, say,
-                  listed: list[Path]) -> int:
+                  listed: list[Path], severities: list[str]) -> int:
     for path, runs in jobs:
         out = args.out if len(args.paths) == 1 else args.out / path.name
         if len(runs) == 1:
             confirm = "proxy" if args.confirm == "auto" else args.confirm
-            _one(runs[0], out, formats, args, confirm, say, explicit=path, listed=listed)
+            analysis = _one(runs[0], out, formats, args, confirm, say, explicit=path,
+                            listed=listed)
+            severities.append(analysis.diagnosis.severity)
             continue
         from reporter.cli.tree import analyze_tree
 
@@ -99,6 +115,7 @@ def _analyze_jobs(jobs, formats: list[str], args: argparse.Namespace, say,
                                                      say, quiet=True),
             say)
         listed.extend(written)
+        severities.extend(r["severity"] for r in rows)
         if all(r["severity"] == "error" for r in rows):
             return exitcodes.BAD_INPUT
     return exitcodes.SUCCESS
@@ -135,7 +152,7 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
                        workers=args.workers, format=args.log_format,
                        loss_metric=args.loss_metric, pattern=args.pattern,
                        progress=None if quiet else say)
-    written = write_outputs(analysis, out, formats)
+    written = write_outputs(analysis, out, formats, report_url=args.report_url)
     if not quiet:
         say(f"{analysis.headline} ({analysis.run.seconds:.1f} s)")
         if listed is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from reporter.cli import exitcodes
@@ -18,6 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("reporter.cli.analyze", "analyze a run's logs and write the fix report"),
     "replay": ("reporter.cli.replay", "preview or replay an LR schedule, no report"),
     "formats": ("reporter.cli.formats", "list the log formats reporter reads"),
+    "compare": ("reporter.cli.compare", "compare two runs (before and after a fix): curves, "
+                "findings, a verdict"),
+    "comment": ("reporter.cli.comment", "post or update the pull-request comment on GitHub"),
     "schema": ("reporter.cli.schema", "print the JSON Schema of report.json"),
 }
 
@@ -29,7 +33,8 @@ def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Turn what a training run left behind into a computed fix report.",
-        epilog=f"commands:\n{lines}\n\nrun '{PROG} COMMAND --help' for a command's options",
+        epilog=f"commands:\n{lines}\n\nrun '{PROG} COMMAND --help' for a command's options\n\n"
+        + textwrap.fill(exitcodes.HELP, 79),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")

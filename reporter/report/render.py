@@ -16,17 +16,18 @@ if TYPE_CHECKING:
 
 FORMATS = {"md": "md/report.md.j2", "html": "html/report.html.j2",
            "comment": "md/comment.md.j2", "json": None}
-COMMENT_LIMIT = 60_000  # GitHub rejects comment bodies over 65,536 characters
 
 
 def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] | None = None,
-           images: dict[str, bytes] | None = None, out_dir: str = ".") -> str:
+           images: dict[str, bytes] | None = None, out_dir: str = ".",
+           report_url: str | None = None) -> str:
     """Render ``analysis`` (or its dict) as ``fmt``.
 
     ``files`` maps figure roles (``history_png``, ``confirm_png``) to the file names the
     Markdown links to; ``images`` holds their PNG bytes, embedded into the HTML. Without
     ``images`` the HTML draws the figures itself, so it is always self-contained. ``out_dir``
     is the output folder as the user can type it (patched configs are shown inside it).
+    ``report_url`` is where the PR comment links to the full report (``report/comment.py``).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})",
@@ -34,6 +35,10 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
     data = analysis if isinstance(analysis, dict) else analysis.to_dict()
     if fmt == "json":
         return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    if fmt == "comment":
+        from reporter.report.comment import render_comment
+
+        return render_comment(data, report_url)
     from reporter.report.view import build_view
 
     view = build_view(data, dict(files or {}), out_dir)
@@ -46,9 +51,6 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
     text = _env(fmt == "html").get_template(FORMATS[fmt]).render(v=view)
     if fmt != "html":
         text = re.sub(r"\n{3,}", "\n\n", text)
-    if fmt == "comment" and len(text) > COMMENT_LIMIT:
-        cut = text.rfind("\n\n", 0, COMMENT_LIMIT - 200)
-        text = text[:cut] + "\n\n_Truncated: the full report is in the HTML/Markdown files._\n"
     return text
 
 

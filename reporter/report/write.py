@@ -23,8 +23,10 @@ REPORT_NAMES = {
 FIGURE_NAMES = {"history_png": "training_history.png", "confirm_png": "confirmation.png"}
 
 
-def write_outputs(analysis: Analysis, out_dir: Path, formats: list[str]) -> list[Path]:
-    """Write every requested format, the figures and one patched config per option."""
+def write_outputs(analysis: Analysis, out_dir: Path, formats: list[str], *,
+                  report_url: str | None = None) -> list[Path]:
+    """Write every requested format, the figures and one patched config per option
+    (``report_url``: where the PR comment links to the full report)."""
     from reporter.report.render import figures_for, render
 
     if out_dir.exists() and not out_dir.is_dir():
@@ -50,7 +52,8 @@ def write_outputs(analysis: Analysis, out_dir: Path, formats: list[str]) -> list
     for fmt in formats:
         name = REPORT_NAMES[fmt]
         listed = {**files, **{f: REPORT_NAMES[f] for f in formats}}
-        text = render(data, fmt, files=listed, images=images, out_dir=shown)
+        text = render(data, fmt, files=listed, images=images, out_dir=shown,
+                      report_url=report_url)
         written.append(_safe_write(out_dir / name, text.encode("utf-8")))
     return written
 

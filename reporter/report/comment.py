@@ -1,0 +1,210 @@
+"""The pull-request comment: verdict, charts, comparison table, the recommended diff, a link.
+
+Its size is bounded by construction: every text that comes from the logs or the config is
+clipped to a budget before it reaches the template (table cells, timeline rows, diff lines),
+tables keep at most ``MAX_ROWS`` rows and ``MAX_COLUMNS`` columns with a note saying what was
+left out, so a comment stays far below GitHub's limit of 65,536 characters whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from reporter.report.mermaid import Line, line_chart
+
+COMMENT_LIMIT = 65_536  # GitHub rejects a comment body longer than this (characters)
+MARKER_TAG = "reporter:v1"
+MAX_TEXT = 400  # a sentence: verdict, recommendation, a timeline row
+MAX_CELL = 120  # a table cell
+MAX_ROWS = 12
+MAX_COLUMNS = 5  # current + 4 options
+MAX_TIMELINE = 8
+MAX_DIFF_LINES = 60
+MAX_DIFF_LINE = 160
+
+
+def marker(key: str) -> str:
+    """The hidden first line that finds this comment again; ``key`` can never close it.
+
+    >>> marker("runs/a --> b")
+    '<!-- reporter:v1 key=runs/a%20--%3E%20b -->'
+    """
+    return f"<!-- {MARKER_TAG} key={quote(clip(str(key), 200), safe='/')} -->"
+
+
+def marker_of(body: str) -> str | None:
+    """The marker line a comment body starts with, or None."""
+    first = body.split("\n", 1)[0].strip()
+    return first if re.fullmatch(rf"<!-- {MARKER_TAG} key=[^\s>]* -->", first) else None
+
+
+def clip(text: Any, limit: int = MAX_TEXT) -> str:
+    """``text`` on one line, at most ``limit`` characters (``…`` marks a cut)."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def fenced(text: str, lang: str = "") -> str:
+    """A Markdown code block whose fence is longer than any backtick run inside."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def link(url: str | None) -> str | None:
+    """An http(s) URL made safe inside ``[text](url)``, or None."""
+    if not url or not re.match(r"https?://", url):
+        return None
+    return quote(clip(url, 2000), safe=":/?&=#%+,;~@!$*'")
+
+
+def short_diff(diff: str | None) -> dict | None:
+    """The recommended diff, at most ``MAX_DIFF_LINES`` lines of ``MAX_DIFF_LINE`` characters."""
+    if not diff:
+        return None
+    lines = diff.rstrip("\n").split("\n")
+    kept = [line if len(line) <= MAX_DIFF_LINE else line[: MAX_DIFF_LINE - 1] + "…"
+            for line in lines[:MAX_DIFF_LINES]]
+    note = (f"{len(lines) - MAX_DIFF_LINES} more line(s) of the diff are in the full report"
+            if len(lines) > MAX_DIFF_LINES else None)
+    return {"block": fenced("\n".join(kept), "diff"), "note": note}
+
+
+def cell_text(cell: Any) -> str:
+    """A comparison cell as text: a ``{text, mark}`` cell shows its marker after the value."""
+    if isinstance(cell, dict):
+        return f"{cell['text']} {cell['mark']}".strip() if cell.get("mark") else cell["text"]
+    return str(cell)
+
+
+def short_table(columns: list[str], rows: list[dict], keep: int | None = None) -> dict:
+    """The comparison table cut to ``MAX_COLUMNS`` columns (column ``keep`` stays) and
+    ``MAX_ROWS`` rows."""
+    idx = list(range(len(columns)))
+    if len(idx) > MAX_COLUMNS:
+        chosen = idx[: MAX_COLUMNS - 1]
+        chosen.append(keep if keep is not None and keep not in chosen else idx[MAX_COLUMNS - 1])
+        idx = sorted(chosen)
+    notes = []
+    if len(idx) < len(columns):
+        notes.append(f"{len(columns) - len(idx)} column(s) left out")
+    if len(rows) > MAX_ROWS:
+        notes.append(f"{len(rows) - MAX_ROWS} row(s) left out")
+    return {
+        "columns": [clip(columns[i], MAX_CELL) for i in idx],
+        "rows": [{"name": clip(r["name"], MAX_CELL),
+                  "cells": [clip(cell_text(r["cells"][i]), MAX_CELL) for i in idx],
+                  "label": clip(r.get("label") or "", MAX_CELL)} for r in rows[:MAX_ROWS]],
+        "note": "; ".join(notes) + " (the full report has them all)" if notes else None,
+    }
+
+
+def verdict(view: dict) -> dict:
+    """The report's verdict line (``report/summary.py``) and its evidence, clipped."""
+    summary = view.get("summary") or {}
+    said = summary.get("verdict") or {"icon": "", "word": view["severity"],
+                                      "line": view["title"]}
+    evidence = summary.get("evidence")
+    return {"mark": f"{said['icon']} {said['word']}".strip(), "text": clip(said["line"]),
+            "evidence": {"label": evidence["label"], "text": clip(evidence["text"])}
+            if evidence else None}
+
+
+def _series(data: dict, names: list[str]) -> list[Line]:
+    """The named curves, epochs counted as the run's log counts them (``run.epoch_base``)."""
+    out = []
+    for name in names:
+        s = data["series"].get(name)
+        if s:
+            base = data["run"].get("epoch_base", 0) if s["axis"] == "epoch" else 0
+            out.append(Line(name, [x + base for x in s["x"]], list(s["y"])))
+    return out
+
+
+def loss_chart(data: dict) -> dict | None:
+    """The analysed loss (and its train/val twin): highest value per point, log10 if wide."""
+    spike = data["diagnosis"]["primary_spike"]
+    first = spike["metric"] if spike else ("val/loss" if "val/loss" in data["series"]
+                                           else "train/loss")
+    names = [first] + [m for m in ("val/loss", "train/loss") if m != first]
+    lines = _series(data, names)
+    if not lines:
+        return None
+    axis = data["series"][lines[0].name]["axis"]
+    return line_chart(f"Loss per {axis}", axis, lines, how="max", y_label="loss")
+
+
+def lr_chart(data: dict) -> dict | None:
+    """The LR the run used and the recommended option's replayed LR, on one chart."""
+    lines = _series(data, ["lr_used"]) or _series(data, ["lr"])
+    if lines:
+        lines = [Line("LR as logged", lines[0].x, lines[0].y)]
+    rec = data["recommendation"].get("option")
+    option = next((o for o in data["options"] if o["key"] == rec), None)
+    base = lines[0].x if lines else None
+    if option and base is not None and len(option["replay"]["lr"]) == len(base):
+        lines.append(Line(f"{clip(option['title'], 60)} (replayed)", base,
+                          list(option["replay"]["lr"])))
+    if not lines:
+        return None
+    axis = data["run"]["axis"]
+    chart = line_chart(f"Learning rate per {axis}", axis, lines, how="last", y_label="LR")
+    if chart and option and len(lines) > 1:
+        cond = option["replay"].get("conditional_from")
+        if cond is not None and cond < len(base or []):
+            chart["caption"] += (f"; the replayed LR is exact up to {axis} {base[cond]:g} and "
+                                 "conditional (assuming the recorded metrics) after")
+    return chart
+
+
+def comment_view(data: dict, report_url: str | None = None, key: str | None = None) -> dict:
+    """Everything ``md/comment.md.j2`` shows, each text already clipped to its budget."""
+    from reporter.report.view import build_view
+
+    view = build_view(data)
+    rec = data["recommendation"]
+    option = next((o for o in view["options"] if o["key"] == rec.get("option")), None)
+    keep = option["number"] if option else None
+    comparison = view["comparison"]
+    return {
+        "marker": marker(key if key is not None else data["run"]["name"]),
+        "title": clip(view["title"], 200),
+        "run": clip(data["run"]["name"], 120),
+        "verdict": verdict(view),
+        "timeline": [{"when": clip(r["when"], 60), "what": clip(r["what"])}
+                     for r in view["timeline"][:MAX_TIMELINE]],
+        "timeline_cut": max(0, len(view["timeline"]) - MAX_TIMELINE),
+        "recommendation": {
+            "option": f"Option {option['number']}: {clip(option['title'], 120)}" if option
+            else None,
+            "text": clip(rec.get("text", "")),
+            "extra": [clip(e) for e in rec.get("extra", [])[:3]],
+            "basis": clip(rec.get("basis", ""), 40),
+        },
+        "diff": short_diff(option["patch"]["diff"] if option and option["patch"] else None),
+        "charts": [c for c in (loss_chart(data), lr_chart(data)) if c],
+        "comparison": short_table(comparison["columns"], comparison["rows"], keep)
+        if view["options"] else None,
+        "legend": [{"mark": m["mark"], "meaning": clip(m["meaning"], 120)}
+                   for m in view.get("legend", [])],
+        "link": link(report_url),
+    }
+
+
+def render_comment(data: dict, report_url: str | None = None, key: str | None = None) -> str:
+    """The comment's Markdown; never longer than ``COMMENT_LIMIT`` characters."""
+    from reporter.report.render import _env
+
+    text = _env(False).get_template("md/comment.md.j2").render(
+        v=comment_view(data, report_url, key))
+    return bounded(re.sub(r"\n{3,}", "\n\n", text))
+
+
+def bounded(text: str) -> str:
+    """``text`` if within the limit; else an internal error (the budgets above keep it so)."""
+    if len(text) > COMMENT_LIMIT:
+        raise AssertionError(f"PR comment of {len(text)} characters exceeds {COMMENT_LIMIT}: "
+                             "a text reached the template without a budget")
+    return text
