@@ -66,7 +66,7 @@ def read(path: Path):
         raise LogFormatError(state_path, "not a trainer state: no 'log_history' list")
     table, meta = _read_history(state_path, state["log_history"], notes)
     for key in ("global_step", "max_steps", "num_train_epochs", "logging_steps", "eval_steps",
-                "train_batch_size", "best_metric", "best_global_step"):
+                "train_batch_size", "best_metric", "best_global_step", "best_model_checkpoint"):
         if state.get(key) is not None:
             meta[key] = state[key]
     if "stateful_callbacks" in state:

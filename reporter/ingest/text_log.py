@@ -41,6 +41,7 @@ from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
+from reporter.ingest._fatal import FatalLines
 from reporter.ingest._lines import fragments
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import AxisRangeError, finish_run, parse_float
@@ -128,7 +129,8 @@ def read(path: Path, *, pattern: str | None = None):
         why = "no line matches the given pattern" if user else \
             "no line matches a known training-log pattern or a repeated line template"
         raise LogFormatError(path, why, hint=_hint(path))
-    meta = {"framework": parser.framework, "lr_timing": parser.lr_timing, **parser.meta}
+    meta = {"framework": parser.framework, "lr_timing": parser.lr_timing, **parser.meta,
+            **parser.fatal.meta()}
     return finish_run(path, ID, parser.table, step_kind=parser.step_kind(),
                       notes=parser.notes + parser.shift_notes(),
                       meta={**meta, **parser.shift_meta()})
@@ -226,6 +228,7 @@ class _Parser:
         self.number = 0  # the line being read
         self.table_row: tuple[float, dict[str, float | None]] | None = None  # latest values
         self.orphans: list[tuple[int, str]] = []  # lines that may be rows before a header
+        self.fatal = FatalLines()  # tracebacks, OOM, NCCL timeouts... with their lines
 
     def flush(self) -> None:
         """Write the last progress values of the current Keras epoch or table epoch."""
@@ -259,6 +262,7 @@ class _Parser:
                            segment=self.segment)
 
     def line(self, text: str, number: int) -> None:
+        self.fatal.see(number, text, len(self.table))
         if self.console.columns and self._table_line(text, number):
             return
         if text.startswith("Epoch") and self.console.header(text):
@@ -454,6 +458,7 @@ class _Parser:
 
     def template_line(self, templates: list[Template], text: str, number: int) -> None:
         """A line of a template found by ``_templates.mine``; its counter gives the x-axis."""
+        self.fatal.see(number, text, len(self.table))
         for template in templates:
             if (numbers := template.values(text)) is not None:
                 break
@@ -476,6 +481,7 @@ class _Parser:
                 self.add(name, value, step=step if step is not None else epoch, epoch=epoch)
 
     def user_line(self, regex: re.Pattern[str], text: str, number: int) -> None:
+        self.fatal.see(number, text, len(self.table))
         match = regex.search(text)
         if match is None:
             return
