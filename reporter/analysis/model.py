@@ -45,7 +45,7 @@ __all__ = [
     "jsonable",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LABELS = ("observed", "exact replay", "conditional replay", "measured")
 Number = float | int
 
@@ -66,6 +66,7 @@ class RunInfo:
     counts: dict[str, int]
     lr_timing: str
     epochs_shifted: bool
+    epoch_base: int  # the log's number for the first epoch; reports name index i as i + this
     framework: str
     seconds: float
 

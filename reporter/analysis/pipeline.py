@@ -220,7 +220,7 @@ def _run_info(run, diagnosis, seconds: float) -> RunInfo:
     watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
     return RunInfo(
         name=run.name,
-        source=str(run.source),
+        source=display_path(run.source, Path.cwd()),
         format=run.format,
         step_kind=run.step_kind,
         metrics=tuple(run.metrics),
@@ -232,6 +232,7 @@ def _run_info(run, diagnosis, seconds: float) -> RunInfo:
         lr_timing=run.meta.get("lr_timing", "unknown"),
         # the log counted epochs from 1 and the reader shifted them (see its note)
         epochs_shifted=run.epochs_shifted,
+        epoch_base=run.epoch_base,
         framework=run.meta.get("framework", "unknown"),
         seconds=seconds,
     )
@@ -327,7 +328,7 @@ def _patches(setup: TrainingSetup, opts, root: Path) -> tuple[Patch, ...]:
     if setup.config_path is None:
         return ()
     source = Path(setup.config_path)
-    shown = display_path(source, Path.cwd(), root)
+    shown = display_path(source, Path.cwd())  # `cp` commands run from the working directory
     out = []
     for i, opt in enumerate(opts, start=1):
         name = f"{source.stem}.option{i}_{opt.key}{source.suffix}"

@@ -31,7 +31,7 @@ def slow_reaction(spike: Finding, lr: Curve | None, last_x: float) -> Finding | 
     first_drop = float(lr.x[after[0]]) if after else None
     late = (first_drop - onset) if first_drop is not None else None
     title = (
-        f"the learning rate first went down at {lr.axis} {first_drop:g}, "
+        f"the learning rate first went down at {lr.name_x(first_drop)}, "
         f"{late:g} {lr.axis}s after the spike began"
         if first_drop is not None
         else "the learning rate never went down after the spike"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,13 +36,19 @@ class Curve:
     y: np.ndarray
     axis: str = "epoch"
     smoothing: str = ""
+    #: added to an epoch index when it is named (``Run.epoch_base``); steps are named as logged
+    base: int = 0
 
     def __len__(self) -> int:
         return len(self.y)
 
     def label(self, i: int) -> str:
-        """``"epoch 13"`` / ``"step 1200"`` for position ``i`` (0-based epochs as logged)."""
-        return f"{self.axis} {fmt_x(self.x[i])}"
+        """``"epoch 13"`` / ``"step 1200"`` for position ``i``, named as the run's log names it."""
+        return self.name_x(self.x[i])
+
+    def name_x(self, x: float) -> str:
+        """``"epoch 13"`` for the x value (epoch index or step) ``x``, as the log names it."""
+        return f"{self.axis} {fmt_x(x + (self.base if self.axis == 'epoch' else 0))}"
 
 
 
@@ -76,9 +82,15 @@ def curves(run: Run) -> dict[str, Curve]:
     losses = run.scalars[run.scalars["metric"].isin(LOSS_METRICS)]
     if not losses.empty and all(len(by_epoch.get(m) or ()) >= count
                                 for m, count in losses.groupby("metric").size().items()):
-        return by_epoch  # nothing left out
+        return _named_as_logged(by_epoch, run)  # nothing left out
     axis = "step" if _prefer_steps(run, losses) else "epoch"
-    return _points(run, axis, smoothing) or by_epoch
+    return _named_as_logged(_points(run, axis, smoothing) or by_epoch, run)
+
+
+def _named_as_logged(out: dict[str, Curve], run: Run) -> dict[str, Curve]:
+    """Each curve with the run's ``epoch_base``, so its labels count epochs as the log does."""
+    base = run.epoch_base
+    return {m: replace(c, base=base) for m, c in out.items()} if base else out
 
 
 def _prefer_steps(run: Run, losses) -> bool:

@@ -101,7 +101,7 @@ def _per_epoch(
         )
     else:
         where = (
-            f" from {watched.axis} {int(watched.x[fid.first_mismatch])}"
+            f" from {watched.label(fid.first_mismatch)}"
             if fid.first_mismatch is not None
             else ""
         )

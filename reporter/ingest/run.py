@@ -49,6 +49,13 @@ class Run:
         return bool(self.meta.get("epochs_shifted"))
 
     @property
+    def epoch_base(self) -> int:
+        """The number the run's own log gives its first epoch: 1 when it counted from 1 (the
+        reader shifted it) or counts completed epochs (HF's 1.0 ends epoch index 0), else 0.
+        Reports name epoch index ``i`` as ``i + epoch_base`` (issue 9, item 3)."""
+        return int(self.epochs_shifted or self.meta.get("epoch_kind") == "progress")
+
+    @property
     def metrics(self) -> list[str]:
         """Metric names present, sorted."""
         return sorted(self.scalars["metric"].unique().tolist())

@@ -11,6 +11,32 @@ import re
 from reporter.report.filters import fmt_number, fmt_ratio, fmt_x
 
 
+def at(data: dict, axis: str, x: float | None) -> str:
+    """``"epoch 28"``: an epoch index or a step, named as the run's log names it (an epoch
+    index plus ``run.epoch_base``; steps as logged)."""
+    return f"{axis} {shown_x(data, axis, x)}"
+
+
+def shown_x(data: dict, axis: str, x: float | None) -> str:
+    """The number alone: ``"28"``."""
+    base = data["run"].get("epoch_base", 0) if axis == "epoch" else 0
+    return fmt_x(None if x is None else x + base)
+
+
+def between(data: dict, axis: str, a: float, b: float) -> str:
+    """``"epochs 1–23"``."""
+    return f"{axis}s {shown_x(data, axis, a)}–{shown_x(data, axis, b)}"
+
+
+def convention(run: dict) -> str:
+    """The report's one numbering convention, stated once (issue 9, item 3)."""
+    if run.get("axis") == "step":
+        return "steps are numbered as logged"
+    if run.get("epoch_base"):
+        return "epochs are counted from 1, as in your log"
+    return "epochs are counted from 0, as in your log"
+
+
 def extent(run: dict) -> str:
     """``"40 train/loss points, 10 val/loss points, steps 4–160"``: what the log covers."""
     axis = run.get("axis", "epoch")
@@ -22,7 +48,7 @@ def extent(run: dict) -> str:
         return f"{next(iter(counts.values()))} epochs logged"
     parts = [f"{n} {m} points" for m, n in counts.items()]
     if span:
-        parts.append(f"{axis}s {fmt_x(span[0])}–{fmt_x(span[1])}")
+        parts.append(between({"run": run}, axis, span[0], span[1]))
     return ", ".join(parts) or f"{run.get('length', 0)} {axis}s logged"
 
 
@@ -46,16 +72,16 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
         best_at = ev["best_at"]
         rows.append(
             {
-                "when": f"{axis}s {fmt_x(x[0])}–{fmt_x(best_at)}",
+                "when": between(data, axis, x[0], best_at),
                 "what": f"{metric} fell from {fmt_number(y[0])} to its best, "
                 f"{fmt_number(ev['best_before'])}",
             }
         )
         rows.append(
             {
-                "when": f"{axis} {fmt_x(ev['onset'])}",
+                "when": at(data, axis, ev["onset"]),
                 "what": f"{metric} jumped to {fmt_number(ev['onset_value'])}"
-                f" (peak {fmt_number(ev['peak_value'])} at {axis} {fmt_x(ev['peak'])}, "
+                f" (peak {fmt_number(ev['peak_value'])} at {at(data, axis, ev['peak'])}, "
                 f"{fmt_ratio(ev['ratio'])} the best)",
             }
         )
@@ -63,7 +89,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
             cev = collapse["evidence"]
             rows.append(
                 {
-                    "when": f"{axis}s {fmt_x(collapse['start'])}–{fmt_x(collapse['end'])}",
+                    "when": between(data, axis, collapse["start"], collapse["end"]),
                     "what": f"{metric} stayed flat at {fmt_number(cev['plateau_level'])} "
                     f"({fmt_ratio(cev['ratio_to_first'])} its first value, "
                     f"{fmt_number(cev['first_value'])})",
@@ -72,7 +98,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
         elif ev["recovered"]:
             rows.append(
                 {
-                    "when": f"{axis} {fmt_x(ev['recovered_at'])}",
+                    "when": at(data, axis, ev["recovered_at"]),
                     "what": f"{metric} back near its level before the spike",
                 }
             )
@@ -82,7 +108,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
             last_x, last = points[-1]
             rows.append(
                 {
-                    "when": f"{axis}s {fmt_x(points[0][0])}–{fmt_x(last_x)}",
+                    "when": between(data, axis, points[0][0], last_x),
                     "what": f"{metric} went from {fmt_number(points[0][1])} to "
                     f"{fmt_number(last)} (best {fmt_number(min(v for _, v in points))})",
                 }
@@ -91,7 +117,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
     if late and late["evidence"]["first_reduction"] is not None:
         rows.append(
             {
-                "when": f"{axis} {fmt_x(late['evidence']['first_reduction'])}",
+                "when": at(data, axis, late["evidence"]["first_reduction"]),
                 "what": "the logged LR went down for the first time after the spike",
             }
         )
@@ -105,7 +131,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
         if drops:
             rows.append(
                 {
-                    "when": f"{axis} {fmt_x(lr['x'][drops[0]])}",
+                    "when": at(data, axis, lr["x"][drops[0]]),
                     "what": f"first LR reduction, {fmt_number(lr['y'][drops[0] - 1])} → "
                     f"{fmt_number(lr['y'][drops[0]])}",
                 }
@@ -113,9 +139,9 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
     for f in data["diagnosis"]["findings"]:
         if f["kind"] == "divergence":
             stays = " and stayed so" if f["evidence"].get("stays_nonfinite") else ""
-            rows.append({"when": f"{axis} {fmt_x(f['start'])}",
+            rows.append({"when": at(data, axis, f["start"]),
                          "what": f"{f['metric']} became NaN or infinite{stays}"})
-    rows.append({"when": f"{axis} {fmt_x(x[-1])}", "what": "last logged point (run ended)"})
+    rows.append({"when": at(data, axis, x[-1]), "what": "last logged point (run ended)"})
     return sorted(rows, key=_row_start)
 
 
@@ -157,7 +183,7 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
             first = not any(kind == "divergence" for _line, kind in out)
             out.append(
                 (
-                    f"{f['metric']} became NaN or infinite at {axis} {fmt_x(f['start'])}"
+                    f"{f['metric']} became NaN or infinite at {at(data, axis, f['start'])}"
                     + (
                         f" after a last finite value of {fmt_number(last)}"
                         if last is not None
@@ -171,11 +197,10 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
                 )
             )
         elif f["kind"] == "overfitting" and ev.get("train_fell") is False:
+            f_axis = data["series"].get(f["metric"], {}).get("axis", "epoch")
             out.append(
                 (
-                    f"{f['metric']} was lowest at "
-                    f"{data['series'].get(f['metric'], {}).get('axis', 'epoch')} "
-                    f"{fmt_x(ev['val_best_at'])} "
+                    f"{f['metric']} was lowest at {at(data, f_axis, ev['val_best_at'])} "
                     f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} "
                     f"while {ev['steady_eval']} did not rise (observed): the model got worse on "
                     "this evaluation set only. That is overfitting (or a shift of that set), not "
@@ -186,7 +211,7 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
         elif f["kind"] == "overfitting":
             out.append(
                 (
-                    f"The validation loss was lowest at epoch {fmt_x(ev['val_best_at'])} "
+                    f"The validation loss was lowest at {at(data, 'epoch', ev['val_best_at'])} "
                     f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} "
                     "while "
                     f"the training loss fell from {fmt_number(ev['train_at_val_best'])} to "
@@ -218,7 +243,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
             else f"down from the base {fmt_number(plan['learning_rate'])}"
         )
         out.append(
-            f"When the spike began ({axis} {fmt_x(ev['onset'])}) the run trained with LR "
+            f"When the spike began ({at(data, axis, ev['onset'])}) the run trained with LR "
             f"{fmt_number(lr_at)} ({same}; observed)."
         )
     else:
@@ -228,8 +253,9 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
         )
     if ev["recovered"]:
         out.append(
-            f"The loss came back near its level before the spike at {axis} "
-            f"{fmt_x(ev['recovered_at'])}, {_count(ev['recovered_at'] - ev['onset'], axis)} "
+            f"The loss came back near its level before the spike at "
+            f"{at(data, axis, ev['recovered_at'])}, "
+            f"{_count(ev['recovered_at'] - ev['onset'], axis)} "
             "after the spike began (observed). A transient spike that recovers by itself "
             "may need no fix; the options below make a repeat less likely."
         )
@@ -251,9 +277,10 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
                 else "before the spike, yet the spike still happened."
             )
             out.append(
-                f"{sched} watches {watched}: its best was at {axis} {fmt_x(best_at)}, "
+                f"{sched} watches {watched}: its best was at {at(data, axis, best_at)}, "
                 f"{_count(gap, axis)} before the spike. By {rule} its first reduction comes "
-                f"at the end of {axis} {first}, so the new LR applies from {axis} {first + 1} "
+                f"at the end of {at(data, axis, first)}, so the new LR applies from "
+                f"{at(data, axis, first + 1)} "
                 f"(exact replay), {when}"
             )
         else:
@@ -273,7 +300,7 @@ def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[st
             med = sorted(before)[len(before) // 2]
             out.append(
                 f"The largest logged gradient norm from the spike's onset to its peak was "
-                f"{fmt_number(top)} ({axis} {fmt_x(where)}), {top / med:.1f}× its median before "
+                f"{fmt_number(top)} ({at(data, axis, where)}), {top / med:.1f}× its median before "
                 f"the spike ({fmt_number(med)}; observed)."
                 + (
                     f" Clipping at max_norm {fmt_number(plan['clip_grad_norm'])} scaled "

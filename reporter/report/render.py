@@ -90,6 +90,8 @@ def _env(html: bool):
     env.filters.update(md=filters.md_escape, fmt=filters.fmt_value, number=filters.fmt_number,
                        x=filters.fmt_x, ratio=filters.fmt_ratio)
     env.filters["md_inline"] = _md_inline
+    env.filters["code"] = filters.md_code
+    env.filters["clean"] = filters.clean_text
     env.filters["label"] = _label_html if html else (lambda s: s)
     return env
 
@@ -105,7 +107,15 @@ def _md_inline(text: str):
 
 
 def _label_html(label: str):
+    """How a number was obtained, as its short marker (``E``) with the meaning on hover and
+    for screen readers; the legend at the top of the report lists every marker once."""
     from markupsafe import Markup, escape
 
-    css = str(label).replace(" ", "-")
-    return Markup(f'<span class="label {escape(css)}">{escape(label)}</span>')
+    from reporter.report.summary import MARK_MEANINGS, MARKS
+
+    mark = MARKS.get(str(label))
+    if mark is None:
+        return escape(label)
+    title = f"{label}: {MARK_MEANINGS[str(label)]}"
+    return Markup(f'<abbr class="mark mark-{mark}" title="{escape(title)}" '
+                  f'aria-label="{escape(label)}">{mark}</abbr>')

@@ -6,13 +6,17 @@ Every number that reaches a template travels with its honesty label (``observed`
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
-from reporter.report.filters import fmt_number, fmt_x
-from reporter.report.narrative import extent, root_cause, timeline
+from reporter.report.figures import describe
+from reporter.report.filters import clean_text, code_fence, fmt_number
+from reporter.report.narrative import at, convention, extent, root_cause, timeline
+from reporter.report.summary import MARKS, SEVERITY_ICONS, marks_legend, summary
 
-SETTING_LABEL = "current: as run (see the settings table); options: proposed"
+SETTING = "setting"
 FIDELITY_WORDS = {
     "match": "Matches.",
     "mismatch": "Does not match.",
@@ -30,13 +34,23 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
     spike = data["diagnosis"]["primary_spike"]
     collapse = data["diagnosis"]["primary_collapse"]
     options = [_option_view(i, o, data, out_dir) for i, o in enumerate(data["options"])]
+    notes = [n["text"] for n in data["notes"]]
+    not_lr = next((f["kind"] for f in data["diagnosis"]["findings"]
+                   if f["kind"] in ("overfitting", "no_progress")), None)
     return {
         "title": data["headline"],
         "severity": data["diagnosis"]["severity"],
-        "run": {**data["run"], "extent": extent(data["run"])},
+        "icon": SEVERITY_ICONS.get(data["diagnosis"]["severity"], ""),
+        "summary": summary(data, options, _sections(options, notes, not_lr)),
+        "marks": MARKS,
+        "legend": marks_legend(),
+        "run": {**data["run"], "extent": extent(data["run"]),
+                "convention": convention(data["run"])},
         "setup": data["setup"],
         "timeline": timeline(data, spike, collapse),
-        "findings": _first_rule_only(data["diagnosis"]["findings"]),
+        "findings": [{**f, "icon": SEVERITY_ICONS.get(f["severity"], "")}
+                     for f in data["diagnosis"]["findings"]],
+        "rules": _rules(data["diagnosis"]["findings"]),
         "root_cause": root_cause(data, spike, collapse),
         "fidelity": data["fidelity"],
         "fidelity_word": FIDELITY_WORDS.get((data["fidelity"] or {}).get("status"), "Not checked."),
@@ -45,13 +59,48 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
         "comparison": _comparison(data, options),
         "how_to_test": _how_to_test(data, options, spike),
         "recommendation": data["recommendation"],
-        "notes": [n["text"] for n in data["notes"]],
-        "not_lr": next((f["kind"] for f in data["diagnosis"]["findings"]
-                        if f["kind"] in ("overfitting", "no_progress")), None),
+        "notes": notes,
+        "not_lr": not_lr,
         "files": files,
+        "figure": describe(data, files["history_png"]) if files.get("history_png") else None,
         "spike": spike,
         "collapse": collapse,
     }
+
+
+def slug(title: str) -> str:
+    """The anchor GitHub gives a heading (lower case, punctuation dropped, spaces to ``-``);
+    the HTML uses the same ids, so a link works in both formats."""
+    kept = re.sub(r"[^\w\- ]", "", clean_text(title).strip().lower())
+    return kept.replace(" ", "-")
+
+
+SECTIONS = {"what": "What Happened", "cause": "Root Cause",
+            "config": "Does the config match the logs?", "options": "Options",
+            "expected": "Expected Results After Fix", "comparison": "Comparison Table",
+            "test": "How to Test", "not_lr": "No Learning-Rate Options",
+            "nothing": "Nothing to Fix", "action": "Recommended Action", "notes": "Data Notes",
+            "files": "Files Written"}
+
+
+def _sections(options: list[dict], notes: list[str], not_lr: str | None) -> list[dict]:
+    """The contents of this report, in its order: ``key``, ``title``, ``anchor``."""
+    keys = ["what", "cause", "config"]
+    if options:
+        keys += ["options", "expected", "comparison", "test"]
+    else:
+        keys.append("not_lr" if not_lr else "nothing")
+    keys += ["action"] + (["notes"] if notes else []) + ["files"]
+    return [{"key": k, "title": SECTIONS[k], "anchor": slug(SECTIONS[k])} for k in keys]
+
+
+def _rules(findings: list[dict]) -> list[dict]:
+    """Each kind's rule and caveats once, in the order the findings come."""
+    seen: dict[str, dict] = {}
+    for f in findings:
+        seen.setdefault(f["kind"], {"kind": f["kind"].replace("_", " "),
+                                    "criterion": f["criterion"], "caveats": f["caveats"]})
+    return list(seen.values())
 
 
 def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
@@ -62,8 +111,8 @@ def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
         facts.append(
             {
                 "what": "first LR reduction",
-                "value": f"after {axis} {rep['first_reduction']} (new LR from "
-                f"{axis} {rep['first_reduction'] + 1})",
+                "value": f"after {at(data, axis, rep['first_reduction'])} (new LR from "
+                f"{at(data, axis, rep['first_reduction'] + 1)})",
                 "label": rep["first_reduction_label"],
             }
         )
@@ -91,7 +140,7 @@ def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
         facts.append(
             {
                 "what": "early stop",
-                "value": f"after {axis} {rep['stop']}",
+                "value": f"after {at(data, axis, rep['stop'])}",
                 "label": "exact replay"
                 if rep["horizon"] is None or rep["stop"] < rep["horizon"]
                 else "conditional replay",
@@ -118,8 +167,15 @@ def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
     if patch_error:
         patch = None
     elif patch is not None:  # where the copy lies, as the user can type it
-        patch = {**patch, "path": str(Path(out_dir) / patch["file"])}
-    return {**opt, "number": i + 1, "facts": facts, "patch": patch, "patch_error": patch_error}
+        path = (Path(out_dir) / patch["file"]).as_posix()
+        original = patch["original"]
+        patch = {**patch, "path": path, "fence": code_fence(patch["diff"]),
+                 "cp": f"cp {shlex.quote(original)} {shlex.quote(original + '.bak')} && "
+                       f"cp {shlex.quote(path)} {shlex.quote(original)}"}
+    title = f"Option {i + 1}: {opt['title']}" + (
+        " (recommended)" if data["recommendation"].get("option") == opt["key"] else "")
+    return {**opt, "number": i + 1, "facts": facts, "patch": patch, "patch_error": patch_error,
+            "heading": title, "anchor": slug(title)}
 
 
 def _confirmation(data: dict) -> dict | None:
@@ -134,130 +190,89 @@ def _confirmation(data: dict) -> dict | None:
     return {**conf, "rows": rows}
 
 
-def _first_reduction_cell(col: dict) -> str:
+def _first_reduction_cell(col: dict, data: dict) -> dict:
     if col["plan"]["scheduler_kind"] != "plateau":
-        return "n/a (no plateau rule)"
+        return _cell("n/a (no plateau rule)", None)
     first = col["replay"]["first_reduction"]
-    return str(first) if first is not None else "none"
+    if first is None:
+        return _cell("none", col["replay"].get("first_reduction_label") or "exact replay")
+    return _cell(at(data, data["run"]["axis"], first), col["replay"]["first_reduction_label"])
 
 
-def _first_rule_only(findings: list[dict]) -> list[dict]:
-    """Each kind's rule and caveats are shown with its first finding only."""
-    seen: set[str] = set()
-    out = []
-    for f in findings:
-        out.append({**f, "show_rule": f["kind"] not in seen})
-        seen.add(f["kind"])
-    return out
+def _cell(text: str, label: str | None) -> dict:
+    """A table cell: its text and the marker of how it was obtained (None: nothing to mark)."""
+    return {"text": text, "label": label, "mark": MARKS.get(label or "", "")}
 
 
-def _lr_cell(rep: dict, *, observed: bool = False) -> str:
+def _lr_cell(rep: dict, *, observed: bool = False) -> dict:
     if observed and rep.get("observed_lr_at_onset") is not None:
-        return fmt_number(rep["observed_lr_at_onset"]) + " (observed)"
+        return _cell(fmt_number(rep["observed_lr_at_onset"]), "observed")
     if rep["lr_at_onset"] is None:
-        return "n/a"
-    mark = " (conditional)" if rep["lr_at_onset_label"] == "conditional replay" else ""
-    return fmt_number(rep["lr_at_onset"]) + mark
+        return _cell("n/a", None)
+    return _cell(fmt_number(rep["lr_at_onset"]), rep["lr_at_onset_label"])
 
 
 def _comparison(data: dict, options: list[dict]) -> dict:
-    cols = [
-        {
-            "key": "current",
-            "name": "Current",
-            "plan": data["current"]["plan"],
-            "replay": data["current"]["replay"],
-        }
-    ]
+    cols = [{"key": "current", "name": "Current", "plan": data["current"]["plan"],
+             "replay": data["current"]["replay"]}]
     cols += [
         {"key": o["key"], "name": f"Option {o['number']}", "plan": o["plan"], "replay": o["replay"]}
         for o in options
     ]
     conf = data.get("confirmation")
     rows = [
-        ("Scheduler", [c["plan"]["scheduler"] for c in cols], SETTING_LABEL),
-        ("Initial LR", [fmt_number(c["plan"]["learning_rate"]) for c in cols], SETTING_LABEL),
-        (
-            "Gradient clip (max norm)",
-            [
-                fmt_number(c["plan"]["clip_grad_norm"]) if c["plan"]["clip_grad_norm"] else "none"
-                for c in cols
-            ],
-            SETTING_LABEL,
-        ),
-        (
-            "LR when the spike began",
-            [_lr_cell(c["replay"], observed=c["key"] == "current") for c in cols],
-            "exact replay unless marked",
-        ),
-        (
-            f"First plateau reduction after {data['run']['axis']}",
-            [_first_reduction_cell(c) for c in cols],
-            "exact replay",
-        ),
+        ("Scheduler", [_cell(c["plan"]["scheduler"], SETTING) for c in cols]),
+        ("Initial LR", [_cell(fmt_number(c["plan"]["learning_rate"]), SETTING) for c in cols]),
+        ("Gradient clip (max norm)",
+         [_cell(fmt_number(c["plan"]["clip_grad_norm"]) if c["plan"]["clip_grad_norm"]
+                else "none", SETTING) for c in cols]),
     ]
+    if data["diagnosis"]["primary_spike"]:
+        rows.append(("LR when the spike began",
+                     [_lr_cell(c["replay"], observed=c["key"] == "current") for c in cols]))
+    if any(c["plan"]["scheduler_kind"] == "plateau" for c in cols):
+        rows.append(("First plateau reduction", [_first_reduction_cell(c, data) for c in cols]))
     if conf:
         t = conf["trials"]
-        rows.append(
-            (
-                f"Spiked ({conf['subject']})",
-                [f"{t[c['key']]['spiked']}/{t[c['key']]['n']}" for c in cols],
-                "measured",
-            )
-        )
-        rows.append(
-            (
-                f"Collapsed ({conf['subject']})",
-                [f"{t[c['key']]['collapsed']}/{t[c['key']]['n']}" for c in cols],
-                "measured",
-            )
-        )
-        rows.append(
-            (
-                f"Median best val loss ({conf['subject']})",
-                [fmt_number(t[c["key"]]["median_best_val"]) for c in cols],
-                "measured",
-            )
-        )
+        for what, key in (("Spiked", "spiked"), ("Collapsed", "collapsed")):
+            rows.append((f"{what} ({conf['subject']})",
+                         [_cell(f"{t[c['key']][key]}/{t[c['key']]['n']}", "measured")
+                          for c in cols]))
+        rows.append((f"Median best val loss ({conf['subject']})",
+                     [_cell(fmt_number(t[c["key"]]["median_best_val"]), "measured")
+                      for c in cols]))
     rec = data["recommendation"].get("option")
-    rows.append(
-        (
-            "Recommended",
-            ["★" if c["key"] == rec else "" for c in cols],
-            data["recommendation"].get("basis", ""),
-        )
-    )
+    rows.append(("Recommended", [_cell("★ yes" if c["key"] == rec else "", None) for c in cols]))
     return {
         "columns": [c["name"] for c in cols],
-        "rows": [{"name": n, "cells": v, "label": lab} for n, v, lab in rows],
+        "rows": [{"name": n, "cells": v} for n, v in rows],
+        "basis": data["recommendation"].get("basis", ""),
     }
 
 
 def _how_to_test(data: dict, options: list[dict], spike: dict | None) -> list[dict]:
     axis = data["run"]["axis"]
+    onset = at(data, spike["evidence"]["axis"], spike["evidence"]["onset"]) if spike else None
     out = []
     for o in options:
         rep = o["replay"]
         watch = []
         if rep["first_reduction"] is not None:
             watch.append(
-                f"the logged LR should first drop after {axis} {rep['first_reduction']} "
+                f"the logged LR should first drop after {at(data, axis, rep['first_reduction'])} "
                 f"({rep['first_reduction_label']}; later drops depend on the new run)"
             )
         if o["plan"]["scheduler_kind"] == "cosine":
             watch.append(
                 f"the LR should follow the cosine curve, "
-                f"{fmt_number(rep['lr_at_onset'])} at {axis} {fmt_x(spike['evidence']['onset'])}"
+                f"{fmt_number(rep['lr_at_onset'])} at {onset}"
                 if spike and rep["lr_at_onset"] is not None
                 else "the LR should follow the cosine curve"
             )
         if spike:
-            watch.append(
-                f"no jump of the loss like this one around {axis} "
-                f"{fmt_x(spike['evidence']['onset'])}"
-            )
+            watch.append(f"no jump of the loss like this one around {onset}")
         for f in data["diagnosis"]["findings"]:
             if f["kind"] == "divergence":
-                watch.append(f"{f['metric']} stays finite past {axis} {fmt_x(f['start'])}")
+                watch.append(f"{f['metric']} stays finite past {at(data, axis, f['start'])}")
         out.append({"option": o["number"], "title": o["title"], "watch": watch})
     return out

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_analyze_writes_every_format_figure_and_patched_configs(outdir):
 def test_markdown_opens_with_the_finding_in_its_title(outdir):
     text = (outdir[1] / "TRAINING_INSTABILITY_FIX.md").read_text()
     assert text.startswith("# Training Instability Fix - Loss Spike at Epoch 13")
-    for section in ("## Problem Diagnosis", "### Root Cause", "## 3 Options",
+    for section in ("## Problem Diagnosis", "### Root Cause", "## Options",
                     "## Expected Results After Fix", "## Comparison Table", "## How to Test",
                     "## Recommended Action", "## Files Written"):
         assert section in text
@@ -47,8 +48,16 @@ def test_markdown_and_html_carry_the_same_sections(outdir):
     md = (outdir[1] / "TRAINING_INSTABILITY_FIX.md").read_text()
     html = (outdir[1] / "report.html").read_text()
     md_heads = re.findall(r"^#{2,3} (.+)$", md, flags=re.M)
-    html_heads = re.findall(r"<h[23]>(.+?)</h[23]>", html)
+    html_heads = [unescape(h) for h in re.findall(r"<h[23][^>]*>(.+?)</h[23]>", html)]
     assert md_heads == html_heads
+    assert len(md_heads) >= 8
+
+
+def test_every_contents_link_has_its_anchor_in_the_html(outdir):
+    html = (outdir[1] / "report.html").read_text()
+    links = re.findall(r'<a href="#([^"]+)"', html)
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    assert len(links) >= 8 and set(links) <= ids
 
 
 def test_html_is_self_contained(outdir):

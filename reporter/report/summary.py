@@ -1,0 +1,131 @@
+"""The first screen of a report (issue 9, item 1): the verdict in one line, the recommended
+change as a short diff, the evidence in one sentence with how it was obtained and how sure it
+is, and the contents. Built from the Analysis dict and the option views only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reporter.report.filters import code_fence, fmt_number
+from reporter.report.narrative import at
+
+# icons that common text fonts carry (no emoji font needed), beside the word, never alone
+SEVERITY_ICONS = {"critical": "✖", "warning": "⚠", "info": "✔"}
+SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "No instability"}
+# the short marker each way of obtaining a number gets, with its one legend
+MARKS = {"observed": "O", "exact replay": "E", "conditional replay": "C", "measured": "M",
+         "setting": "S"}
+MARK_MEANINGS = {
+    "observed": "read from your logs",
+    "exact replay": "the framework's own rule replayed on your recorded metrics, while the "
+                    "replayed LR still equals the logged one",
+    "conditional replay": "beyond that point, assuming the recorded metrics",
+    "measured": "from confirmation trainings",
+    "setting": "the current value as run, an option's as proposed",
+}
+SHORT_DIFF_LINES = 8
+
+
+def summary(data: dict[str, Any], options: list[dict], sections: list[dict]) -> dict[str, Any]:
+    """The summary box: ``verdict``, ``change`` (or None), ``evidence``, ``contents``."""
+    return {
+        "verdict": verdict(data),
+        "change": _change(data, options),
+        "evidence": _evidence(data, options),
+        "contents": sections,
+    }
+
+
+def verdict(data: dict[str, Any]) -> dict[str, str]:
+    """``icon``, ``word`` and one ``line``: the main finding (and a collapse after it)."""
+    diag = data["diagnosis"]
+    severity = diag["severity"] if diag["findings"] else "info"
+    main = diag["primary_spike"] or next(iter(diag["findings"]), None)
+    if main is None:
+        line = ("no spike, divergence, collapse, overfitting or stall was found in the logged "
+                "losses (observed)")
+    else:
+        line = main["title"]
+        collapse = diag["primary_collapse"]
+        if collapse and collapse is not main and collapse["title"] != main["title"]:
+            line += f"; then {collapse['title']}"
+        line += " (observed)"
+        others = len(diag["findings"]) - 1 - (1 if collapse and collapse is not main else 0)
+        if others > 0:
+            line += f"; {others} more finding{'s' if others > 1 else ''} below"
+    return {"icon": SEVERITY_ICONS.get(severity, ""), "word": SEVERITY_WORDS.get(severity,
+            severity), "severity": severity, "line": line}
+
+
+def _change(data: dict[str, Any], options: list[dict]) -> dict[str, Any] | None:
+    """The recommended option's change: the changed lines of its patch, or its settings."""
+    key = data["recommendation"].get("option")
+    opt = next((o for o in options if o["key"] == key), None)
+    if opt is None:
+        return None
+    patch = opt["patch"]
+    if patch:
+        changed = [line for line in patch["diff"].splitlines()
+                   if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+        lines = changed[:SHORT_DIFF_LINES]
+        more = len(changed) - len(lines)
+        where = patch["original"]
+    else:
+        lines = [f"+ {k}: {v}" for k, v in opt["changes"].items()]
+        more, where = 0, None
+    return {"number": opt["number"], "title": opt["title"], "anchor": opt["anchor"],
+            "lines": lines, "more": more, "file": where, "fence": code_fence("\n".join(lines)),
+            "copy": patch["path"] if patch else None}
+
+
+def _evidence(data: dict[str, Any], options: list[dict]) -> dict[str, str]:
+    """One sentence: what supports the verdict or the pick, how it was obtained, how sure."""
+    rec = data["recommendation"]
+    opt = next((o for o in options if o["key"] == rec.get("option")), None)
+    conf = data.get("confirmation")
+    if opt is not None and conf and rec.get("basis") == "measured":
+        t, cur = conf["trials"][opt["key"]], conf["trials"]["current"]
+        return {"label": "measured", "text": (
+            f"on {conf['subject']}, {t['failed']} of {t['n']} seeds failed with this change "
+            f"against {cur['failed']} of {cur['n']} under the current settings; with so few "
+            "seeds a difference of one or two can be chance")}
+    if opt is not None:
+        return _replay_evidence(data, opt, measured_elsewhere=bool(conf))
+    return {"label": "observed", "text": _no_option_evidence(data)}
+
+
+def _replay_evidence(data: dict, opt: dict, *, measured_elsewhere: bool) -> dict[str, str]:
+    rep = opt["replay"]
+    spike = data["diagnosis"]["primary_spike"]
+    untested = ("not measured: a replay does not train, so whether the instability would "
+                "recur is not known" + ("" if measured_elsewhere else
+                                        " (--confirm proxy measures it)"))
+    watched = (data.get("fidelity") or {}).get("metric") or "loss"
+    if rep["lr_at_onset"] is not None and rep.get("observed_lr_at_onset") and spike:
+        ratio = rep["lr_at_onset"] / rep["observed_lr_at_onset"]
+        where = at(data, spike["evidence"]["axis"], spike["evidence"]["onset"])
+        return {"label": rep["lr_at_onset_label"], "text": (
+            f"replayed over your logged {watched}, this option's LR when the spike began "
+            f"({where}) is {fmt_number(rep['lr_at_onset'])} instead of "
+            f"{fmt_number(rep['observed_lr_at_onset'])} ({ratio:.2f}×); {untested}")}
+    if rep["first_reduction"] is not None:
+        return {"label": rep["first_reduction_label"] or "exact replay", "text": (
+            f"replayed over your logged {watched}, this option first lowers the LR after "
+            f"{at(data, data['run']['axis'], rep['first_reduction'])}; {untested}")}
+    return {"label": data["recommendation"].get("basis", "replay"),
+            "text": f"{data['recommendation']['text']} ({untested})"}
+
+
+def _no_option_evidence(data: dict) -> str:
+    run = data["run"]
+    points = sum((run.get("counts") or {}).values()) or run.get("length", 0)
+    if not data["diagnosis"]["findings"]:
+        return (f"every one of the {points} logged loss points was tested by the rules "
+                "stated below; a rule can miss an instability smaller than its thresholds")
+    return data["recommendation"]["text"]
+
+
+def marks_legend() -> list[dict[str, str]]:
+    """The one legend of the markers: ``mark``, ``label``, ``meaning``."""
+    return [{"mark": MARKS[k], "label": k, "meaning": v} for k, v in MARK_MEANINGS.items()]

@@ -1,0 +1,92 @@
+"""The first screen of a report (issue 9, items 1 and 3): the verdict and the recommendation
+(or "nothing to change") within the first 30 lines of the Markdown, and epochs named as the
+run's own log names them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import reporter
+from reporter.report.render import render
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+CASES = ["seed_like", *sorted(p.relative_to(SAMPLES).as_posix()
+                              for p in SAMPLES.glob("formats/*/noisy_shard"))]
+FIRST_LINES = 30
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    return {}
+
+
+def _md(sample: str, cache: dict) -> tuple[dict, str]:
+    if sample not in cache:
+        data = reporter.analyze(SAMPLES / sample, confirm="off").to_dict()
+        cache[sample] = (data, render(data, "md", files={"history_png": "h.png"}))
+    return cache[sample]
+
+
+@pytest.mark.parametrize("sample", CASES)
+def test_first_30_lines_hold_the_verdict_and_the_recommendation(sample, analysed):
+    data, md = _md(sample, analysed)
+    head = "\n".join(md.splitlines()[:FIRST_LINES])
+    assert "Critical:**" in head or "Warning:**" in head or "No instability:**" in head
+    rec = data["recommendation"]
+    if rec["option"]:
+        number = [o["key"] for o in data["options"]].index(rec["option"]) + 1
+        assert f"**Recommended change: [Option {number}," in head
+        assert "```diff" in head
+    else:
+        assert "**Recommended action:**" in head and rec["text"][:40] in head
+    assert "**Evidence (" in head and "**Contents:**" in head
+
+
+def test_calm_run_says_nothing_to_change_on_its_first_lines(tmp_path):
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"train_loss": [1.0, 0.8, 0.6, 0.5, 0.45, 0.4],
+                                "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]}))
+    md = reporter.render(reporter.analyze(path, confirm="off"), "md")
+    head = md.splitlines()[:FIRST_LINES]
+    assert any("No instability:**" in line for line in head)
+    assert any("Nothing to change" in line for line in head)
+
+
+def test_long_rule_texts_are_folded_away(analysed):
+    _, md = _md("seed_like", analysed)
+    rules = md.index("<details><summary>The rules behind these findings</summary>")
+    assert md.index("a logged value ≥ 1.4× the level before it") > rules
+    assert md.index("</details>", rules) > md.index("a logged value ≥ 1.4×")
+
+
+def test_how_obtained_is_one_marker_with_one_legend(analysed):
+    _, md = _md("seed_like", analysed)
+    assert md.count("How each number was obtained:") == 1
+    table = md[md.index("## Comparison Table"):md.index("## How to Test")]
+    assert "current: as run" not in table and "(S)" in table and "(E)" in table
+
+
+@pytest.mark.parametrize("sample, base, spike_epoch", [("seed_like", 1, 28),
+                                                        ("formats/keras_csv/noisy_shard", 0, 11)])
+def test_epochs_are_named_as_the_log_names_them(sample, base, spike_epoch, analysed):
+    """seed_like's history counts epochs from 1 and jumps at its 28th (its README); Keras'
+    CSVLogger counts from 0. One convention per report, stated once."""
+    data, md = _md(sample, analysed)
+    assert data["run"]["epoch_base"] == base
+    assert md.startswith(f"# Training Instability Fix - Loss Spike at Epoch {spike_epoch}")
+    assert md.count(f"epochs are counted from {base}, as in your log") == 1
+    assert f"counted from {1 - base}" not in md
+
+
+def test_history_counting_from_1_names_its_first_epoch_1(tmp_path):
+    path = tmp_path / "history.json"
+    val = [1.0, 0.6, 0.4, 0.3, 0.25, 0.22, 0.2, 0.19, 0.18, 0.17, 0.165, 0.16, 3.0, 3.1, 3.0]
+    path.write_text(json.dumps({"epoch": list(range(1, len(val) + 1)), "val_loss": val,
+                                "train_loss": val}))
+    a = reporter.analyze(path, confirm="off")
+    assert a.headline.startswith("Loss Spike at Epoch 13")  # the 13th value, as logged
+    md = reporter.render(a, "md")
+    assert "epochs 1–" in md and "epochs 0–" not in md
