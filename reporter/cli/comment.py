@@ -34,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--author", metavar="LOGIN",
                         help="only a comment by this user counts as ours, e.g. "
                              "'github-actions[bot]' (default: anyone's)")
+    parser.add_argument("--head-sha", dest="head_sha", metavar="SHA",
+                        help="post only if the pull request's head is this commit (the one "
+                             "analysed; for a workflow_run job, whose PR number comes from an "
+                             "artifact)")
     parser.add_argument("--print", dest="print_only", action="store_true",
                         help="print the comment instead of posting it (no token needed)")
     parser.epilog = ("environment: GITHUB_TOKEN (needs pull-requests: write), "
@@ -55,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if args.print_only:
         sys.stdout.write(body if body.endswith("\n") else body + "\n")
         return exitcodes.SUCCESS
-    from reporter.report.github import target_from_env, upsert_comment
+    from reporter.report.github import check_head, target_from_env, upsert_comment
 
     target = target_from_env(args.pr)
+    if args.head_sha:
+        check_head(target, args.head_sha)
     action, comment = upsert_comment(target, body, mark, args.author)
     print(f"reporter: {action} comment {comment.get('id')} on {target.repo}#{target.number}",
           file=sys.stderr)

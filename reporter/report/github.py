@@ -6,8 +6,9 @@ does is a new one created, so a workflow that runs on every push keeps one comme
 the standard library is used (``urllib``); the token is sent to ``api`` and nowhere else.
 
 Endpoints (REST API version ``2022-11-28``): ``GET /repos/{repo}/issues/{n}/comments``
-(paginated by its ``Link`` header), ``POST`` to the same path, and
-``PATCH /repos/{repo}/issues/comments/{id}``.
+(paginated by its ``Link`` header), ``POST`` to the same path,
+``PATCH /repos/{repo}/issues/comments/{id}``, and ``GET /repos/{repo}/pulls/{n}`` to check
+that the pull request's head is the commit that was analysed (``--head-sha``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ def upsert_comment(target: Target, body: str, marker: str, author: str | None = 
         return "updated", _request("PATCH", url, target, {"body": body})[0]
     url = f"{target.api}/repos/{target.repo}/issues/{target.number}/comments"
     return "created", _request("POST", url, target, {"body": body})[0]
+
+
+def check_head(target: Target, sha: str) -> None:
+    """Refuse to post when the pull request's head is not ``sha`` (the commit analysed): a
+    pull-request number read from an artifact of a fork's run must name that fork's PR."""
+    url = f"{target.api}/repos/{target.repo}/pulls/{target.number}"
+    pull = _request("GET", url, target)[0]
+    head = ((pull or {}).get("head") or {}).get("sha") if isinstance(pull, dict) else None
+    if head != sha:
+        raise GitHubError(f"pull request #{target.number}'s head is {str(head)[:12]}, not the "
+                          f"analysed commit {sha[:12]}: not posting",
+                          hint="a newer push replaces this comment, or the PR number is wrong")
 
 
 def find_comment(target: Target, marker: str, author: str | None = None) -> dict | None:

@@ -59,6 +59,8 @@ class FakeGitHub:
 
 
 NOT_FOUND = (404, {"message": "Not Found"}, {})
+HEAD = "0123456789abcdef0123456789abcdef01234567"
+PULL = re.compile(rf"/repos/{REPO}/pulls/(\d+)")
 LIST = re.compile(rf"/repos/{REPO}/issues/(\d+)/comments")
 ONE = re.compile(rf"/repos/{REPO}/issues/comments/(\d+)")
 
@@ -93,6 +95,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         def act(gh, url):
+            pull = PULL.fullmatch(url.path)
+            if pull and int(pull.group(1)) == PR:
+                return 200, {"number": PR, "head": {"sha": HEAD}}, {}
             m = LIST.fullmatch(url.path)
             return gh.list(parse_qs(url.query)) if m and int(m.group(1)) == PR else NOT_FOUND
         self._answer(False, act)
@@ -177,6 +182,14 @@ def test_a_marker_in_someone_elses_comment_is_not_taken_with_author(github, repo
     assert main(["comment", str(report_json), "--pr", str(PR),
                  "--author", "github-actions[bot]"]) == 0
     assert github.comments[-1]["id"] == 501 and github.comments[-2]["body"] == body
+
+
+def test_head_sha_must_be_the_pull_requests_head(github, report_json, capsys):
+    assert main(["comment", str(report_json), "--pr", str(PR), "--head-sha", "f" * 40]) == 2
+    err = capsys.readouterr().err
+    assert "not the analysed commit ffffffffffff: not posting" in err and not _ours(github)
+    assert main(["comment", str(report_json), "--pr", str(PR), "--head-sha", HEAD]) == 0
+    assert len(_ours(github)) == 1
 
 
 @pytest.mark.parametrize(("token", "pr", "code", "words"), [
