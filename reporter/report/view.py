@@ -51,6 +51,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
         "findings": [{**f, "icon": SEVERITY_ICONS.get(f["severity"], "")}
                      for f in data["diagnosis"]["findings"]],
         "rules": _rules(data["diagnosis"]["findings"]),
+        "checks": data["diagnosis"].get("coverage") or [],  # what the verdict covered
         "root_cause": root_cause(data, spike, collapse),
         "fidelity": data["fidelity"],
         "fidelity_word": FIDELITY_WORDS.get((data["fidelity"] or {}).get("status"), "Not checked."),
@@ -175,7 +176,7 @@ def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
     title = f"Option {i + 1}: {opt['title']}" + (
         " (recommended)" if data["recommendation"].get("option") == opt["key"] else "")
     return {**opt, "number": i + 1, "facts": facts, "patch": patch, "patch_error": patch_error,
-            "heading": title, "anchor": slug(title)}
+            "heading": title, "anchor": slug(title), "code": opt.get("code", ())}
 
 
 def _confirmation(data: dict) -> dict | None:
