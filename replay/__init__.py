@@ -33,6 +33,7 @@ from replay.torch_decays import (
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
+from replay.warmup import linear_warmup, warmup_factor
 
 __all__ = [
     "SPEC_NAMES",
@@ -77,10 +78,12 @@ __all__ = [
     "fidelity",
     "hf_logged_learning_rate",
     "infer_schedule",
+    "linear_warmup",
     "lightning_scheduler_steps",
     "lr_trajectory",
     "parse_spec",
     "per_step",
     "spec_text",
+    "warmup_factor",
     "zclip_scale",
 ]

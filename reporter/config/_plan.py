@@ -26,10 +26,11 @@ from reporter.errors import UsageError
 # Key names for a field that the file does not have yet, by framework.
 NEW_NAMES = {
     "hf": {"clip_grad_norm": "max_grad_norm", "epochs": "num_train_epochs",
-           "batch_size": "per_device_train_batch_size"},
+           "batch_size": "per_device_train_batch_size", "warmup_steps": "warmup_steps"},
     "lightning": {"clip_grad_norm": "gradient_clip_val", "epochs": "max_epochs"},
+    "keras": {"clip_grad_norm": "global_clipnorm"},  # clipnorm would clip each variable alone
     "": {"learning_rate": "learning_rate", "clip_grad_norm": "clip_grad_norm",
-         "epochs": "epochs", "batch_size": "batch_size"},
+         "epochs": "epochs", "batch_size": "batch_size", "warmup_steps": "warmup_steps"},
 }  # fmt: skip
 KIND_NAMES = {
     "class": {"plateau": "ReduceLROnPlateau", "cosine": "CosineAnnealingLR", "step": "StepLR",
@@ -66,10 +67,24 @@ class Planner:
             self._plan_scheduler(value)
             return
         path = self._existing(name)
+        factor = getattr(value, "factor", None)  # a Relative change: "× 0.5 of the value used"
+        if factor is not None:
+            self._plan_relative(name, path, value, factor)
+            return
         if path is not None:
             self._set(path, value)
         elif value is not None:
             self._add(name, value)
+
+    def _plan_relative(
+        self, name: str, path: tuple[str, ...] | None, value: Any, factor: float
+    ) -> None:
+        """Scale the value the file holds; without one, say so rather than guess a number."""
+        old = get(self.data, path) if path is not None else _MISSING
+        if path is not None and isinstance(old, (int, float)) and not isinstance(old, bool):
+            self._set(path, float(old) * factor)
+            return
+        self.notes.append(f"{name}: not in this file; set it in your code ({value})")
 
     def _set(self, path: tuple[str, ...], value: Any, after: str | None = None) -> None:
         self.ops = [op for op in self.ops if op.path != path]

@@ -26,7 +26,9 @@ from reporter.config.setup import TrainingSetup
 from reporter.errors import UsageError, suggest
 from reporter.report.filters import display_path
 
-SIMPLE_FIELDS = ("learning_rate", "clip_grad_norm", "epochs", "batch_size")
+SIMPLE_FIELDS = ("learning_rate", "clip_grad_norm", "epochs", "batch_size", "warmup_steps")
+# Changes that live in the training code, not in a config: listed, never written.
+CODE_ONLY = ("zclip", "resume_from", "skip_batches", "warmup_epochs")
 SCHEDULER_ARGS = sorted({f.name for cls in SPEC_CLASSES.values() for f in dataclasses.fields(cls)})
 EARLY_STOPPING_ARGS = ("patience", "min_delta", "mode")
 FIELDS = (
@@ -80,7 +82,10 @@ def patch_config(
 
     Field names: ``learning_rate``, ``clip_grad_norm``, ``epochs``, ``batch_size``,
     ``scheduler`` (a replay spec: writes the kind key and the spec's parameters),
-    ``scheduler.<arg>`` and ``early_stopping.<arg>`` (torch / EarlyStopping names).
+    ``scheduler.<arg>`` and ``early_stopping.<arg>`` (torch / EarlyStopping names),
+    ``warmup_steps``. A :class:`~reporter.remedies.plan.Relative` value multiplies the value
+    the file holds (and is left out, with a note, where the file holds none); the names in
+    :data:`CODE_ONLY` are left out with a note.
     The copy is written atomically (a temporary file, then a rename). An existing ``dest``
     with other content is kept as ``dest.bak`` first; a ``dest`` that is the source raises
     UsageError.
@@ -116,8 +121,19 @@ def plan_patch(
         )
     loaded = load_config(source)
     planner = Planner(setup, loaded.data, loaded.kind, is_wandb(loaded.data))
-    for name, value in _ordered(changes):
+    ordered = _ordered(changes)
+    for name, value in ordered:
+        if name in CODE_ONLY:
+            planner.notes.append(f"{name}: not a config setting; apply it in the training code")
+            continue
         planner.plan(name, value)
+    if not planner.ops:
+        code = [name for name, _ in ordered if name in CODE_ONLY]
+        raise UsageError(
+            "nothing to write into the config: "
+            + (f"this option is applied in the training code ({', '.join(code)})" if code else
+               "every change is relative to a value the config does not hold")
+        )
     text, applied = _apply(source, loaded.text, loaded.kind, loaded.data, planner.ops)
     diff = "".join(
         difflib.unified_diff(
@@ -132,7 +148,7 @@ def plan_patch(
 
 def _ordered(changes: dict[str, object]) -> list[tuple[str, object]]:
     for name in changes:
-        if name not in FIELDS:
+        if name not in FIELDS and name not in CODE_ONLY:
             hint = suggest(name, FIELDS)
             raise UsageError(
                 f"cannot patch {name!r}: expected one of {', '.join(FIELDS)}"

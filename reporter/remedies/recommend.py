@@ -35,7 +35,9 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
     kinds = {f.kind for f in diagnosis.findings}
     if not options:
         text = "Nothing to change: keep the current settings."
-        if "overfitting" in kinds:
+        if "overfitting" in kinds and diagnosis.selection and diagnosis.selection.advice:
+            text = diagnosis.selection.advice  # the run's own best checkpoint and metric
+        elif "overfitting" in kinds:
             text = ("Keep the checkpoint of the best validation epoch and stop there (early "
                     "stopping); the learning-rate options do not apply to overfitting.")
         elif "no_progress" in kinds:
@@ -48,26 +50,44 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
         return Recommendation(None, "observed", text)
     extra = (COLLAPSE_ADVICE,) if "collapse" in kinds else ()
     trials = confirmation.trials if confirmation else None
-    if confirmation and trials and trials["current"].failed > 0:
-        key, text = _by_measurement(options, trials, confirmation.where)
+    measured = [o for o in options if trials and o.key in trials]
+    calibration = confirmation.calibration if confirmation else None
+    if measured and "current" in trials and calibration is not None and calibration.confirmed:
+        key, text = _by_measurement(measured, trials, confirmation.where)
         return Recommendation(key, "measured", text, extra)
-    key, text = _by_replay(options, trials)
-    if confirmation and trials:
-        t, cur = trials[key], trials["current"]
-        text += (
-            f" {confirmation.where.capitalize()} the current settings spiked in {cur.spiked} of "
-            f"{cur.n} seeds and this option in {t.spiked} of {t.n}: the instability was "
-            "not reproduced there, so the confirmation cannot rank the options by stability. "
-            f"Its median best validation loss was {fmt_number(t.median_best_val)} against "
-            f"{fmt_number(cur.median_best_val)} under the current settings (measured)."
-        )
+    key, text = _by_replay(options)
+    if confirmation and trials and "current" in trials:
+        text += " " + _not_ranked(confirmation, trials, key)
         return Recommendation(key, "replay, with measured costs", text, extra)
     return Recommendation(key, "replay", text, extra)
 
 
+def overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Whether two intervals share a point (True when either is unknown: nothing separates
+    them)."""
+    if a is None or b is None:
+        return True
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _rate(t: TrialSummary) -> str:
+    """``3 of 8 seeds (95% interval 14–69%)``: a failure count with its Wilson interval."""
+    low, high = t.failed_interval
+    return f"{t.failed} of {t.n} seeds (95% interval {low:.0%}–{high:.0%})"
+
+
+def _loss(t: TrialSummary) -> str:
+    """The median best validation loss with its bootstrap interval."""
+    text = fmt_number(t.median_best_val)
+    if t.best_val_interval is not None:
+        low, high = t.best_val_interval
+        text += f" (95% interval {fmt_number(low)}–{fmt_number(high)})"
+    return text
+
+
 def _rank(trials: dict[str, TrialSummary]):
-    """Fewest failing seeds (spiked, collapsed or diverged, each seed once) first, then the
-    lowest median best validation loss."""
+    """Fewest failing seeds (unrecovered spike, collapse or divergence, each seed once) first,
+    then the lowest median best validation loss."""
     def key(o: OptionInfo) -> tuple:
         t = trials[o.key]
         best = t.median_best_val
@@ -78,39 +98,78 @@ def _rank(trials: dict[str, TrialSummary]):
 
 def _by_measurement(options: Sequence[OptionInfo], trials: dict[str, TrialSummary],
                     where: str) -> tuple[str, str]:
-    best = min(options, key=_rank(trials))
+    """The option that failed least (then lowest loss), with every comparison's significance."""
+    ranked = sorted(options, key=_rank(trials))
+    best = ranked[0]
     t, cur = trials[best.key], trials["current"]
-    text = (
-        f"{best.title}: {where} it failed (spiked, collapsed or diverged) in {t.failed} "
-        f"of {t.n} seeds (current settings: {cur.failed} of {cur.n}) with a median "
-        f"best validation loss of {fmt_number(t.median_best_val)} (current: "
-        f"{fmt_number(cur.median_best_val)}; measured)."
-    )
+    text = (f"{best.title}: {where} it failed (unrecovered spike, collapse or divergence) in "
+            f"{_rate(t)}, against {_rate(cur)} under the current settings, with a median best "
+            f"validation loss of {_loss(t)} (current: {_loss(cur)}; measured).")
     if t.failed >= cur.failed:
         text += (f" No option failed less often than the current settings {where}, so this is "
                  "a weak preference.")
-    elif cur.failed - t.failed <= 1:
-        text += (f" With {t.n} seeds per setting a difference of one seed can be chance; "
-                 "run more seeds (--seeds) before relying on it.")
+    elif overlap(t.failed_interval, cur.failed_interval):
+        text += (" No significant difference in failure rate from the current settings: the "
+                 "95% intervals overlap; more seeds (--seeds) would be needed to separate them.")
+    else:
+        text += (" Its failure rate is significantly lower than under the current settings "
+                 "(the 95% intervals do not overlap).")
+    if len(ranked) > 1 and overlap(t.failed_interval, trials[ranked[1].key].failed_interval):
+        u = trials[ranked[1].key]
+        text += (f" Against {ranked[1].title} ({u.failed} of {u.n}) there is no significant "
+                 "difference in failure rate either.")
+    return best.key, text + _worse_loss(best, t, cur, options, trials)
+
+
+def _worse_loss(best: OptionInfo, t: TrialSummary, cur: TrialSummary,
+                options: Sequence[OptionInfo], trials: dict[str, TrialSummary]) -> str:
+    """Say so when the pick's median best loss is worse than the current settings' or
+    another option's, and whether the bootstrap intervals separate them."""
+    if t.median_best_val is None:
+        return ""
+    text = ""
+    if cur.median_best_val is not None and cur.median_best_val < t.median_best_val:
+        text += (f" Its median best validation loss is worse than under the current settings "
+                 f"({fmt_number(t.median_best_val)} against {fmt_number(cur.median_best_val)}): "
+                 f"{_significance(t, cur)}.")
     lower = [o for o in options if o is not best and trials[o.key].median_best_val is not None
-             and t.median_best_val is not None
              and trials[o.key].median_best_val < t.median_best_val]
     if lower:
         o = min(lower, key=lambda o: trials[o.key].median_best_val)
         u = trials[o.key]
         text += (f" {o.title} reached a lower median best validation loss "
-                 f"({fmt_number(u.median_best_val)}) but failed in {u.failed} of "
-                 f"{u.n} seeds.")
-    return best.key, text
+                 f"({fmt_number(u.median_best_val)}; {_significance(t, u)}) but failed in "
+                 f"{u.failed} of {u.n} seeds.")
+    return text
 
 
-def _by_replay(options: Sequence[OptionInfo],
-               trials: dict[str, TrialSummary] | None = None) -> tuple[str, str]:
-    acting = [o for o in options if o.replay.acted_before_spike]
-    if trials:  # the confirmation could not rank stability: prefer what failed least
-        acting.sort(key=_rank(trials))
-    else:  # exact before conditional, then the lowest LR at the spike relative to the run's
-        acting.sort(key=_replay_rank)
+def _significance(a: TrialSummary, b: TrialSummary) -> str:
+    if overlap(a.best_val_interval, b.best_val_interval):
+        return "no significant difference, the 95% bootstrap intervals overlap"
+    return "a significant difference, the 95% bootstrap intervals do not overlap"
+
+
+def _not_ranked(confirmation: Confirmation, trials: dict[str, TrialSummary], key: str) -> str:
+    """Why the measurement ranks nothing, and the pick's measured cost."""
+    cal, cur, where = confirmation.calibration, trials["current"], confirmation.where
+    if cal is None:
+        text = (f"The confirmation had no failure of your run to reproduce {where}, so it "
+                "ranks no option by stability; the pick rests on the replay.")
+    else:
+        text = (f"The confirmation could not reproduce the instability: {where} the current "
+                f"settings failed as your run did ({cal.target_text}) in {cal.reproduced} of "
+                f"{cal.n} seeds, not a majority, so no option is ranked on measurement and the "
+                "pick rests on the replay.")
+    if key in trials:
+        text += (f" Its median best validation loss was {_loss(trials[key])} against "
+                 f"{_loss(cur)} under the current settings (measured).")
+    return text
+
+
+def _by_replay(options: Sequence[OptionInfo]) -> tuple[str, str]:
+    """Exact replays before conditional ones, then the lowest LR at the spike relative to
+    the run's."""
+    acting = sorted((o for o in options if o.replay.acted_before_spike), key=_replay_rank)
     pick = acting[0] if acting else options[0]
     if not acting:
         return pick.key, (

@@ -1,0 +1,34 @@
+"""Cosine and lower-LR options: a value reporter only assumed is changed relatively."""
+
+from __future__ import annotations
+
+from reporter.remedies.apply import code_lines
+from reporter.remedies.catalog import replay_plan
+from reporter.remedies.plan import Relative
+from reporter.remedies.schedules import cosine, lower_lr
+
+
+def test_assumed_lr_is_halved_relatively_never_as_a_number(falling, ctx_of, plan_of):
+    # issue 10: an absolute 0.0005 from an assumed 0.001 raises a run that really used 1e-4
+    ctx = ctx_of(falling, 30)
+    opt = lower_lr(plan_of(1e-3, assumed=True), ctx)
+    value = opt.changes["learning_rate"]
+    assert isinstance(value, Relative) and value.factor == 0.5
+    assert "the learning rate you used" in value
+    opt.outcome = replay_plan(opt.plan, ctx)
+    lines = code_lines(opt, ctx)
+    assert lines and all("0.0005" not in line for line in lines)
+    assert "lr=0.5 * lr" in lines[0]
+
+
+def test_known_lr_is_halved_as_a_number(falling, ctx_of, plan_of):
+    opt = lower_lr(plan_of(1e-4), ctx_of(falling, 30, lr=1e-4))
+    assert opt.changes["learning_rate"] == 5e-5
+
+
+def test_cosine_floor_is_relative_when_the_lr_is_assumed(falling, ctx_of, plan_of):
+    opt = cosine(plan_of(1e-3, assumed=True), ctx_of(falling, 30))
+    assert opt.changes["scheduler"].eta_min == 0.0
+    assert isinstance(opt.changes["scheduler.eta_min"], Relative)
+    lines = code_lines(opt, ctx_of(falling, 30))
+    assert "eta_min=0.01 * lr" in lines[0]
