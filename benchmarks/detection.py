@@ -46,7 +46,13 @@ if str(HERE) not in sys.path:  # the helper modules sit beside this script
     sys.path.insert(0, str(HERE))
 
 from detection_anomalies import ELIGIBLE, GRADES, LEGEND, make_case  # noqa: E402
-from detection_baselines import BASELINES, baseline_alarms, our_alarms  # noqa: E402
+from detection_baselines import (  # noqa: E402
+    BASELINES,
+    GUARD_RULES,
+    baseline_alarms,
+    our_alarms,
+    training_loss,
+)
 from detection_curves import FAMILIES, canonical, to_run  # noqa: E402
 from detection_realogs import LABELS, counts, evaluate, read_labels  # noqa: E402
 from detection_scoring import (  # noqa: E402
@@ -59,7 +65,7 @@ from detection_scoring import (  # noqa: E402
     tally,
 )
 
-DETECTORS = ("ours", *BASELINES)
+DETECTORS = ("ours", *BASELINES, *GUARD_RULES)
 FULL = {"per_class": 48, "healthy": 182}  # 9 × 48 + 182 = 614 runs
 QUICK = {"per_class": 6, "healthy": 21}
 REALOGS = Path(os.environ.get("REPORTER_REALOGS", HERE.parent.parent / "shared" / "realogs"))
@@ -78,6 +84,7 @@ class CaseResult:
     outcomes: dict[str, Outcome]
     seconds: float  # our detector's time on this run
     error: str = ""
+    leads: tuple[int, ...] = ()  # points from our live alarm to each finding's worst point
 
 
 def plan(per_class: int, healthy: int, seed: int) -> list[tuple[str, int, int]]:
@@ -92,16 +99,19 @@ def evaluate_case(spec: tuple[str, int, int]) -> CaseResult:
     run = to_run(curves, f"{kind}-{index}")
     axes = Axes(run)
     start, error = time.perf_counter(), ""
+    leads: list[int] = []
     try:
-        ours = our_alarms(run, axes)
+        ours = our_alarms(run, axes, leads)
     except Exception as err:  # a crash of ours on a synthetic run is reported, not fatal
         ours, error = [], f"{type(err).__name__}: {err}"
     seconds = time.perf_counter() - start
     outcomes = {"ours": score(ours, label, axes)}
     for name, rule in BASELINES.items():
         outcomes[name] = score(baseline_alarms(run, rule), label, axes)
+    for name, rule in GUARD_RULES.items():
+        outcomes[name] = score(baseline_alarms(run, rule, training_loss), label, axes)
     return CaseResult(kind, index, curves.family, curves.variant, label.grade, curves.n,
-                      outcomes, seconds, error)
+                      outcomes, seconds, error, tuple(leads))
 
 
 # ---------------------------------------------------------------- printing
@@ -242,6 +252,10 @@ def _header(args, n: int) -> None:
           "too: z3/z5 = rolling z-score over the previous 30 points > 3 / 5; 2x mean = "
           "value >= 2x the mean of the previous 100 points; fixed = value > the series' first "
           "value")
+    print("# live guards, on the training loss only, with their published defaults "
+          "(reporter.diagnose.guards): lightning = Lightning SpikeDetection; foundry = "
+          "llm-foundry KillLossSpike; olmo = OLMo-core skip step; wandb = W&B z-score alert; "
+          "megatron = Megatron-LM NaN and 10x checks")
     print("# families: " + ", ".join(FAMILIES) + "; classes (eligible families): " + "; ".join(
         f"{k} ({len(ELIGIBLE[k])})" for k in CLASSES))
 
@@ -280,6 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     anomalous = [r.outcomes["ours"] for r in results if r.kind != "healthy"]
     healthy = [r.outcomes["ours"] for r in results if r.kind == "healthy"]
     recall, fa = tally(anomalous).recall, tally(healthy).share_with_stray
+    leads = sorted(v for r in results if r.kind != "healthy" for v in r.leads)
+    if leads:
+        import statistics
+
+        print(f"\nours, run live: median lead {statistics.median(leads):g} logged points "
+              f"before each finding's worst point (a spike's peak, the first non-finite "
+              f"value), over {len(leads)} spike, divergence and collapse findings; "
+              f"{sum(v > 0 for v in leads)} of them ahead of it")
     ours_cpu, points = sum(r.seconds for r in results), sum(r.points for r in results)
     print(f"\ntook {time.perf_counter() - start:.1f} s (synthetic {synthetic_s:.1f} s on "
           f"{args.jobs} jobs, of which ours {ours_cpu:.1f} s CPU; {points:,} logged points of "

@@ -66,6 +66,33 @@ BASELINES = {
     "fixed": fixed_threshold,
 }
 
+#: the live guards of ``reporter.diagnose.guards``, each on the training loss only (what the
+#: callbacks read), with their published rules and defaults
+GUARD_NAMES = {
+    "lightning": "Lightning SpikeDetection",
+    "foundry": "llm-foundry KillLossSpike",
+    "olmo": "OLMo-core skip step",
+    "wandb": "W&B z-score alert",
+    "megatron": "Megatron-LM loss checks",
+}
+
+
+def _guard_rules() -> dict:
+    from reporter.diagnose.guards import GUARDS
+
+    by_name = {g.name: g.fires for g in GUARDS}
+    return {short: by_name[name] for short, name in GUARD_NAMES.items()}
+
+
+GUARD_RULES = _guard_rules()
+
+
+def training_loss(metric: str) -> bool:
+    """The series a live guard reads: the training loss (not validation, test or parts)."""
+    m = metric.lower()
+    return m in ("train/loss", "loss", "train_loss") or (m.startswith("train/") and m.endswith(
+        "/loss"))
+
 
 def episodes(mask: np.ndarray) -> np.ndarray:
     """Positions where a run of consecutive True values starts."""
@@ -73,17 +100,18 @@ def episodes(mask: np.ndarray) -> np.ndarray:
     return np.nonzero(mask & ~np.r_[False, mask[:-1]])[0]
 
 
-def baseline_alarms(run, rule) -> list[Alarm]:
-    """The alarms of one baseline ``rule`` (a function of a series → mask) over a ``Run``."""
+def baseline_alarms(run, rule, reads=watched) -> list[Alarm]:
+    """The alarms of one baseline ``rule`` (a function of a series → mask) over a ``Run``, on
+    the series ``reads`` accepts."""
     alarms = []
     for metric in run.metrics:
-        if watched(metric):
+        if reads(metric):
             y = run.series(metric)["value"].to_numpy(dtype=float)
             alarms += [Alarm(metric, int(p)) for p in episodes(rule(y))]
     return alarms
 
 
-def our_alarms(run, axes: Axes) -> list[Alarm]:
+def our_alarms(run, axes: Axes, leads: list[int] | None = None) -> list[Alarm]:
     """Our findings at warning or above, each placed at its start, on the run as ``analyze``
     sees it: after the pipeline's loss choice (a GAN's generator loss, an aggregate
     ``mean_loss`` analysed as the training loss), with each finding mapped back to the metric
@@ -102,6 +130,10 @@ def our_alarms(run, axes: Axes) -> list[Alarm]:
     choose_loss(chosen)
     origin = _origins(run, chosen)
     found = diagnose(chosen)
+    if leads is not None:
+        from reporter.diagnose.early_warning import early_warnings
+
+        leads.extend(w.lead_points for w in early_warnings(found))
     alarms = []
     for f in found.findings:
         metric = origin.get(f.metric, f.metric)

@@ -12,7 +12,13 @@ import csv
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from detection_baselines import BASELINES, baseline_alarms, our_alarms
+from detection_baselines import (
+    BASELINES,
+    GUARD_RULES,
+    baseline_alarms,
+    our_alarms,
+    training_loss,
+)
 from detection_curves import canonical
 from detection_scoring import Alarm, Axes, Label, Outcome, score
 
@@ -89,6 +95,8 @@ def evaluate(root: Path, labels: list[RealLabel]) -> list[RealResult]:
         result.outcomes["ours"] = score(result.ours, label, axes)
         for name, rule in BASELINES.items():
             result.outcomes[name] = score(baseline_alarms(run, rule), label, axes)
+        for name, rule in GUARD_RULES.items():
+            result.outcomes[name] = score(baseline_alarms(run, rule, training_loss), label, axes)
     return results
 
 
