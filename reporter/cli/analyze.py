@@ -61,9 +61,12 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
 
+    # no escape sequence in a name reaches the terminal (issue 9, item 10)
+    from reporter.report.filters import clean_text
+
     def say(msg: str) -> None:
         if not args.quiet:
-            print(f"reporter: {msg}", file=sys.stderr, flush=True)
+            print(f"reporter: {clean_text(msg)}", file=sys.stderr, flush=True)
 
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"{args.out}: the output folder is an existing file",
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         code = _analyze_jobs(jobs, formats, args, say, listed, severities)
     result = outputs.commit()
     for p in listed:
-        print(p)
+        print(clean_text(p))
     _tell_previous(result, say)
     failed = exitcodes.failing(severities, args.fail_on)
     if code == exitcodes.SUCCESS and failed:

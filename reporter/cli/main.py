@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.SUCCESS
     except ReporterError as err:
         hint = f" (hint: {err.hint})" if err.hint else ""
-        print(f"{PROG}: error: {err}{hint}", file=sys.stderr)
+        from reporter.report.filters import clean_text  # a name's escapes stay out of the terminal
+
+        print(clean_text(f"{PROG}: error: {err}{hint}"), file=sys.stderr)
         return err.exit_code
     except Exception as err:  # the one place that turns any failure into an exit code
         if debug:

@@ -12,7 +12,7 @@ from typing import Any
 from reporter.report.filters import fmt_ratio
 
 COLORS = {"train/loss": "#1f77b4", "val/loss": "#d62728", "lr": "#444444"}
-OPTION_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+OPTION_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2")
 DPI = 200  # twice the CSS pixel density the reports lay figures out at (sharp on 2x screens)
 CSS_WIDTH = 900  # the width the HTML shows a figure at, in CSS pixels
 
@@ -109,8 +109,12 @@ def _lr_panel(ax, data: dict[str, Any], spike: dict | None, base: int) -> None:
                 label="LR used (O)")
     watched = lr or series[_losses(data)[-1]]
     x = _shift(watched["x"], base)
+    same = []
     for i, opt in enumerate(data["options"]):
         rep = opt["replay"]
+        if lr and rep["lr"] == list(lr["y"][:len(rep["lr"])]):
+            same.append(str(i + 1))  # its line would only hide the run's own
+            continue
         n = min(len(x), len(rep["lr"]))
         split = _replay_split(rep)
         color = OPTION_COLORS[i % len(OPTION_COLORS)]
@@ -120,10 +124,14 @@ def _lr_panel(ax, data: dict[str, Any], spike: dict | None, base: int) -> None:
         if split is not None and split < n:
             ax.step(x[split:n], rep["lr"][split:n], where="post", lw=1.4, ls=":",
                     color=color, label=f"option {i + 1} from here: conditional (C)")
+    if same:
+        ax.plot([], [], " ", label=f"option{'s' if len(same) > 1 else ''} {', '.join(same)}: "
+                "the run's LR unchanged")
+    values = [v for line in ax.get_lines() for v in line.get_ydata()]
+    if values and all(v is not None and v > 0 for v in values) and max(values) > 4 * min(values):
+        ax.set_yscale("log")  # several orders of reduction; a linear axis reads better otherwise
     if spike:
         ax.axvline(spike["evidence"]["onset"] + base, color="#d62728", ls="--", lw=1)
-    if all(v is None or v > 0 for line in ax.get_lines() for v in line.get_ydata()):
-        ax.set_yscale("log")
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")

@@ -35,6 +35,7 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
     data = analysis if isinstance(analysis, dict) else analysis.to_dict()
     if fmt == "json":
         return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    data = _cleaned(data)  # no ANSI escape or control character of a name reaches a report
     if fmt == "comment":
         from reporter.report.comment import render_comment
 
@@ -52,6 +53,17 @@ def render(analysis: Analysis | dict, fmt: str = "md", *, files: dict[str, str] 
     if fmt != "html":
         text = re.sub(r"\n{3,}", "\n\n", text)
     return text
+
+
+def _cleaned(value: Any) -> Any:
+    """``value`` with ``filters.clean_text`` applied to every string in it (issue 9, item 10)."""
+    if isinstance(value, str):
+        return filters.clean_text(value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def index_text(data: dict[str, Any], fmt: str) -> str:
@@ -93,6 +105,7 @@ def _env(html: bool):
     env.filters["code"] = filters.md_code
     env.filters["clean"] = filters.clean_text
     env.filters["label"] = _label_html if html else (lambda s: s)
+    env.filters["wbr"] = _wbr if html else (lambda s: s)
     return env
 
 
@@ -104,6 +117,14 @@ def _md_inline(text: str):
     html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
     html = re.sub(r"`(.+?)`", r"<code>\1</code>", html)
     return Markup(html)
+
+
+def _wbr(text: str):
+    """Escape, then let a long spec break after ``:``, ``(``, ``,`` and ``=`` (a table of
+    schedulers fits the page instead of overflowing it)."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"([:(,=])", r"\1<wbr>", str(escape(text))))
 
 
 def _label_html(label: str):
