@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from reporter.diagnose.coverage import Check
 from reporter.diagnose.findings import Finding
 
 if TYPE_CHECKING:
+    from reporter.diagnose.selection import Selection
     from reporter.diagnose.series import Curve
     from reporter.ingest.run import Run
 
@@ -20,6 +22,10 @@ class Diagnosis:
 
     findings: list[Finding] = field(default_factory=list)
     curves: dict[str, Curve] = field(default_factory=dict)
+    #: which checks ran on which curves, and why the others were skipped
+    coverage: list[Check] = field(default_factory=list)
+    #: the run's own best checkpoint and the metric it selects by (HF trainer state)
+    selection: Selection | None = None
 
     def first(self, kind: str, metric: str | None = None) -> Finding | None:
         return next(
@@ -69,7 +75,9 @@ def _spike_rank(f: Finding) -> tuple:
 
 def diagnose(run: Run) -> Diagnosis:
     """Run every detector over the run's loss curves."""
+    from reporter.diagnose.coverage import coverage
     from reporter.diagnose.reaction import overfitting, slow_reaction
+    from reporter.diagnose.selection import find_selection, with_selection
     from reporter.diagnose.series import LOSS_METRICS, curves
 
     found = curves(run)
@@ -85,23 +93,43 @@ def diagnose(run: Run) -> Diagnosis:
     from reporter.diagnose.grad_spikes import find_grad_spikes
 
     findings.extend(find_grad_spikes(found.get("grad_norm"), found.get("train/loss")))
+    watched = found.get("val/loss") or found.get("train/loss")
+    findings.extend(_context_findings(run, found, watched))
     diagnosis = Diagnosis(findings, found)
     spike = diagnosis.primary_spike
-    if spike is not None:
+    stuck = spike is not None and not spike.evidence["recovered"] \
+        and not spike.evidence.get("open_at_end")
+    if stuck:
         ref = found.get(spike.metric)
-        late = None
-        if not spike.evidence["recovered"] and not spike.evidence.get("open_at_end"):
-            late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
+        late = slow_reaction(spike, found.get("lr"), float(ref.x[-1]) if ref else 0.0)
         if late:
             findings.append(late)
     evals = tuple(found[name] for name in _validation_curves(found))
+    diagnosis.selection = find_selection(run)
     for val in evals:
         over = overfitting(found.get("train/loss"), val, evals)
+        if over and val.metric == "val/loss":
+            over, diagnosis.selection = with_selection(over, diagnosis.selection, run, val)
         if over:
             findings.append(over)
+    losses = [m for m in LOSS_METRICS if m in found]
+    diagnosis.coverage = coverage(
+        run, found, losses, [c.metric for c in evals],
+        trend=[m for m in losses if not (adversarial and m == "train/loss")],
+        spike_stuck=stuck, tail_loss=watched.metric if watched is not None else None)
     order = {"critical": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.start if f.start is not None else 0))
     return diagnosis
+
+
+def _context_findings(run: Run, found: dict[str, Curve], watched: Curve | None) -> list[Finding]:
+    """The log's fatal lines (a text log) and a long flat tail at the minimum LR."""
+    from reporter.diagnose.crashes import crash_findings
+    from reporter.diagnose.lr_tail import find_lr_floor_tail
+
+    out = crash_findings(run, watched)
+    tail = find_lr_floor_tail(found.get("lr"), watched)
+    return [*out, tail] if tail else out
 
 
 def _validation_curves(found: dict[str, Curve]) -> list[str]:

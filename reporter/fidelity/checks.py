@@ -18,6 +18,14 @@ class StopCheck:
     axis: str
     matches: bool | None
     spec: str
+    #: the counting rule that reproduces the logged stop (``wait >= patience``: Keras,
+    #: Lightning, HF; ``counter > patience``: a hand-written loop) and its patience in the
+    #: frameworks' counting; None when no rule reproduces it
+    rule: str | None = None
+    effective_patience: int | None = None
+    #: the parenthesised verdict of the report's sentence, when a rule other than the
+    #: configured one explains the stop
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)

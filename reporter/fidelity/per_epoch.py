@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,6 +12,9 @@ from replay import spec_text
 from reporter.fidelity.checks import FidelityCheck, StopCheck
 from reporter.fidelity.per_update import hf_step_check
 from reporter.ingest.run import PRINTED
+
+HAND_WRITTEN = "counter > patience"
+FRAMEWORK_NAMES = {"lightning": "Lightning", "keras": "Keras", "hf": "HF"}
 
 if TYPE_CHECKING:
     from reporter.config.setup import TrainingSetup
@@ -160,12 +164,58 @@ def _stop_check(setup: TrainingSetup, watched) -> StopCheck | None:
         ok = configured is None or last_x + 1 >= configured
     else:
         ok = None  # checks every N steps: whether the run was cut short is not known here
+    rule = None
+    if predicted == last:
+        spec = setup.early_stopping
+        who = FRAMEWORK_NAMES.get(spec.semantics, spec.semantics)
+        rule = ("wait >= patience", spec.patience,
+                f"consistent: {who}'s count, wait >= patience with patience {spec.patience}, "
+                "stops there")
+    elif ok is False:
+        rule = _stop_rule(setup.early_stopping, watched.y, last, watched.axis)
     return StopCheck(
         predicted_stop=predicted,
         predicted_stop_x=float(watched.x[predicted]) if predicted is not None else None,
         last_logged=last,
         last_logged_x=last_x,
         axis=watched.axis,
-        matches=ok,
+        matches=True if rule is not None and rule[0] == HAND_WRITTEN else ok,
         spec=spec_text(setup.early_stopping),
+        rule=rule[0] if rule else None,
+        effective_patience=rule[1] if rule else None,
+        verdict=rule[2] if rule else None,
     )
+
+
+def _stop_rule(spec: replay.EarlyStopping, values: np.ndarray, last: int,
+               unit: str) -> tuple[str, int, str] | None:
+    """The counting rule that stops after check ``last`` when the configured one does not:
+    (rule, patience in the frameworks' counting, the report's verdict), or None.
+
+    Keras, Lightning and HF count ``wait`` up on each check without improvement and stop when
+    ``wait >= patience``; a hand-written loop often stops when ``counter > patience``, one
+    check later, which is the frameworks' rule with ``patience + 1``. Failing that, the
+    frameworks' rule with the patience the stop implies (the checks since the last
+    improvement) is tried. Each candidate is confirmed by an exact replay.
+    """
+    who = FRAMEWORK_NAMES.get(spec.semantics, spec.semantics)
+    plus = replace(spec, patience=spec.patience + 1)
+    ev = replay.early_stop(plus, values)
+    if ev is not None and ev.index == last:
+        return (HAND_WRITTEN, plus.patience,
+                f"consistent with a hand-written loop that stops when its counter exceeds the "
+                f"patience (counter > patience): one {unit} later than {who}'s count "
+                f"(wait >= patience), an effective patience of {plus.patience} in the "
+                "frameworks' counting")
+    finite = np.where(np.isfinite(values[: last + 1]), values[: last + 1], np.inf)
+    best = int(np.argmax(finite) if spec.mode == "max" else np.argmin(finite))
+    implied = last - best
+    if implied < 1 or implied in (spec.patience, plus.patience):
+        return None
+    ev = replay.early_stop(replace(spec, patience=implied), values)
+    if ev is None or ev.index != last:
+        return None
+    return ("wait >= patience", implied,
+            f"inconsistent with the configured patience {spec.patience}: the logged stop is "
+            f"what a patience of {implied} gives ({who}'s wait >= patience; counter > "
+            f"{implied - 1} in a hand-written loop), {implied} {unit}s after the best")

@@ -141,7 +141,8 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
             stays = " and stayed so" if f["evidence"].get("stays_nonfinite") else ""
             rows.append({"when": at(data, axis, f["start"]),
                          "what": f"{f['metric']} became NaN or infinite{stays}"})
-    rows.append({"when": at(data, axis, x[-1]), "what": "last logged point (run ended)"})
+    end = (data["run"].get("end") or {}).get("text", "run ended")
+    rows.append({"when": at(data, axis, x[-1]), "what": f"last logged point ({end})"})
     return sorted(rows, key=_row_start)
 
 
@@ -208,10 +209,13 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
                     "overfitting",
                 )
             )
+        elif f["kind"] == "overfitting" and ev.get("selection_metric"):
+            out.append((_selection_cause(data, f), "overfitting"))
         elif f["kind"] == "overfitting":
+            axis = data["series"].get(f["metric"], {}).get("axis", "epoch")
             out.append(
                 (
-                    f"The validation loss was lowest at {at(data, 'epoch', ev['val_best_at'])} "
+                    f"The validation loss was lowest at {at(data, axis, ev['val_best_at'])} "
                     f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])} "
                     "while "
                     f"the training loss fell from {fmt_number(ev['train_at_val_best'])} to "
@@ -224,6 +228,18 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
         elif f["kind"] == "no_progress":
             out.append((f"{f['title']} (observed).", "no_progress"))
     return out
+
+
+def _selection_cause(data: dict, f: dict) -> str:
+    """An eval loss that rose while the run's selection metric improved (``diagnose.selection``)."""
+    ev, sel = f["evidence"], data["diagnosis"].get("selection") or {}
+    return (f"The validation loss was lowest at step {fmt_x(sel.get('loss_best_at'))} "
+            f"({fmt_number(ev['val_best'])}) and rose to {fmt_number(ev['val_last'])}, while "
+            f"{ev['selection_metric']}, the metric the run selects its best checkpoint by, went "
+            f"from {fmt_number(ev['selection_at_loss_best'])} there to its best, "
+            f"{fmt_number(ev['selection_best'])} at step {fmt_x(ev['selection_best_at'])} "
+            "(observed): the model's outputs kept improving while its loss grew. That is not "
+            "overfitting to fix by stopping on the loss, nor a learning-rate instability.")
 
 
 def root_cause(data: dict, spike: dict | None, collapse: dict | None) -> list[str]:

@@ -1,0 +1,36 @@
+"""A long flat tail at the minimum LR (issue 8, item 2): info, never an alarm."""
+
+from __future__ import annotations
+
+from reporter.diagnose import diagnose
+
+
+def _run(make_run, tail_losses: list[float], tail_lr: float = 1e-5):
+    head = [1.0, 0.7, 0.5, 0.4, 0.35, 0.33, 0.32, 0.315, 0.31, 0.31]
+    lr = [1e-3] * 4 + [5e-4] * 3 + [1e-4] * 3
+    return make_run(train__loss=head + tail_losses,
+                    lr=lr + [tail_lr] * len(tail_losses))
+
+
+def test_lr_tail_flat_at_the_floor_is_info(make_run):
+    d = diagnose(_run(make_run, [0.3095, 0.3098, 0.3097, 0.3096, 0.3099, 0.3097]))
+    f = d.first("lr_floor_tail")
+    assert f is not None and f.severity == "info"
+    assert f.start == 10.0 and f.evidence["tail_points"] == 6
+    assert f.evidence["gain"] < 0.01
+    assert d.severity == "info"
+
+
+def test_lr_tail_still_improving_at_the_floor_is_not_reported(make_run):
+    d = diagnose(_run(make_run, [0.30, 0.29, 0.28, 0.27, 0.26, 0.25]))
+    assert d.first("lr_floor_tail") is None
+
+
+def test_lr_tail_short_tail_is_not_reported(make_run):
+    d = diagnose(_run(make_run, [0.3097, 0.3098]))
+    assert d.first("lr_floor_tail") is None
+
+
+def test_lr_tail_constant_lr_is_not_a_floor(make_run):
+    d = diagnose(make_run(train__loss=[1.0, 0.5, 0.4] + [0.39] * 10, lr=[1e-3] * 13))
+    assert d.first("lr_floor_tail") is None
