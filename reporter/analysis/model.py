@@ -16,7 +16,10 @@ import numpy as np
 
 from reporter.analysis.notes import Note
 from reporter.confirm.summary import SeedOutcome, TrialSummary
+from reporter.diagnose.coverage import Check
 from reporter.diagnose.findings import Finding
+from reporter.diagnose.run_end import RunEnd
+from reporter.diagnose.selection import Selection
 from reporter.fidelity.checks import FidelityCheck, PerUpdateCheck, StopCheck
 from reporter.remedies.catalog import ReplayOutcome
 from reporter.remedies.recommend import Recommendation
@@ -69,6 +72,8 @@ class RunInfo:
     epoch_base: int  # the log's number for the first epoch; reports name index i as i + this
     framework: str
     seconds: float
+    #: how the run ended, as far as the log and the config tell (``diagnose.run_end``)
+    end: RunEnd | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class DiagnosisInfo:
     findings: tuple[Finding, ...]
     primary_spike: Finding | None
     primary_collapse: Finding | None
+    #: the checks that ran (on which curves) and those skipped (why): what a verdict covers
+    coverage: tuple[Check, ...] = ()
+    #: the run's own best checkpoint and the metric it selects by, when the log records them
+    selection: Selection | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,7 @@ class Analysis:
 MODEL_TYPES: tuple[type, ...] = (
     RunInfo, SettingRow, SetupInfo, DiagnosisInfo, StopCheck, PerUpdateCheck, FidelityCheck,
     PlanInfo, Current, OptionInfo, SeedOutcome, TrialSummary, Confirmation, Recommendation,
-    Series, Patch, Analysis, Note, ReplayOutcome,
+    Series, Patch, Analysis, Note, ReplayOutcome, RunEnd, Check, Selection,
 )
 
 

@@ -35,6 +35,7 @@ from reporter.config.semantics import adapt_setup, is_plateau
 from reporter.config.setup import TrainingSetup
 from reporter.diagnose import diagnose
 from reporter.diagnose.headline import headline
+from reporter.diagnose.run_end import logged_extent, run_end
 from reporter.errors import LogFormatError, ReporterError, UsageError
 from reporter.fidelity.inference import infer_missing_schedule
 from reporter.fidelity.per_epoch import check_fidelity
@@ -124,10 +125,12 @@ def analyze(
     options = tuple(_option_info(o, per_step) for o in opts)
     diagnosis_info = DiagnosisInfo(
         severity=diagnosis.severity, findings=tuple(diagnosis.findings),
-        primary_spike=diagnosis.primary_spike, primary_collapse=diagnosis.primary_collapse)
+        primary_spike=diagnosis.primary_spike, primary_collapse=diagnosis.primary_collapse,
+        coverage=tuple(diagnosis.coverage), selection=diagnosis.selection)
     return Analysis(
-        run=_run_info(run, diagnosis, time.perf_counter() - started),
-        setup=_setup_info(setup, current, per_step),
+        run=_run_info(run, diagnosis, time.perf_counter() - started, _end(run, diagnosis, setup,
+                                                                          fid)),
+        setup=_setup_info(setup, current, per_step, _epochs_row(setup, current, run, diagnosis)),
         diagnosis=diagnosis_info,
         headline=headline(diagnosis),
         fidelity=fid,
@@ -216,7 +219,27 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> di
     )
 
 
-def _run_info(run, diagnosis, seconds: float) -> RunInfo:
+def _end(run, diagnosis, setup: TrainingSetup, fid):
+    """How the run ended (``diagnose.run_end``): the configured epochs and the early-stopping
+    replay say what the log alone cannot."""
+    watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
+    if watched is None:
+        return None
+    stop = fid.stop if fid is not None else None
+    return run_end(run, watched, planned_epochs=setup.epochs,
+                   stopped_early=bool(stop and stop.matches and stop.rule))
+
+
+def _epochs_row(setup: TrainingSetup, plan, run, diagnosis) -> tuple[Any, str]:
+    """The settings table's epochs: configured, or for a per-step log without a config the
+    points and steps it holds (never its count of points called epochs)."""
+    watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
+    if setup.epochs is not None or watched is None or watched.axis != "step":
+        return plan.epochs, plan.epochs_source
+    return None, f"not configured; the log holds {logged_extent(run, watched)}"
+
+
+def _run_info(run, diagnosis, seconds: float, end=None) -> RunInfo:
     watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
     return RunInfo(
         name=run.name,
@@ -235,6 +258,7 @@ def _run_info(run, diagnosis, seconds: float) -> RunInfo:
         epoch_base=run.epoch_base,
         framework=run.meta.get("framework", "unknown"),
         seconds=seconds,
+        end=end,
     )
 
 
@@ -247,7 +271,7 @@ def _span(diagnosis) -> tuple[float, float] | None:
     return (float(longest.x[0]), float(longest.x[-1]))
 
 
-def _setup_info(setup: TrainingSetup, plan, per_step=None) -> SetupInfo:
+def _setup_info(setup: TrainingSetup, plan, per_step=None, epochs=None) -> SetupInfo:
     scheduler, source = "none found", setup.source_of("scheduler")
     if setup.scheduler is not None:
         scheduler = spec_text(setup.scheduler)
@@ -262,7 +286,7 @@ def _setup_info(setup: TrainingSetup, plan, per_step=None) -> SetupInfo:
         ("scheduler", scheduler, source),
         ("early stopping", early, setup.source_of("early_stopping")),
         ("gradient clipping (max norm)", setup.clip_grad_norm, setup.source_of("clip_grad_norm")),
-        ("epochs", plan.epochs, plan.epochs_source),
+        ("epochs", *(epochs or (plan.epochs, plan.epochs_source))),
     )
     return SetupInfo(
         config_path=str(setup.config_path) if setup.config_path else None,
