@@ -109,3 +109,64 @@ def test_diagnose_tests_seedlike_spike_at_13(tmp_path):
     folder = _seedlike().write_seedlike(tmp_path / "seedlike")
     spike = diagnose(read_run(folder)).primary_spike
     assert spike.start == 13.0 and spike.severity == "critical"
+
+
+# The run's context read from the real logs (issue 8, item 3): how each run ended, what its
+# log holds, and the checkpoint it selected; labels from ../shared/realogs/MANIFEST.tsv and
+# the raw trainer states.
+@needs_realogs
+@pytest.mark.parametrize(("name", "status", "words"), [
+    ("r01_hf_trainer_state", "finished", "global_step 5000 reached max_steps 5000"),
+    ("r02_hf_trainer_state", "finished", "global_step 5490 reached max_steps 5490"),
+    ("r03_hf_trainer_state", "finished", "global_step 6687 reached max_steps 6687"),
+    ("r04_hf_trainer_state", "log_ends", "the log ends at step 2800 of 2808 (max_steps)"),
+    ("r23_text_log", "interrupted", "KeyboardInterrupt traceback at line 105"),
+    ("r17_detectron2_json", "unknown", "does not say whether the run did"),
+])
+def test_realog_run_end_is_what_the_log_says(name, status, words):
+    from reporter.diagnose.run_end import run_end
+    from reporter.diagnose.series import curves
+
+    run = _realog(name)
+    found = curves(run)
+    end = run_end(run, found.get("val/loss") or found["train/loss"])
+    assert end.status == status and words in end.text
+
+
+@needs_realogs
+def test_realog_r17_per_step_points_are_not_called_epochs():
+    """detectron2: 200 logged points over 4,000 iterations (0-based 19..3999)."""
+    from reporter.diagnose.run_end import logged_extent
+    from reporter.diagnose.series import curves
+
+    run = _realog("r17_detectron2_json")
+    assert logged_extent(run, curves(run)["train/loss"]) == (
+        "200 train/loss points over iterations 19–3999")
+
+
+@needs_realogs
+def test_realog_r01_whisper_selects_by_wer_two_thousand_steps_after_the_best_eval_loss():
+    d = diagnose(_realog("r01_hf_trainer_state"))
+    sel = d.selection
+    assert (sel.metric, sel.greater_is_better, sel.best_at, sel.checkpoint) == (
+        "eval_wer", False, 3000.0, "checkpoint-3000")
+    assert sel.loss_best_at == 1000.0
+    assert sel.metric_at_loss_best - sel.best == pytest.approx(0.0456, abs=1e-4)  # 4.6 WER points
+    over = d.first("overfitting", "val/loss")
+    assert over.severity == "warning" and over.evidence["selection_metric"] == "eval_wer"
+    assert sel.advice.startswith("Keep the run's own best checkpoint, checkpoint-3000")
+
+
+@needs_realogs
+def test_realog_r04_selects_by_eval_loss_at_its_last_evaluation():
+    sel = diagnose(_realog("r04_hf_trainer_state")).selection
+    assert (sel.metric, sel.best_at, sel.checkpoint) == ("val/loss", 2800.0, "checkpoint-2800")
+
+
+@needs_realogs
+def test_realog_r23_interrupted_run_raises_nothing_above_info():
+    d = diagnose(_realog("r23_text_log"))
+    assert d.first("interrupted").evidence["line"] == 105
+    assert d.severity == "info"
+    checks = {c.name: c for c in d.coverage}
+    assert checks["overfitting"].detail == "no validation loss logged"
