@@ -14,7 +14,8 @@ from reporter.report.render import render
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 CASES = ["seed_like", *sorted(p.relative_to(SAMPLES).as_posix()
-                              for p in SAMPLES.glob("formats/*/noisy_shard"))]
+                              for p in SAMPLES.glob("formats/*/noisy_shard")),
+         *(["entry_point/run"] if (SAMPLES / "entry_point" / "run").is_dir() else [])]
 FIRST_LINES = 30
 
 
