@@ -52,12 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = exitcodes.HELP
 
 
-def run(args: argparse.Namespace) -> int:
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+def parse_formats(text: str) -> list[str]:
+    """``"md, html"`` → ``["md", "html"]``; an unknown name or an empty list is a usage error
+    (``compare`` reads its ``--format`` the same way)."""
+    formats = [f.strip() for f in text.split(",") if f.strip()]
     bad = [f for f in formats if f not in ALL_FORMATS]
     if bad or not formats:
         raise UsageError(f"--format: unknown {', '.join(bad) or 'empty list'} "
                          f"(choose from {', '.join(ALL_FORMATS)})")
+    return formats
+
+
+def run(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format)
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
 
@@ -116,7 +123,7 @@ def _analyze_jobs(jobs, formats: list[str], args: argparse.Namespace, say,
             path, runs, out, formats,
             lambda run_path, target, c=confirm: _one(run_path, target, formats, args, c,
                                                      say, quiet=True),
-            say)
+            say, report_url=args.report_url)
         listed.extend(written)
         severities.extend(r["severity"] for r in rows)
         if all(r["severity"] == "error" for r in rows):

@@ -41,3 +41,57 @@ def test_tree_where_every_run_fails_exits_2(tmp_path):
         (root / name).mkdir(parents=True)
         (root / name / "history.json").write_text("{")
     assert main(["analyze", str(root), "-o", str(tmp_path / "out"), "-q"]) == 2
+
+
+def _tree(root):
+    seedlike.write_seedlike(root / "unstable")
+    calm = root / "calm-->x"
+    calm.mkdir(parents=True)
+    (calm / "history.json").write_text(json.dumps(
+        {"train_loss": [1.0, 0.8, 0.6, 0.5, 0.45, 0.4],
+         "val_loss": [1.0, 0.85, 0.7, 0.6, 0.55, 0.52]}))
+    (root / "notes").mkdir()
+    (root / "notes" / "todo.txt").write_text("tune the LR\n")
+    (root / "checkpoints").mkdir()
+    (root / "checkpoints" / "last.ckpt").write_bytes(b"\0" * 8)
+    (root / ".cache").mkdir()
+    (root / "empty").mkdir()
+    return root
+
+
+def test_index_counts_links_names_and_says_which_folders_were_skipped(tmp_path):
+    root = _tree(tmp_path / "runs")
+    out = tmp_path / "out"
+    assert main(["analyze", str(root), "-o", str(out), "-q", "--format", "md,html,json"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert index["counts"] == {"critical": 1, "warning": 0, "info": 1, "error": 0}
+    reasons = {s["folder"]: s["reason"] for s in index["skipped"]}
+    assert set(reasons) == {".cache", "checkpoints", "empty", "notes"}
+    assert "hidden" in reasons[".cache"] and "hold no logs" in reasons["checkpoints"]
+    assert reasons["empty"] == "empty" and "among its 1 file(s)" in reasons["notes"]
+    md = (out / "INDEX.md").read_text()
+    assert "2 runs under" in md and "**1 critical**" in md
+    first = index["runs"][0]
+    assert first["name"] == "unstable/training_history.json"
+    assert f"[{first['name']}](<{first['report']}>)" in md
+    assert "## Folders skipped" in md and "- `notes`: no log that reporter reads" in md
+    html = (out / "index.html").read_text()
+    assert f'<a href="{first["html"]}">{first["name"]}</a>' in html
+    assert ">report<" not in html and str(tmp_path) not in html + md
+
+
+def test_combined_comment_for_the_worst_runs_and_fail_on(tmp_path, capsys):
+    root = _tree(tmp_path / "runs")
+    out = tmp_path / "out"
+    code = main(["analyze", str(root), "-o", str(out), "-q", "--format", "json,comment",
+                 "--fail-on", "critical"])
+    assert code == 1
+    assert "--fail-on critical: 1 run(s) with a critical finding" in capsys.readouterr().err
+    comment = (out / "pr_comment.md").read_text()
+    assert comment.startswith("<!-- reporter:v1 key=tree%20runs -->\n")
+    assert "2 runs: 1 critical, 0 warning, 1 with nothing found; 4 folder(s) skipped" in comment
+    assert "<details><summary><b>unstable/training_history.json</b>" in comment
+    assert "xychart-beta" in comment
+    assert "calm-->x" not in comment  # a folder's name cannot close an HTML comment
+    assert main(["comment", str(out / "index.json"), "--print"]) == 0
+    assert capsys.readouterr().out == comment
