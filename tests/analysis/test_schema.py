@@ -47,8 +47,17 @@ def test_json_schema_names_every_field_of_every_model_class():
     assert all(d["additionalProperties"] is False for d in defs.values())
 
 
-@pytest.mark.parametrize("sample", ["seed_like", "formats/hf_trainer_state/noisy_shard",
-                                    "formats/keras_csv/noisy_shard"])
+# every sample run: seed_like and one per format (issue 9, item 9)
+SAMPLE_RUNS = ["seed_like", *sorted(p.relative_to(SAMPLES).as_posix()
+                                    for p in SAMPLES.glob("formats/*/*") if p.is_dir())]
+
+
+def test_every_format_sample_is_validated():
+    formats = {p.name for p in (SAMPLES / "formats").iterdir() if p.is_dir()}
+    assert len(formats) >= 9 and {s.split("/")[1] for s in SAMPLE_RUNS[1:]} == formats
+
+
+@pytest.mark.parametrize("sample", SAMPLE_RUNS)
 def test_report_json_validates_against_the_schema(sample):
     jsonschema = pytest.importorskip("jsonschema")
     data = json.loads(reporter.render(reporter.analyze(SAMPLES / sample, confirm="off"), "json"))
