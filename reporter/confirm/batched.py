@@ -271,6 +271,7 @@ def train_seeds(
     CPU thread, like a one-seed trial.
     """
     task = task or ProxyTask()
+    _refuse_unsupported(spec)
     if not seeds:
         return []
     with one_thread():
@@ -297,6 +298,17 @@ def train_seeds(
             if not active:
                 break
     return [_curve(s, name) for s in states]
+
+
+# TrialSpec fields (with their "off" values) this module does not run yet: such a setting
+# is trained one seed at a time by the shared loop instead.
+_NOT_BATCHED = (("start_epoch", 0), ("history", ()), ("warmup_epochs", 0), ("zclip", None))
+
+
+def _refuse_unsupported(spec: TrialSpec) -> None:
+    used = [name for name, off in _NOT_BATCHED if getattr(spec, name, off) != off]
+    if used:
+        raise Unbatchable(f"the batched proxy does not run {', '.join(used)} yet")
 
 
 def _curve(s: _Seed, name: str) -> SeedCurve:
