@@ -120,11 +120,11 @@ class TorchWriter:
 
     def rewind(self, window: tuple[float, float, float]) -> list[str]:
         at, after, until = window
-        axis = self.ctx.axis
+        name = self.ctx.at  # as the run's log names them
         return [
-            f"# load the checkpoint saved at {axis} {at:g} (model, optimizer, scheduler state)",
-            f"# then skip the batches the run trained on after {axis} {after:g} up to {axis} "
-            f"{until:g}, e.g. by advancing the data loader past them, and continue",
+            f"# load the checkpoint saved at {name(at)} (model, optimizer, scheduler state)",
+            f"# then skip the batches the run trained on after {name(after)} up to "
+            f"{name(until)}, e.g. by advancing the data loader past them, and continue",
         ]
 
 

@@ -133,16 +133,16 @@ def _too_late_text(opt: Option, ctx: Context) -> str:
         if ratio < 1 - 1e-6:
             how = f"only {ratio:.2f}× of"
         return (f"This option does not give a clearly lower LR when the spike began "
-                f"({ctx.axis} {fmt_x(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
+                f"({ctx.at(ctx.onset_x)}): {o.lr_at_onset:.4g}, {how} the "
                 f"{o.observed_lr_at_onset:.4g} the run had. It cannot be expected to prevent "
                 "this spike by lowering the LR.")
     when = (
-        f"its first reduction comes after {ctx.axis} {o.first_reduction}"
+        f"its first reduction comes after {ctx.at(o.first_reduction)}"
         if o and o.first_reduction is not None
         else f"it never lowers the LR over the recorded {ctx.axis}s"
     )
     return (
-        f"This option could not have acted before the spike at {ctx.axis} {fmt_x(ctx.onset_x)}: "
+        f"This option could not have acted before the spike at {ctx.at(ctx.onset_x)}: "
         f"{when}. "
         "It can only limit the damage afterwards."
     )
@@ -173,6 +173,7 @@ def context(
         onset=_position(watched.x, event.start) if event is not None else None,
         best_at=_position(watched.x, spike.evidence["best_at"]) if spike is not None else None,
         axis=watched.axis,
+        base=watched.base,
         base_lr=base_lr,
         per_step_spec=per_step_spec,
         framework=framework,

@@ -11,7 +11,6 @@ import numpy as np
 
 import replay
 from reporter.remedies.plan import Context, Option, Plan
-from reporter.report.filters import fmt_x
 
 EARLY_FRACTION = 0.1  # a spike in the first 10 % of the run calls for a warm-up
 WARMUP_LR_AT_SPIKE = 0.5  # the warm-up's LR at the spike, as a fraction of the base
@@ -37,7 +36,7 @@ def warmup(base: Plan, ctx: Context) -> Option | None:
     unit = "optimizer steps" if hf else f"{ctx.axis}s"
     share = length / total
     rationale = [
-        f"the spike began at {ctx.axis} {fmt_x(ctx.onset_x)}, {ctx.onset_x / total:.0%} into the "
+        f"the spike began at {ctx.at(ctx.onset_x)}, {ctx.onset_x / total:.0%} into the "
         f"run (observed): within the first {EARLY_FRACTION:.0%}, where a warm-up acts",
         f"a linear warm-up over {length} {unit} ({share:.0%} of the run): the LR at the spike's "
         f"{ctx.axis} is then about {WARMUP_LR_AT_SPIKE:.0%} of the run's, and a spike one "
@@ -98,21 +97,20 @@ def rewind_and_skip(base: Plan, ctx: Context) -> Option | None:
     if best_at is None or not best_at < ctx.onset_x:
         return None
     last_good = float(ctx.x[ctx.onset - 1]) if ctx.x is not None and ctx.onset else best_at
-    axis = ctx.axis
     rationale = [
-        f"the spike at {axis} {fmt_x(ctx.onset_x)} did not recover (observed): the run is worth "
-        f"resuming from its best point before it, {axis} {fmt_x(best_at)} (the lowest "
+        f"the spike at {ctx.at(ctx.onset_x)} did not recover (observed): the run is worth "
+        f"resuming from its best point before it, {ctx.at(best_at)} (the lowest "
         f"{spike.metric} before the spike, observed)",
-        f"skip the batches the run trained on after {axis} {fmt_x(last_good)} up to the peak at "
-        f"{axis} {fmt_x(peak)} (the spike's window as logged), then continue unchanged: if "
+        f"skip the batches the run trained on after {ctx.at(last_good)} up to the peak at "
+        f"{ctx.at(peak)} (the spike's window as logged), then continue unchanged: if "
         "particular batches set it off, the resumed run never sees them; if the spike returns "
         "anyway, the cause is not the data order",
         "not replayed: it changes which data the model sees, not the LR, so the logs cannot "
         "say what it does; the confirmation cannot train it on the proxy either",
     ]
     plan = replace(base, rewind=(float(best_at), float(last_good), float(peak)))
-    changes = {"resume_from": f"checkpoint at {axis} {fmt_x(best_at)}",
-               "skip_batches": f"{axis}s {fmt_x(last_good)}–{fmt_x(peak)}"}
+    changes = {"resume_from": f"checkpoint at {ctx.at(best_at)}",
+               "skip_batches": f"{ctx.axis}s {ctx.shown(last_good)}–{ctx.shown(peak)}"}
     return Option("rewind_skip", "Rewind and skip the spike's batches", plan, changes, rationale)
 
 

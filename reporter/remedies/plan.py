@@ -116,3 +116,14 @@ class Context:
     x: np.ndarray | None = None  # the watched metric's epochs or steps
     grad_norm_steps: tuple[np.ndarray, np.ndarray] | None = None  # every logged (x, norm)
     spike: Any = None  # the primary spike Finding, when there is one
+    base: int = 0  # added to an epoch index when a sentence names it (``Run.epoch_base``)
+
+    def at(self, x: float) -> str:
+        """``"epoch 13"``: an epoch index (or a step) named as the run's log names it."""
+        return f"{self.axis} {self.shown(x)}"
+
+    def shown(self, x: float) -> str:
+        """The number alone: ``"13"``."""
+        from reporter.report.filters import fmt_x
+
+        return fmt_x(x + (self.base if self.axis == "epoch" else 0))

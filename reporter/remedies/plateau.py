@@ -81,8 +81,8 @@ def _floor(base: Plan, spec: Any, ctx: Context, changes: dict[str, Any]) -> tupl
     first, lowest = int(low[0]), float(lr.min())
     why = (f"min_lr {value:g} ({FLOOR_FRACTION:.0%} of the base LR): without a floor the replay "
            f"over the recorded {ctx.metric_name} takes the LR to {lowest:.3g} "
-           f"({lowest / base.learning_rate:.0e}× the base) by {ctx.axis} {int(lr.argmin())}, "
-           f"below 1% of it from {ctx.axis} {first} on (conditional replay)")
+           f"({lowest / base.learning_rate:.0e}× the base) by {ctx.at(int(lr.argmin()))}, "
+           f"below 1% of it from {ctx.at(first)} on (conditional replay)")
     if base.learning_rate_assumed:
         changes["scheduler.min_lr"] = Relative(FLOOR_FRACTION, "the learning rate you used")
         why = why.replace(f"min_lr {value:g} (", "min_lr = ", 1).replace(
