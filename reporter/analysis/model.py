@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from reporter.analysis.notes import Note
+from reporter.confirm.calibrate import Calibration, CalibrationStep
 from reporter.confirm.summary import SeedOutcome, TrialSummary
 from reporter.diagnose.coverage import Check
 from reporter.diagnose.findings import Finding
@@ -153,6 +154,8 @@ class Confirmation:
     trials: dict[str, TrialSummary]
     notes: tuple[str, ...]
     curves: dict[str, list[list[float]]]
+    #: whether the current settings reproduced the run's failure, and how (confirm/calibrate.py)
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,8 @@ class Analysis:
 MODEL_TYPES: tuple[type, ...] = (
     RunInfo, SettingRow, SetupInfo, DiagnosisInfo, StopCheck, PerUpdateCheck, FidelityCheck,
     PlanInfo, Current, OptionInfo, SeedOutcome, TrialSummary, Confirmation, Recommendation,
-    Series, Patch, Analysis, Note, ReplayOutcome, RunEnd, Check, Selection,
+    Series, Patch, Analysis, Note, ReplayOutcome, RunEnd, Check, Selection, Calibration,
+    CalibrationStep,
 )
 
 

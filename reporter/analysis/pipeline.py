@@ -120,7 +120,7 @@ def analyze(
             f"schedule ({spec_text(per_step)}) that the trainings cannot "
             "reproduce yet; they step schedules once per epoch."))
     elif confirm != "off" and opts:
-        confirmation = _confirm(current, opts, seeds, workers, say, task)
+        confirmation = _confirm(current, opts, seeds, workers, say, task, diagnosis)
 
     options = tuple(_option_info(o, per_step) for o in opts)
     diagnosis_info = DiagnosisInfo(
@@ -161,10 +161,11 @@ def _confirm_task(confirm: str):
     return load_entry(confirm)  # fails fast, before any work, on a broken entry point
 
 
-def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> dict[str, Any] | None:
-    from reporter.confirm import TrialSpec, run_confirmation
+def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
+             diagnosis=None) -> dict[str, Any] | None:
+    from reporter.confirm import TrialSpec
+    from reporter.confirm.calibrate import confirm_calibrated, failure_target
     from reporter.confirm.schedulers import torch_trial_scheduler
-    from reporter.confirm.summary import summarize
 
     notes: list[str] = []
     trials = {}
@@ -200,8 +201,10 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> di
         left = spent / done * (total - done)
         say(f"  trial {done}/{total} done ({label}); {spent:.0f} s so far, about {left:.0f} s left")
 
-    result = run_confirmation(
-        trials, seeds=seeds, on_progress=on_progress, workers=workers, task=task
+    # the proxy first reproduces the run's failure under the current settings (calibrate.py)
+    result, summaries, calibration = confirm_calibrated(
+        trials, failure_target(diagnosis) if diagnosis is not None else None, seeds=seeds,
+        workers=workers, task=task, on_progress=on_progress, say=say,
     )
     return Confirmation(
         task=result.description,
@@ -211,11 +214,12 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task) -> di
         seeds=tuple(result.seeds),
         seconds=result.seconds,
         torch_version=result.torch_version,
-        trials=summarize(result),
+        trials=summaries,
         notes=tuple(notes),
         curves={
             name: [r.val_loss.tolist() for r in t.runs] for name, t in result.trials.items()
         },
+        calibration=calibration,
     )
 
 

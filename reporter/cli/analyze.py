@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "an entry point to your own model ('path/to/file.py:function' or "
                              "'package.module:function', see samples/entry_point/), or 'auto' "
                              "(default: proxy for one run, off for a tree of runs)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per option (default 3)")
+    parser.add_argument("--seeds", type=int, default=8, help="seeds per option (default 8)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for the confirmation trainings (default: up to 2)")
     parser.add_argument("--log-format", dest="log_format",

@@ -35,7 +35,11 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
     kinds = {f.kind for f in diagnosis.findings}
     if not options:
         text = "Nothing to change: keep the current settings."
-        if "overfitting" in kinds and diagnosis.selection and diagnosis.selection.advice:
+        if "crash" in kinds:  # diagnose/crashes.py: the log ends in a fatal error
+            crash = next(f for f in diagnosis.findings if f.kind == "crash")
+            text = (f"{crash.title[:1].upper()}{crash.title[1:]}. Fix that first: no "
+                    "learning-rate change applies to a crash.")
+        elif "overfitting" in kinds and diagnosis.selection and diagnosis.selection.advice:
             text = diagnosis.selection.advice  # the run's own best checkpoint and metric
         elif "overfitting" in kinds:
             text = ("Keep the checkpoint of the best validation epoch and stop there (early "
@@ -116,8 +120,8 @@ def _by_measurement(options: Sequence[OptionInfo], trials: dict[str, TrialSummar
                  "(the 95% intervals do not overlap).")
     if len(ranked) > 1 and overlap(t.failed_interval, trials[ranked[1].key].failed_interval):
         u = trials[ranked[1].key]
-        text += (f" Against {ranked[1].title} ({u.failed} of {u.n}) there is no significant "
-                 "difference in failure rate either.")
+        text += (f" Against the next option, {ranked[1].title} ({u.failed} of {u.n}), there "
+                 "is no significant difference in failure rate (the intervals overlap).")
     return best.key, text + _worse_loss(best, t, cur, options, trials)
 
 
