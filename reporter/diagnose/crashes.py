@@ -75,7 +75,8 @@ def _end_finding(end: dict[str, Any], curve: Curve | None, last_x: float | None)
         return Finding("interrupted", "info", f"the run was interrupted: the log ends in a "
                        f"KeyboardInterrupt traceback at line {line}{_after(curve, last_x)}",
                        "", start=last_x, evidence=ev, criterion=_RULE)
-    cause = f" ({end['cause']})" if end.get("cause") else ""
+    cause = f" ({end['cause']})" if end.get("cause") and \
+        str(end["cause"]).lower() not in exc.lower() else ""
     return Finding("crash", "critical", f"the run crashed: the log ends in a traceback at line "
                    f"{line}{_after(curve, last_x)}: {exc[:120]}{cause}", "", start=last_x,
                    evidence=ev, criterion=_RULE)

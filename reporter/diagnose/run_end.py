@@ -92,7 +92,8 @@ def _from_traceback(run: Run, curve: Curve) -> RunEnd | None:
         return RunEnd("interrupted", f"run interrupted: the log ends in a KeyboardInterrupt "
                       f"traceback at line {line}", curve.axis, last, None,
                       "the traceback at the end of the log", line)
-    cause = f" ({tail['cause']})" if tail.get("cause") else ""
+    cause = f" ({tail['cause']})" if tail.get("cause") and \
+        str(tail["cause"]).lower() not in exc.lower() else ""
     return RunEnd("crashed", f"run crashed: the log ends in a traceback at line {line}, "
                   f"{_short(exc)}{cause}", curve.axis, last, None,
                   "the traceback at the end of the log", line)

@@ -227,6 +227,8 @@ def _finding_causes(data: dict) -> list[tuple[str, str]]:
             )
         elif f["kind"] == "no_progress":
             out.append((f"{f['title']} (observed).", "no_progress"))
+        elif f["kind"] == "crash":  # its title starts "the run crashed" / "the log ends"
+            out.append((f"{f['title'][:1].upper()}{f['title'][1:]} (observed).", "crash"))
     return out
 
 

@@ -61,3 +61,17 @@ def test_crash_overflow_while_the_scaler_calibrates_is_info(tmp_path):
     d = _diagnose(tmp_path, [*calib, *STEPS[:10], calib[0], *STEPS[10:]])
     f = d.first("amp_overflow")
     assert f.severity == "info" and f.evidence["lines"] == OVERFLOW_RUN + 4
+
+
+def test_crash_report_says_what_ended_the_run_and_no_lr_change(tmp_path):
+    import reporter
+
+    path = tmp_path / "train.log"
+    path.write_text("\n".join([*STEPS, "Traceback (most recent call last):",
+                               "RuntimeError: DataLoader worker (pid 4024) is killed by signal: "
+                               "Killed."]) + "\n")
+    analysis = reporter.analyze(path, confirm="off")
+    assert analysis.run.end.status == "crashed" and analysis.run.end.line == 31
+    assert analysis.headline == "Run Crashed"
+    assert analysis.recommendation.text.startswith("The run crashed: the log ends in a traceback")
+    assert "no learning-rate change applies" in analysis.recommendation.text
