@@ -137,5 +137,6 @@ def logged_extent(run: Run, curve: Curve) -> str:
     unit = _STEP_WORDS.get(run.step_kind, "steps") if curve.axis == "step" else "epochs"
     if not len(curve):
         return f"no {curve.metric} point"
-    return (f"{len(curve)} {curve.metric} points over {unit} {fmt_x(float(curve.x[0]))}–"
-            f"{fmt_x(float(curve.x[-1]))}")
+    shift = curve.base if curve.axis == "epoch" else 0  # epochs as the log names them
+    return (f"{len(curve)} {curve.metric} points over {unit} "
+            f"{fmt_x(float(curve.x[0]) + shift)}–{fmt_x(float(curve.x[-1]) + shift)}")

@@ -62,3 +62,15 @@ def test_run_end_traceback_at_the_end_of_a_text_log(make_run):
     assert (end.status, end.line) == ("interrupted", 105)
     run.meta["fatal_end"] = {"line": 9, "exception": "RuntimeError: NCCL error", "cause": ""}
     assert run_end(run, curve).status == "crashed"
+
+
+def test_logged_extent_counts_points_over_the_runs_own_steps(make_run):
+    from dataclasses import replace
+
+    from reporter.diagnose.run_end import logged_extent
+
+    run, curve = _hf(make_run)
+    run.step_kind = "iteration"
+    steps = replace(curve, x=curve.x * 20 + 19, axis="step")
+    assert logged_extent(run, steps) == "4 train/loss points over iterations 19–79"
+    assert logged_extent(run, curve) == "4 train/loss points over epochs 0–3"
