@@ -122,9 +122,7 @@ def _option_view(i: int, opt: dict, data: dict, out_dir: str) -> dict:
             {
                 "what": "first LR reduction",
                 "value": f"none over the recorded {axis}s",
-                "label": "exact replay"
-                if rep.get("conditional_from") is None or rep["conditional_from"] >= len(rep["lr"])
-                else "conditional replay",
+                "label": _whole_replay_label(rep),
             }
         )
     if rep["lr_at_onset"] is not None:
@@ -191,13 +189,21 @@ def _confirmation(data: dict) -> dict | None:
     return {**conf, "rows": rows}
 
 
+def _whole_replay_label(rep: dict) -> str:
+    """How a statement about the whole replay ("no reduction at all") was obtained: exact
+    only when no part of the replay is conditional."""
+    c = rep.get("conditional_from")
+    return "exact replay" if c is None or c >= len(rep["lr"]) else "conditional replay"
+
+
 def _first_reduction_cell(col: dict, data: dict) -> dict:
     if col["plan"]["scheduler_kind"] != "plateau":
         return _cell("n/a (no plateau rule)", None)
     first = col["replay"]["first_reduction"]
     if first is None:
-        return _cell("none", col["replay"].get("first_reduction_label") or "exact replay")
-    return _cell(at(data, data["run"]["axis"], first), col["replay"]["first_reduction_label"])
+        return _cell("none", _whole_replay_label(col["replay"]))
+    return _cell(f"after {at(data, data['run']['axis'], first)}",
+                 col["replay"]["first_reduction_label"])
 
 
 def _cell(text: str, label: str | None) -> dict:
@@ -275,5 +281,8 @@ def _how_to_test(data: dict, options: list[dict], spike: dict | None) -> list[di
         for f in data["diagnosis"]["findings"]:
             if f["kind"] == "divergence":
                 watch.append(f"{f['metric']} stays finite past {at(data, axis, f['start'])}")
-        out.append({"option": o["number"], "title": o["title"], "watch": watch})
+        how = ("train with the patched config" if o["patch"] else
+               "apply it in your training code (above)" if o.get("code") else
+               "make the changes above")
+        out.append({"option": o["number"], "title": o["title"], "how": how, "watch": watch})
     return out
