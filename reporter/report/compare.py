@@ -166,7 +166,10 @@ def svg_chart(lines: list[Line], *, logy: bool) -> dict | None:
     tf = (lambda v: math.log10(v)) if logy else (lambda v: v)
     xs, ys = [p[0] for p in pts], [tf(p[1]) for p in pts]
     x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
+    y0, y1 = min(ys), max(ys)
+    if y1 <= y0:  # a constant curve: a band around it (±10 %, or ±1 at zero or on log10)
+        half = 0.04 if logy else (abs(y0) * 0.1 or 1.0)
+        y0, y1 = y0 - half, y1 + half
 
     def px(x: float, y: float) -> str:
         sx = SVG_PAD + (x - x0) / (x1 - x0) * (SVG_W - 2 * SVG_PAD)

@@ -50,7 +50,11 @@ def grid(lines: list[Line], points: int = POINTS) -> Grid | None:
         if all(abs(b - a - step) <= 1e-9 * max(1.0, abs(step))
                for a, b in itertools.pairwise(xs)):
             return Grid(lo, hi, len(xs), True)
-    return Grid(lo, hi, max(1, min(points, len(xs))), len(xs) == 1)
+    if len(xs) == 1:
+        return Grid(lo, hi, 1, True)
+    # uneven x: positions as fine as the closest two logged points allow, up to ``points``
+    closest = min(b - a for a, b in itertools.pairwise(xs))
+    return Grid(lo, hi, min(points, max(len(xs), round((hi - lo) / closest) + 1)), False)
 
 
 def binned(line: Line, g: Grid, how: str = "max") -> tuple[list[float | None], int]:
