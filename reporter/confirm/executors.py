@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporter.confirm.spec import SeedCurve, Task, TrialSpec
-from reporter.errors import UsageError
+from reporter.errors import MissingDependencyError, UsageError
 
 EXECUTORS = ("local", "ray")
 
@@ -170,8 +170,7 @@ def _import_ray():
     try:
         import ray
     except ImportError:
-        raise UsageError("--executor ray needs Ray, which is not installed",
-                         hint="pip install 'training-fix-reporter[ray]'") from None
+        raise MissingDependencyError("ray", "--executor ray", extra="ray") from None
     return ray
 
 

@@ -34,6 +34,7 @@ def _assert_same_curves(spec: TrialSpec, seeds: list[int], task: ProxyTask) -> N
         np.testing.assert_array_equal(got.clip_fraction, alone.clip_fraction, err_msg=where)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spec",
     [
@@ -47,12 +48,14 @@ def test_batched_seeds_match_one_seed_at_a_time(spec):
     _assert_same_curves(spec, [0, 1, 2, 5], TINY)
 
 
+@pytest.mark.slow
 def test_plateau_scheduler_reacts_per_seed():
     spec = TrialSpec(0.01, ReduceLROnPlateau(patience=0, factor=0.5, threshold=0.2), epochs=6)
     curves = train_seeds(spec, [0, 1, 2, 5], task=TINY)
     assert len({tuple(c.lr) for c in curves}) > 1  # the seeds' LRs part ways
 
 
+@pytest.mark.slow
 def test_seeds_that_stop_early_leave_the_others_training():
     spec = TrialSpec(0.03, None, EarlyStopping(patience=1, min_delta=0.01), 1.0, epochs=12)
     curves = train_seeds(spec, [0, 1, 2, 3], task=TINY)
@@ -60,6 +63,7 @@ def test_seeds_that_stop_early_leave_the_others_training():
     _assert_same_curves(spec, [0, 1, 2, 3], TINY)
 
 
+@pytest.mark.slow
 def test_a_diverging_seed_ends_alone():
     spec = TrialSpec(1e9, None, None, None, epochs=4)  # absurd on purpose: seed 0 overflows
     curves = train_seeds(spec, [0, 5], task=TINY)
@@ -67,13 +71,15 @@ def test_a_diverging_seed_ends_alone():
     _assert_same_curves(spec, [0, 5], TINY)
 
 
+@pytest.mark.slow
 def test_default_proxy_size_matches_too():
     """The proxy as the runner uses it: catches drift between the two paths' builds."""
     _assert_same_curves(TrialSpec(0.01, ReduceLROnPlateau(patience=1), None, 1.0, epochs=1),
                         [0, 3], ProxyTask())
 
 
-def test_seed_wall_times_add_up_to_about_the_batch():
+@pytest.mark.slow
+def test_every_seed_gets_a_share_of_the_wall_time():
     curves = train_seeds(TrialSpec(0.01, epochs=2), [0, 1], task=TINY)
     assert all(c.seconds > 0 for c in curves)
 

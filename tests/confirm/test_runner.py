@@ -63,6 +63,7 @@ def test_entry_points_train_one_seed_per_unit_minimum_seeds_first(monkeypatch):
     assert all(len(u.seeds) == 1 and not u.batched for u in fake.units)
 
 
+@pytest.mark.slow
 def test_a_second_run_trains_nothing_and_gives_the_same_curves(tmp_path):
     counted = []
 
@@ -150,6 +151,7 @@ def test_progress_counts_the_seeds_trained_and_the_total_drops_with_cuts(monkeyp
     assert calls[-1][2] == f"time budget reached, {33 - len(calls)} seeds cut"
 
 
+@pytest.mark.slow
 def test_real_batched_run_matches_one_seed_at_a_time():
     batched = run_confirmation(TRIALS, seeds=2, task=TINY)
     alone = run_confirmation(TRIALS, seeds=2, task=TINY, batched=False)
