@@ -18,7 +18,9 @@ from reporter.analysis.notes import Note
 from reporter.confirm.calibrate import Calibration, CalibrationStep
 from reporter.confirm.summary import SeedOutcome, TrialSummary
 from reporter.diagnose.coverage import Check
+from reporter.diagnose.early_warning import EarlyWarning, LiveGuards
 from reporter.diagnose.findings import Finding
+from reporter.diagnose.guards import GuardReplay
 from reporter.diagnose.run_end import RunEnd
 from reporter.diagnose.selection import Selection
 from reporter.fidelity.checks import FidelityCheck, PerUpdateCheck, StopCheck
@@ -105,6 +107,10 @@ class DiagnosisInfo:
     coverage: tuple[Check, ...] = ()
     #: the run's own best checkpoint and the metric it selects by, when the log records them
     selection: Selection | None = None
+    #: how early our rule, run live, fires before each finding's worst point
+    early_warnings: tuple[EarlyWarning, ...] = ()
+    #: the live guards people run (Lightning, llm-foundry, OLMo-core, W&B, Megatron) replayed
+    live_guards: LiveGuards | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ MODEL_TYPES: tuple[type, ...] = (
     RunInfo, SettingRow, SetupInfo, DiagnosisInfo, StopCheck, PerUpdateCheck, FidelityCheck,
     PlanInfo, Current, OptionInfo, SeedOutcome, TrialSummary, Confirmation, Recommendation,
     Series, Patch, Analysis, Note, ReplayOutcome, RunEnd, Check, Selection, Calibration,
-    CalibrationStep,
+    CalibrationStep, EarlyWarning, LiveGuards, GuardReplay,
 )
 
 

@@ -34,6 +34,7 @@ from reporter.config import find_run_config, framework_written, plan_patch, read
 from reporter.config.semantics import adapt_setup, is_plateau
 from reporter.config.setup import TrainingSetup
 from reporter.diagnose import diagnose
+from reporter.diagnose.early_warning import early_warnings, live_guards
 from reporter.diagnose.headline import headline
 from reporter.diagnose.run_end import logged_extent, run_end
 from reporter.errors import LogFormatError, ReporterError, UsageError
@@ -126,7 +127,8 @@ def analyze(
     diagnosis_info = DiagnosisInfo(
         severity=diagnosis.severity, findings=tuple(diagnosis.findings),
         primary_spike=diagnosis.primary_spike, primary_collapse=diagnosis.primary_collapse,
-        coverage=tuple(diagnosis.coverage), selection=diagnosis.selection)
+        coverage=tuple(diagnosis.coverage), selection=diagnosis.selection,
+        early_warnings=early_warnings(diagnosis), live_guards=live_guards(diagnosis))
     return Analysis(
         run=_run_info(run, diagnosis, time.perf_counter() - started, _end(run, diagnosis, setup,
                                                                           fid)),
