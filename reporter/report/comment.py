@@ -107,7 +107,9 @@ def verdict(view: dict) -> dict:
     said = summary.get("verdict") or {"icon": "", "word": view["severity"],
                                       "line": view["title"]}
     evidence = summary.get("evidence")
-    return {"mark": f"{said['icon']} {said['word']}".strip(), "text": clip(said["line"]),
+    # the comment lists no findings: the others are in the full report, not "below"
+    line = re.sub(r"(more findings?) below$", r"\1 in the full report", said["line"])
+    return {"mark": f"{said['icon']} {said['word']}".strip(), "text": clip(line),
             "evidence": {"label": evidence["label"], "text": clip(evidence["text"])}
             if evidence else None}
 
