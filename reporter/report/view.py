@@ -35,7 +35,9 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
     collapse = data["diagnosis"]["primary_collapse"]
     options = [_option_view(i, o, data, out_dir) for i, o in enumerate(data["options"])]
     notes = [n["text"] for n in data["notes"]]
-    not_lr = next((f["kind"] for f in data["diagnosis"]["findings"]
+    # "selection": the eval loss rose while the run's own selection metric improved
+    not_lr = next(("selection" if f["evidence"].get("selection_metric") else f["kind"]
+                   for f in data["diagnosis"]["findings"]
                    if f["kind"] in ("overfitting", "no_progress")), None)
     return {
         "title": data["headline"],
