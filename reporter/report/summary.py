@@ -86,13 +86,27 @@ def _evidence(data: dict[str, Any], options: list[dict]) -> dict[str, str]:
     conf = data.get("confirmation")
     if opt is not None and conf and rec.get("basis") == "measured":
         t, cur = conf["trials"][opt["key"]], conf["trials"]["current"]
+        overlap = _overlap(t.get("failed_interval"), cur.get("failed_interval"))
         return {"label": "measured", "text": (
-            f"on {conf['subject']}, {t['failed']} of {t['n']} seeds failed with this change "
-            f"against {cur['failed']} of {cur['n']} under the current settings; with so few "
-            "seeds a difference of one or two can be chance")}
+            f"on {conf['subject']}, {_rate(t)} seeds failed with this change against "
+            f"{_rate(cur)} under the current settings (Wilson 95% intervals); "
+            + ("the intervals overlap, so the difference may be chance" if overlap else
+               "the intervals do not overlap"))}
     if opt is not None:
         return _replay_evidence(data, opt, measured_elsewhere=bool(conf))
     return {"label": "observed", "text": _no_option_evidence(data)}
+
+
+def _rate(t: dict) -> str:
+    """``"1 of 8 (2–47%)"``: failed seeds, with the 95% interval of the rate when known."""
+    low, high = t.get("failed_interval") or (None, None)
+    interval = f" ({low:.0%}–{high:.0%})" if low is not None else ""
+    return f"{t['failed']} of {t['n']}{interval}"
+
+
+def _overlap(a, b) -> bool:
+    """Whether two intervals overlap (unknown ones are taken to)."""
+    return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
 
 
 def _replay_evidence(data: dict, opt: dict, *, measured_elsewhere: bool) -> dict[str, str]:

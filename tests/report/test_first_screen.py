@@ -91,3 +91,21 @@ def test_history_counting_from_1_names_its_first_epoch_1(tmp_path):
     assert a.headline.startswith("Loss Spike at Epoch 13")  # the 13th value, as logged
     md = reporter.render(a, "md")
     assert "epochs 1–" in md and "epochs 0–" not in md
+
+
+def test_measured_evidence_gives_both_failure_rates_with_their_intervals():
+    from reporter.report.summary import summary
+
+    trials = {"current": {"failed": 6, "n": 8, "failed_interval": (0.41, 0.93)},
+              "cosine": {"failed": 0, "n": 8, "failed_interval": (0.0, 0.32)}}
+    data = {"recommendation": {"option": "cosine", "basis": "measured", "text": ""},
+            "confirmation": {"subject": "the proxy task", "trials": trials},
+            "diagnosis": {"severity": "critical", "findings": [], "primary_spike": None,
+                          "primary_collapse": None},
+            "run": {"epoch_base": 0}}
+    options = [{"key": "cosine", "number": 1, "title": "Cosine", "anchor": "o", "patch": None,
+                "changes": {"scheduler": "cos"}}]
+    ev = summary(data, options, [])["evidence"]
+    assert ev["label"] == "measured"
+    assert "0 of 8 (0%–32%) seeds failed" in ev["text"] and "6 of 8 (41%–93%)" in ev["text"]
+    assert "do not overlap" in ev["text"]

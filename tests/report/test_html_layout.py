@@ -43,19 +43,55 @@ window.addEventListener('load', () => {
 """
 
 
+# The first screen: where the verdict and the recommended change (or action) end, in CSS px
+FIRST_SCREEN = """
+window.addEventListener('load', () => {
+  const box = document.querySelector('.summary');
+  const rec = [...box.querySelectorAll('p')].find(p => /Recommended (change|action)/.test(
+    p.textContent));
+  const diff = box.querySelector('pre');
+  const out = document.createElement('pre');
+  out.id = 'measure';
+  out.textContent = JSON.stringify({
+    width: document.documentElement.clientWidth,
+    verdict: box.querySelector('.verdict').getBoundingClientRect().bottom,
+    recommendation: Math.max(rec.getBoundingClientRect().bottom,
+                             diff ? diff.getBoundingClientRect().bottom : 0)});
+  document.body.appendChild(out);
+});
+"""
+
+
+def _run(page: Path, window: str = "1280,800") -> dict:
+    """Open ``page`` in headless Chromium; what its script wrote into ``pre#measure``."""
+    done = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--hide-scrollbars", f"--window-size={window}",
+                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r'<pre id="measure">(.*?)</pre>', done.stdout)
+    assert found, f"the browser measured nothing (exit {done.returncode}): {done.stderr[-500:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("sample", ["seed_like", "formats/hf_trainer_state/noisy_shard",
+                                    "formats/text_log/noisy_shard"])
+def test_html_first_screen_at_1280_by_800_holds_verdict_and_recommendation(sample, tmp_path):
+    page = tmp_path / "report.html"
+    text = render(reporter.analyze(SAMPLES / sample, confirm="off"), "html")
+    page.write_text(text.replace("</body>", f"<script>{FIRST_SCREEN}</script></body>"),
+                    encoding="utf-8")
+    got = _run(page)
+    assert got["width"] == 1280
+    assert 0 < got["verdict"] < got["recommendation"] <= 800
+
+
 def _measure(page: str, width: int, tmp_path: Path) -> dict:
     inner = page.replace("</body>", f"<script>{MEASURE}</script></body>")
     outer = tmp_path / f"at{width}.html"
     outer.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe style="border:0" '
                      f'width="{width}" height="800" srcdoc="{html.escape(inner, quote=True)}">'
                      "</iframe></body></html>", encoding="utf-8")
-    done = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--hide-scrollbars", "--window-size=1400,900",
-                           "--virtual-time-budget=5000", "--dump-dom", outer.as_uri()],
-                          capture_output=True, text=True, timeout=120, check=False)
-    found = re.search(r'<pre id="measure">(.*?)</pre>', done.stdout)
-    assert found, f"the browser measured nothing (exit {done.returncode}): {done.stderr[-500:]}"
-    return json.loads(html.unescape(found.group(1)))
+    return _run(outer, "1400,900")
 
 
 @pytest.fixture(scope="module")
