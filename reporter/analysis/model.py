@@ -144,6 +144,7 @@ class OptionInfo:
     rationale: tuple[str, ...]
     warnings: tuple[str, ...]
     replay: ReplayOutcome
+    code: tuple[str, ...] = ()  # the option in the run's framework (remedies/apply.py)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,10 @@ def analyze(
         current=Current(plan=_plan_info(current, per_step), replay=current_outcome),
         options=options,
         confirmation=confirmation,
-        recommendation=recommend(options, confirmation, diagnosis_info),
+        # with trials, the pick is among the options that were trained (see _untrained)
+        recommendation=recommend(
+            [o for o in options if confirmation is None or o.key in confirmation.trials],
+            confirmation, diagnosis_info),
         series=_series(diagnosis, aligned),
         notes=tuple(notes),
         patches=_patches(setup, opts, root),
@@ -172,6 +175,10 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
     notes: list[str] = []
     trials = {}
     for key, plan in [("current", current), *((o.key, o.plan) for o in opts)]:
+        untrained = _untrained(plan)
+        if untrained:
+            notes.append(f"{key}: not trained: {untrained}")
+            continue
         scheduler, note = torch_trial_scheduler(plan.scheduler)
         if note:
             notes.append(f"{key}: {note}")
@@ -243,6 +250,15 @@ def _epochs_row(setup: TrainingSetup, plan, run, diagnosis) -> tuple[Any, str]:
     if setup.epochs is not None or watched is None or watched.axis != "step":
         return plan.epochs, plan.epochs_source
     return None, f"not configured; the log holds {logged_extent(run, watched)}"
+
+
+def _untrained(plan) -> str | None:
+    """Why a plan cannot be a confirmation trial yet (None: it can)."""
+    if plan.rewind is not None:
+        return "rewind-and-skip changes the data the model sees, which the trials cannot replay"
+    if plan.warmup or plan.zclip is not None:
+        return "the trainer does not run warm-up or adaptive clipping yet"
+    return None
 
 
 def _run_info(run, diagnosis, seconds: float, end=None) -> RunInfo:
@@ -340,6 +356,7 @@ def _option_info(opt, per_step=None) -> OptionInfo:
         rationale=tuple(opt.rationale),
         warnings=tuple(opt.warnings),
         replay=opt.outcome,
+        code=tuple(opt.code),
     )
 
 

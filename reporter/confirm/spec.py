@@ -149,6 +149,10 @@ class TrialSpec:
     ``early_stopping`` is a ``replay.EarlyStopping`` watching the validation loss, or None.
     ``clip_grad_norm`` is the ``max_norm`` of ``torch.nn.utils.clip_grad_norm_`` (None: no
     clipping; the norm is still measured). ``epochs`` is the most epochs the trial trains.
+    ``warmup_epochs`` W > 0 lays a linear warm-up over the first W epochs (epoch e trains at
+    ``(e + 1) / W`` of the scheduler's LR: ``replay.warmup_factor``); ``zclip`` is a
+    ``replay.ZClip`` applied to every step's gradient norm instead of ``clip_grad_norm_``
+    (None: none). A trainer that cannot run them must refuse the spec, not ignore them.
     """
 
     learning_rate: float
@@ -156,6 +160,8 @@ class TrialSpec:
     early_stopping: EarlyStopping | None = None
     clip_grad_norm: float | None = None
     epochs: int = 50
+    warmup_epochs: int = 0
+    zclip: Any = None
 
     def __post_init__(self) -> None:
         if not self.learning_rate > 0:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import reporter
+from reporter.analysis.model import SCHEMA_VERSION
 
 SEEDLIKE = Path(__file__).parents[1] / "seedlike.py"
 _spec = importlib.util.spec_from_file_location("seedlike", SEEDLIKE)
@@ -64,7 +65,7 @@ def test_analyze_json_has_no_nan(analysis):
 
     text = reporter.render(analysis, "json")
     data = json.loads(text)
-    assert data["schema_version"] == 2 and data["headline"] == analysis.headline
+    assert data["schema_version"] == SCHEMA_VERSION and data["headline"] == analysis.headline
 
 
 def test_analyze_confirms_on_the_users_entry_point(tmp_path):
