@@ -13,6 +13,7 @@ from typing import Any
 
 from reporter.report.figures import describe
 from reporter.report.filters import clean_text, code_fence, fmt_number
+from reporter.report.guards_view import guards_view
 from reporter.report.narrative import at, convention, extent, root_cause, timeline
 from reporter.report.summary import MARKS, SEVERITY_ICONS, marks_legend, summary
 
@@ -54,6 +55,7 @@ def build_view(data: dict[str, Any], files: dict[str, str] | None = None,
                      for f in data["diagnosis"]["findings"]],
         "rules": _rules(data["diagnosis"]["findings"]),
         "checks": data["diagnosis"].get("coverage") or [],  # what the verdict covered
+        "guards": guards_view(data),  # early warnings and the live guards replayed
         "root_cause": root_cause(data, spike, collapse),
         "fidelity": data["fidelity"],
         "fidelity_word": FIDELITY_WORDS.get((data["fidelity"] or {}).get("status"), "Not checked."),
