@@ -195,11 +195,12 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
 
     fig = Figure(figsize=(min(3.0 * len(names), 12), 3.2), dpi=DPI)
     axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
+    base = _base(data, "epoch")  # the report's one convention, for the trainings' epochs too
     titles = {"current": "current settings"}
     titles.update({o["key"]: f"option {i + 1}" for i, o in enumerate(data["options"])})
     for ax, name in zip(axes, names, strict=True):
         for seed_curve in curves[name]:
-            ax.plot(range(len(seed_curve)), seed_curve, lw=1)
+            ax.plot(range(base, base + len(seed_curve)), seed_curve, lw=1)
         t = conf["trials"][name]
         ax.set_title(
             f"{titles.get(name, name)}\nspiked {t['spiked']}/{t['n']}, "
@@ -208,7 +209,9 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
         )
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.set_xlabel("epoch")
+        _x_axis(ax, "epoch", base)
+        ax.set_xlabel("")
     axes[0].set_ylabel(f"val loss, {conf['subject']} (measured)")
+    fig.supxlabel(f"epoch of each training (counted from {base}, as in this report)", fontsize=9)
     fig.tight_layout()
     return _png(fig)
