@@ -128,13 +128,24 @@ def skipped_folders(root: Path, runs: list[Path]) -> list[dict[str, str]]:
                     walk(child)
                 continue
             if reason is None:
-                files = sum(1 for p in child.rglob("*") if p.is_file())
-                reason = (f"no log that reporter reads among its {files} file(s)" if files
-                          else "empty")
+                reason = _content_reason([p for p in child.rglob("*") if p.is_file()])
             out.append({"folder": child.relative_to(root).as_posix(), "reason": reason})
 
     walk(root)
     return out
+
+
+CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".toml", ".cfg", ".ini", ".json"})
+
+
+def _content_reason(files: list[Path]) -> str:
+    """Why a folder without a run was skipped, from what it holds."""
+    if not files:
+        return "empty"
+    if all(f.suffix.lower() in CONFIG_SUFFIXES for f in files):
+        return (f"{len(files)} config file(s), no log (a run beside them reads its config "
+                "from here)")
+    return f"no log that reporter reads among its {len(files)} file(s)"
 
 
 def _skip_reason(folder: Path, skip_names: frozenset[str]) -> str | None:
