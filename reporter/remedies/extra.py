@@ -11,6 +11,7 @@ import numpy as np
 
 import replay
 from reporter.remedies.plan import Context, Option, Plan
+from reporter.remedies.schedules import varies
 
 EARLY_FRACTION = 0.1  # a spike in the first 10 % of the run calls for a warm-up
 WARMUP_LR_AT_SPIKE = 0.5  # the warm-up's LR at the spike, as a fraction of the base
@@ -43,6 +44,8 @@ def warmup(base: Plan, ctx: Context) -> Option | None:
         f"{ctx.axis} later still meets a reduced LR; after it the run's own schedule is unchanged",
     ]
     plan = replace(base, warmup=length)
+    if hf or (isinstance(base.scheduler, replay.ConstantSchedule) and varies(ctx.observed_lr)):
+        plan = replace(plan, observed_scale=1.0)  # the run's own LR path, as logged
     changes = {"warmup_steps" if hf else "warmup_epochs": length}
     return Option("warmup", "Learning-rate warm-up", plan, changes, rationale)
 

@@ -50,7 +50,7 @@ def lower_lr(base: Plan, ctx: Context) -> Option:
     if base.learning_rate_assumed:
         return _relative_lr(base)
     if ctx.per_step_spec is not None or (
-        isinstance(base.scheduler, replay.ConstantSchedule) and _varies(ctx.observed_lr)
+        isinstance(base.scheduler, replay.ConstantSchedule) and varies(ctx.observed_lr)
     ):
         return _scaled_base(base, ctx)
     at = observed_lr(ctx)
@@ -78,7 +78,8 @@ def _relative_lr(base: Plan) -> Option:
     return Option("lower_lr", "Lower learning rate", plan, changes, rationale, [SLOWER])
 
 
-def _varies(lr: np.ndarray | None) -> bool:
+def varies(lr: np.ndarray | None) -> bool:
+    """True when the logged LR takes more than one value."""
     finite = lr[np.isfinite(lr)] if lr is not None else np.array([])
     return len(finite) > 1 and float(finite.max()) > float(finite.min()) * (1 + 1e-9)
 

@@ -3,9 +3,12 @@ them, and each says what its replay found."""
 
 from __future__ import annotations
 
+from dataclasses import replace as with_
+
 import numpy as np
 import pytest
 
+import replay
 from reporter.remedies.catalog import replay_plan
 from reporter.remedies.extra import adaptive_clipping, rewind_and_skip, warmup
 
@@ -57,3 +60,17 @@ def test_rewind_and_skip_only_for_a_spike_that_did_not_recover(ctx_of, plan_of):
     assert replay_plan(opt.plan, ctx).acted_before_spike is None  # not replayed
     recovered = ctx_of(_curve(60, 30), 30, best_at=25, recovered=True)
     assert rewind_and_skip(plan_of(), recovered) is None
+
+
+def test_hf_warmup_is_replayed_on_the_per_update_schedule(ctx_of, plan_of):
+    spec = replay.HFScheduler("linear", num_warmup_steps=0, num_training_steps=1000)
+    steps = np.arange(10, 1001, 10, dtype=float)
+    lr = 1e-3 * np.asarray(replay.lr_trajectory(spec, 1.0, 1001).lr)[steps.astype(int)]
+    ctx = with_(ctx_of(_curve(len(steps), 3), 3), x=steps, onset_x=40.0, observed_lr=lr,
+                per_step_spec=spec, framework="hf", axis="step")
+    opt = warmup(plan_of(1e-3, epochs=3), ctx)
+    assert opt is not None and opt.changes == {"warmup_steps": 80}
+    out = replay_plan(opt.plan, ctx)
+    assert out.lr_at_onset == pytest.approx(0.5e-3)  # HF's ramp: step 40 of 80
+    # after the ramp HF's linear decay runs from step 80: (T - s) / (T - W) at step 500
+    assert out.lr[49] == pytest.approx(1e-3 * 500 / 920)
