@@ -19,7 +19,7 @@ MARKER_TAG = "reporter:v1"
 MAX_TEXT = 400  # a sentence: verdict, recommendation, a timeline row
 MAX_CELL = 120  # a table cell
 MAX_ROWS = 12
-MAX_COLUMNS = 5  # current + 4 options
+MAX_COLUMNS = 7  # current + 6 options
 MAX_TIMELINE = 8
 MAX_DIFF_LINES = 60
 MAX_DIFF_LINE = 160
@@ -72,11 +72,11 @@ def short_diff(diff: str | None) -> dict | None:
     return {"block": fenced("\n".join(kept), "diff"), "note": note}
 
 
-def cell_text(cell: Any) -> str:
-    """A comparison cell as text: a ``{text, mark}`` cell shows its marker after the value."""
-    if isinstance(cell, dict):
-        return f"{cell['text']} {cell['mark']}".strip() if cell.get("mark") else cell["text"]
-    return str(cell)
+def cell(value: Any) -> dict[str, str]:
+    """A comparison cell as ``{text, mark}`` (a plain string has no marker), clipped."""
+    if isinstance(value, dict):
+        return {"text": clip(value["text"], MAX_CELL), "mark": clip(value.get("mark") or "", 4)}
+    return {"text": clip(value, MAX_CELL), "mark": ""}
 
 
 def short_table(columns: list[str], rows: list[dict], keep: int | None = None) -> dict:
@@ -95,7 +95,7 @@ def short_table(columns: list[str], rows: list[dict], keep: int | None = None) -
     return {
         "columns": [clip(columns[i], MAX_CELL) for i in idx],
         "rows": [{"name": clip(r["name"], MAX_CELL),
-                  "cells": [clip(cell_text(r["cells"][i]), MAX_CELL) for i in idx],
+                  "cells": [cell(r["cells"][i]) for i in idx],
                   "label": clip(r.get("label") or "", MAX_CELL)} for r in rows[:MAX_ROWS]],
         "note": "; ".join(notes) + " (the full report has them all)" if notes else None,
     }
