@@ -12,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from reporter.report.filters import clean_text, code_fence
 from reporter.report.mermaid import Line, line_chart
 
 COMMENT_LIMIT = 65_536  # GitHub rejects a comment body longer than this (characters)
@@ -41,15 +42,15 @@ def marker_of(body: str) -> str | None:
 
 
 def clip(text: Any, limit: int = MAX_TEXT) -> str:
-    """``text`` on one line, at most ``limit`` characters (``…`` marks a cut)."""
-    one = " ".join(str(text).split())
+    """``text`` on one line without control characters or ANSI escapes, at most ``limit``
+    characters (``…`` marks a cut)."""
+    one = " ".join(clean_text(text).split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 def fenced(text: str, lang: str = "") -> str:
-    """A Markdown code block whose fence is longer than any backtick run inside."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    """A Markdown code block whose fence no line inside can close (``filters.code_fence``)."""
+    fence = code_fence(text)
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
@@ -64,7 +65,7 @@ def short_diff(diff: str | None) -> dict | None:
     """The recommended diff, at most ``MAX_DIFF_LINES`` lines of ``MAX_DIFF_LINE`` characters."""
     if not diff:
         return None
-    lines = diff.rstrip("\n").split("\n")
+    lines = clean_text(diff).rstrip("\n").split("\n")
     kept = [line if len(line) <= MAX_DIFF_LINE else line[: MAX_DIFF_LINE - 1] + "…"
             for line in lines[:MAX_DIFF_LINES]]
     note = (f"{len(lines) - MAX_DIFF_LINES} more line(s) of the diff are in the full report"

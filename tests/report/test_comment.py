@@ -73,3 +73,12 @@ def test_huge_input_stays_under_the_limit_with_notes(seed):
     fence = re.search(r"\n(`{3,})diff\n", text)  # longer than any backtick run inside
     inner = text[fence.end():text.index("\n" + fence.group(1) + "\n", fence.end())]
     assert max(len(r) for r in re.findall(r"`+", inner)) < len(fence.group(1))
+
+
+def test_ansi_and_control_characters_never_reach_the_comment(seed):
+    data = copy.deepcopy(seed)
+    data["run"]["name"] = "run\x1b[31mred\x1b[0m\x07"
+    data["headline"] = "Spike\x1b[2J at epoch 3"
+    text = render_comment(data)
+    assert "\x1b" not in text and "\x07" not in text
+    assert marker_of(text) == "<!-- reporter:v1 key=runred -->"
