@@ -97,45 +97,91 @@ def find_spikes(values: np.ndarray, *, ratio: float | None = None,
 
     Non-finite values are skipped here; divergence has its own detector. ``ratio`` replaces
     ``SPIKE_RATIO`` and ``noise_multiple`` ``NOISE_MULTIPLE`` (the gradient norm's rule).
+    The level before each point is computed for all points at once (a sliding-window median);
+    only the points that clear the ratio are looked at one by one, so the cost grows with the
+    points, not with the points times the window.
 
     >>> [s.onset for s in find_spikes(np.array([1.0, 0.5, 0.2, 0.1, 0.9, 0.8, 0.7]))]
     [4]
     """
     y = np.asarray(values, dtype=float)
-    finite = np.isfinite(y)
-    if finite.sum() < 3:
+    at = np.flatnonzero(np.isfinite(y))  # the finite points: the only ones the rule reads
+    if at.size < 3:
         return []
-    quantum = _quantum(y)
-    resid = (_residuals(y, quantum), _abs_residuals(y))
+    rule = _Rule(y, at, ratio or SPIKE_RATIO, noise_multiple or NOISE_MULTIPLE)
     warmup = max(WARMUP_POINTS, int(WARMUP_FRACTION * len(y)))
     spikes: list[Spike] = []
-    best, best_i = np.inf, -1
-    recent: list[float] = []
-    i = 0
-    while i < len(y):
-        v = y[i]
-        if not np.isfinite(v):
-            i += 1
-            continue
-        level = float(np.median(recent[-LEVEL_POINTS:])) if recent else None
-        spike = None
-        if level is not None and level > 0 and v >= (ratio or SPIKE_RATIO) * level \
-                and v - level >= QUANTA * quantum:
-            spike = _candidate(y, resid, i, level, best, best_i, ratio or SPIKE_RATIO,
-                               noise_multiple or NOISE_MULTIPLE)
-        if spike is not None:
-            if i >= warmup or not spike.recovered:
-                spikes.append(_mark_open(spike, len(y)))
-            if spike.end is None:
-                break
-            i = spike.end
-            recent = [level]
-            continue
-        if v < best:
-            best, best_i = v, i
-        recent.append(float(v))
-        i += 1
+    j, seed = 0, None  # scan from the j-th finite point; seed: the level a spike left behind
+    while j < at.size:
+        spike = rule.next_spike(j, seed)
+        if spike is None:
+            break
+        if spike.onset >= warmup or not spike.recovered:
+            spikes.append(_mark_open(spike, len(y)))
+        if spike.end is None:
+            break
+        j = int(np.searchsorted(at, spike.end))
+        seed = spike.level
     return spikes
+
+
+class _Rule:
+    """The spike rule over one series: the level before each finite point (the median of the
+    ``LEVEL_POINTS`` finite points before it, for every point at once), the points that clear
+    the ratio against it, and the running best value, advanced from one candidate to the
+    next. ``next_spike`` gives the same spikes as stepping through every point in turn."""
+
+    def __init__(self, y: np.ndarray, at: np.ndarray, ratio: float, k: float) -> None:
+        self.y, self.at, self.ratio, self.k = y, at, ratio, k
+        self.v = y[at]
+        self.quantum = _quantum(y)
+        self.resid = (_residuals(y, self.quantum), _abs_residuals(y))
+        self.level = np.full(at.size, np.nan)
+        if at.size > LEVEL_POINTS:
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            windows = sliding_window_view(self.v[:-1], LEVEL_POINTS)
+            self.level[LEVEL_POINTS:] = np.partition(windows, LEVEL_POINTS // 2, axis=1)[
+                :, LEVEL_POINTS // 2]
+        with np.errstate(invalid="ignore"):
+            self.rises = np.flatnonzero(self._clears(self.v, self.level))
+        self.best, self.best_i, self.scanned = np.inf, -1, 0  # over every point not in a spike
+
+    def _clears(self, v, level):
+        """The ratio and rounding tests of the rule (no noise test yet)."""
+        return (level > 0) & (v >= self.ratio * level) & (v - level >= QUANTA * self.quantum)
+
+    def next_spike(self, j0: int, seed: float | None) -> Spike | None:
+        """The first spike from the ``j0``-th finite point on; ``seed`` is the level carried
+        over a spike (the first point after it is judged against it)."""
+        self.scanned = j0  # the points of the spike before j0 never count as the best
+        recent = [] if seed is None else [seed]
+        head = min(j0 + LEVEL_POINTS, self.at.size)
+        for j in range(j0, head):  # fewer than LEVEL_POINTS points since the start or spike
+            level = float(np.median(recent[-LEVEL_POINTS:])) if recent else None
+            spike = self._try(j, level)
+            if spike is not None:
+                return spike
+            recent.append(float(self.v[j]))
+        for j in self.rises[np.searchsorted(self.rises, head):].tolist():
+            spike = self._try(j, float(self.level[j]))
+            if spike is not None:
+                return spike
+        return None
+
+    def _try(self, j: int, level: float | None) -> Spike | None:
+        """The spike at the ``j``-th finite point, or None; the best value before it is
+        brought up to date first."""
+        if level is None or not self._clears(self.v[j], level):
+            return None
+        if j > self.scanned:
+            part = self.v[self.scanned:j]
+            low = int(np.argmin(part))
+            if part[low] < self.best:
+                self.best, self.best_i = float(part[low]), int(self.at[self.scanned + low])
+            self.scanned = j
+        return _candidate(self.y, self.resid, int(self.at[j]), level, self.best, self.best_i,
+                          self.ratio, self.k)
 
 
 def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, level: float,
@@ -179,10 +225,16 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
 
 
 def _recovery(y: np.ndarray, onset: int, back: float) -> int | None:
-    """First position after ``onset`` whose finite value is at or below ``back``."""
-    after = y[onset + 1:]
-    hits = np.nonzero(np.isfinite(after) & (after <= back))[0]
-    return onset + 1 + int(hits[0]) if len(hits) else None
+    """First position after ``onset`` whose finite value is at or below ``back`` (searched in
+    growing chunks: a spike that recovers at once costs a few points, not the series)."""
+    i, chunk = onset + 1, 64
+    while i < len(y):
+        part = y[i:i + chunk]
+        hits = np.flatnonzero(np.isfinite(part) & (part <= back))
+        if len(hits):
+            return i + int(hits[0])
+        i, chunk = i + chunk, min(chunk * 4, 1 << 20)
+    return None
 
 
 def centred_median(y: np.ndarray, window: int, min_periods: int = 1) -> np.ndarray:
