@@ -31,13 +31,12 @@ if TYPE_CHECKING:
     from reporter.confirm.spec import ConfirmationResult
     from reporter.diagnose import Diagnosis
 
-#: proxy variants tried, in order: (LR scale, changed ProxyTask fields); closest to the run first
-CANDIDATES: tuple[tuple[float, dict[str, Any]], ...] = (
-    (1.0, {}),
-    (1.0, {"head_size": 4}),
-    (2.0, {}),
-    (2.0, {"head_size": 4}),
-    (1.0, {"noise": 0.1}),
+#: proxy variants tried, in order, each with its LR scales (trained side by side):
+#: changed ProxyTask fields, LR scales; closest to the run first
+CANDIDATES: tuple[tuple[dict[str, Any], tuple[float, ...]], ...] = (
+    ({}, (1.0, 2.0)),
+    ({"head_size": 4}, (1.0, 2.0)),
+    ({"noise": 0.1}, (1.0, 2.0)),
 )
 CALIBRATION_SEEDS = 4  # seeds per variant; a majority is 3 of 4
 FIRST_SEEDS = 2  # tried first; a variant that cannot reach a majority after them stops there
@@ -49,7 +48,7 @@ KIND_TEXT = {
     "spike": "a spike",
 }
 
-Runner = Callable[[ProxyTask, TrialSpec, int], Sequence[SeedOutcome]]
+Runner = Callable[[ProxyTask, dict[str, TrialSpec], int], dict[str, Sequence[SeedOutcome]]]
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,9 @@ def failure_target(diagnosis: Diagnosis) -> Target | None:
     """The run's worst failure: divergence, then collapse, then its primary spike (or None)."""
     if diagnosis.first("divergence") is not None:
         return Target("divergence")
-    spike = diagnosis.primary_spike
     if diagnosis.primary_collapse is not None:
-        return Target("collapse", _relative(spike, diagnosis))
+        return Target("collapse")  # where the spike began is not part of the collapse rule
+    spike = diagnosis.primary_spike
     if spike is None:
         return None
     return Target("spike", _relative(spike, diagnosis), bool(spike.evidence.get("recovered")))
@@ -183,32 +182,39 @@ def calibrate(
     run: Runner,
     *,
     base: ProxyTask | None = None,
-    candidates: Sequence[tuple[float, dict[str, Any]]] = CANDIDATES,
+    candidates: Sequence[tuple[dict[str, Any], tuple[float, ...]]] = CANDIDATES,
     seeds: int = CALIBRATION_SEEDS,
     say: Callable[[str], None] | None = None,
 ) -> Calibration:
     """Try ``candidates`` in order on the current settings; keep the first that reproduces.
 
-    ``run(task, spec, seeds)`` trains ``spec`` on ``task`` with seeds ``0 … seeds-1`` and
-    returns the judged seeds. Each variant first trains :data:`FIRST_SEEDS` seeds and only
-    goes on to ``seeds`` when a majority is still within reach (seeds already trained are
-    trained again, or come from the runner's cache). A variant is kept when more than half
-    of its seeds reproduce ``target``; the search stops there. Without one, the unchanged
-    ``base`` proxy is used. The search is a fixed list, not a time limit, so the same run
-    always gets the same calibration.
+    Each candidate is a proxy variant (``ProxyTask`` fields) with the LR scales to try on
+    it; ``run(task, specs, seeds)`` trains every spec of ``specs`` (name → spec) on ``task``
+    with seeds ``0 … seeds-1`` in one call (so the scales of a variant train side by side)
+    and returns the judged seeds per name. Each scale first trains :data:`FIRST_SEEDS`
+    seeds and goes on to ``seeds`` only while a majority is still within reach (seeds
+    already trained are trained again, or come from the runner's cache). A variant × scale
+    is kept when more than half of its seeds reproduce ``target`` (the first such in list
+    order); the search stops with its candidate. Without one, the unchanged ``base`` proxy
+    at scale 1 is used. The search is a fixed list, not a time limit, so the same run always
+    gets the same calibration.
     """
     base = base or ProxyTask()
     started, tried, trainings = time.perf_counter(), [], 0
     chosen = None
-    for scale, fields in candidates:
+    for fields, scales in candidates:
         task = replace(base, **fields)
-        outcomes, hits, asked = _staged(run, task, scale_lr(current, scale), target, seeds)
+        steps, asked = _staged(run, task, {scale: scale_lr(current, scale) for scale in scales},
+                               target, seeds)
         trainings += asked
-        tried.append(CalibrationStep(scale, task.noise, task.head_size, len(outcomes), hits))
-        if say is not None:
-            say(f"  calibration: {_variant(tried[-1])}: reproduced in {hits} of {len(outcomes)}")
-        if 2 * hits > len(outcomes):
-            chosen = len(tried) - 1
+        for step in steps:
+            tried.append(step)
+            if say is not None:
+                say(f"  calibration: {_variant(step)}: reproduced in {step.reproduced} of "
+                    f"{step.seeds}")
+            if chosen is None and 2 * step.reproduced > step.seeds:
+                chosen = len(tried) - 1
+        if chosen is not None:
             break
     pick = tried[chosen] if chosen is not None else CalibrationStep(
         1.0, base.noise, base.head_size, 0, 0)
@@ -221,17 +227,30 @@ def calibrate(
     )
 
 
-def _staged(run: Runner, task: ProxyTask, spec: TrialSpec, target: Target,
-            seeds: int) -> tuple[Sequence[SeedOutcome], int, int]:
-    """The first seeds, then all of them while a majority is still possible: the judged
-    seeds, how many reproduced the target and how many trainings were asked for."""
+def _staged(run: Runner, task: ProxyTask, specs: dict[float, TrialSpec], target: Target,
+            seeds: int) -> tuple[list[CalibrationStep], int]:
+    """Every scale on its first seeds, then on all seeds those that can still reach a
+    majority: one step per scale, and how many trainings were asked for."""
     first = min(FIRST_SEEDS, seeds)
-    outcomes = run(task, spec, first)
-    hits, asked = sum(reproduces(o, target) for o in outcomes), first
-    if first < seeds and 2 * (hits + seeds - first) > seeds:
-        outcomes = run(task, spec, seeds)
-        hits, asked = sum(reproduces(o, target) for o in outcomes), first + seeds
-    return outcomes, hits, asked
+    hits = _hits(run(task, {_name(k): spec for k, spec in specs.items()}, first), target)
+    asked, counts = first * len(specs), {k: (hits[_name(k)], first) for k in specs}
+    more = {k: spec for k, spec in specs.items()
+            if first < seeds and 2 * (hits[_name(k)] + seeds - first) > seeds}
+    if more:
+        hits = _hits(run(task, {_name(k): spec for k, spec in more.items()}, seeds), target)
+        asked += seeds * len(more)
+        counts.update({k: (hits[_name(k)], seeds) for k in more})
+    steps = [CalibrationStep(k, task.noise, task.head_size, n, h)
+             for k, (h, n) in counts.items()]
+    return steps, asked
+
+
+def _name(scale: float) -> str:
+    return f"current ×{scale:g}"
+
+
+def _hits(outcomes: dict[str, Sequence[SeedOutcome]], target: Target) -> dict[str, int]:
+    return {name: sum(reproduces(o, target) for o in seeds) for name, seeds in outcomes.items()}
 
 
 def task_for(calibration: Calibration, base: ProxyTask | None = None) -> ProxyTask:
@@ -308,7 +327,8 @@ def confirm_calibrated(
     ``run_options`` go to :func:`~reporter.confirm.runner.run_confirmation` (``cache``,
     ``batched``, ``executor``, ``budget``, ``notes`` …); the calibration's own trainings get
     the same ones except ``budget`` and ``notes``, so a cache serves their seeds again to the
-    confirmation.
+    confirmation. The calibration is never cut (a fixed list keeps it reproducible); its
+    seconds come off the ``budget`` of the confirmation, which keeps at least a quarter.
     """
     from reporter.confirm.runner import run_confirmation
 
@@ -318,6 +338,9 @@ def confirm_calibrated(
         calibration = calibrate(trials["current"], target, _runner(workers, search), say=say)
         task = task_for(calibration)
         trials = {name: scale_lr(spec, calibration.lr_scale) for name, spec in trials.items()}
+        if run_options.get("budget"):  # the search spent part of it; a quarter stays at least
+            budget = run_options["budget"]
+            run_options["budget"] = max(budget - calibration.seconds, budget / 4)
     result = run_confirmation(trials, seeds=seeds, on_progress=on_progress, workers=workers,
                               task=task, **run_options)
     summaries = summarize(result)
@@ -329,11 +352,12 @@ def confirm_calibrated(
 
 
 def _runner(workers: int, options: dict[str, Any]) -> Runner:
-    def run(task: ProxyTask, spec: TrialSpec, seeds: int) -> list[SeedOutcome]:
+    def run(task: ProxyTask, specs: dict[str, TrialSpec],
+            seeds: int) -> dict[str, Sequence[SeedOutcome]]:
         from reporter.confirm.runner import run_confirmation
 
-        result = run_confirmation({"current": spec}, seeds=seeds, workers=workers, task=task,
-                                  **options)
-        return [judge_seed(curve) for curve in result.trials["current"].runs]
+        result = run_confirmation(specs, seeds=seeds, workers=workers, task=task, **options)
+        return {name: [judge_seed(curve) for curve in result.trials[name].runs]
+                for name in specs}
 
     return run

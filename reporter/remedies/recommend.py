@@ -161,9 +161,9 @@ def _not_ranked(confirmation: Confirmation, trials: dict[str, TrialSummary], key
                 "ranks no option by stability; the pick rests on the replay.")
     else:
         text = (f"The confirmation could not reproduce the instability: {where} the current "
-                f"settings failed as your run did ({cal.target_text}) in {cal.reproduced} of "
-                f"{cal.n} seeds, not a majority, so no option is ranked on measurement and the "
-                "pick rests on the replay.")
+                f"settings reproduced your run's {cal.target} in {cal.reproduced} of {cal.n} "
+                "seeds, not a majority, so no option is ranked on measurement and the pick "
+                "rests on the replay.")
     if key in trials:
         text += (f" Its median best validation loss was {_loss(trials[key])} against "
                  f"{_loss(cur)} under the current settings (measured).")

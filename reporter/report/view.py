@@ -188,9 +188,30 @@ def _confirmation(data: dict) -> dict | None:
     names = {"current": "Current settings"}
     names.update({o["key"]: f"Option {i + 1}: {o['title']}" for i, o in enumerate(data["options"])})
     rows = []
+    base = data["run"].get("epoch_base", 0)
     for key, t in conf["trials"].items():
-        rows.append({"key": key, "name": names.get(key, key), **t})
+        rows.append({"key": key, "name": names.get(key, key), **t, **_interval_cells(t, base)})
     return {**conf, "rows": rows}
+
+
+def _measured_text(t: dict, key: str) -> str:
+    return t[key] if key.endswith("_text") else f"{t[key]}/{t['n']}"
+
+
+def _interval_cells(t: dict, base: int) -> dict:
+    """A setting's failure rate, best loss and early stops as table text, with intervals."""
+    low, high = t.get("failed_interval") or (0.0, 1.0)
+    best = fmt_number(t["median_best_val"])
+    if t.get("best_val_interval"):
+        best += " ({}–{})".format(*(fmt_number(v) for v in t["best_val_interval"]))
+    stopped = t.get("stopped_epochs") or []
+    return {
+        "failed_text": f"{t['failed']}/{t['n']} ({low:.0%}–{high:.0%})",
+        "best_text": best,
+        "stopped_text": (f"{len(stopped)}/{t['n']} (after epoch "
+                         f"{', '.join(str(e + base) for e in stopped)})" if stopped
+                         else f"0/{t['n']}"),
+    }
 
 
 def _whole_replay_label(rep: dict) -> str:
@@ -244,14 +265,14 @@ def _comparison(data: dict, options: list[dict]) -> dict:
     if any(c["plan"]["scheduler_kind"] == "plateau" for c in cols):
         rows.append(("First plateau reduction", [_first_reduction_cell(c, data) for c in cols]))
     if conf:
-        t = conf["trials"]
-        for what, key in (("Spiked", "spiked"), ("Collapsed", "collapsed")):
+        base = data["run"].get("epoch_base", 0)
+        t = {k: {**v, **_interval_cells(v, base)} for k, v in conf["trials"].items()}
+        for what, key in (("Failed, 95% interval", "failed_text"),
+                          ("Collapsed", "collapsed"), ("Median best val loss, 95% interval",
+                                                       "best_text")):
             rows.append((f"{what} ({conf['subject']})",
-                         [_cell(f"{t[c['key']][key]}/{t[c['key']]['n']}", "measured")
-                          for c in cols]))
-        rows.append((f"Median best val loss ({conf['subject']})",
-                     [_cell(fmt_number(t[c["key"]]["median_best_val"]), "measured")
-                      for c in cols]))
+                         [_cell(_measured_text(t[c["key"]], key), "measured")
+                          if c["key"] in t else _cell("not trained", None) for c in cols]))
     rec = data["recommendation"].get("option")
     rows.append(("Recommended", [_cell("★ yes" if c["key"] == rec else "", None) for c in cols]))
     return {

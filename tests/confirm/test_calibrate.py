@@ -84,35 +84,40 @@ def test_scale_lr_scales_the_whole_trajectory(sched):
 
 
 class FakeRunner:
-    """Reproduces in ``hits[i]`` of the seeds of the i-th variant (first seeds first)."""
+    """The first ``hits[(head_size, noise, lr)]`` seeds of a variant reproduce (default 0)."""
 
     def __init__(self, hits):
-        self.hits, self.calls, self.variants = hits, [], []
+        self.hits, self.calls = hits, []
 
-    def __call__(self, task, spec, seeds):
-        variant = (task, spec.learning_rate)
-        if variant not in self.variants:
-            self.variants.append(variant)
-        self.calls.append((task, spec.learning_rate, seeds))
-        k = self.hits[self.variants.index(variant)]
-        return [_outcome(s, outcome="collapsed" if s < k else "ok") for s in range(seeds)]
+    def __call__(self, task, specs, seeds):
+        self.calls.append((task, specs, seeds))
+        out = {}
+        for name, spec in specs.items():
+            k = self.hits.get((task.head_size, task.noise, round(spec.learning_rate, 6)), 0)
+            out[name] = [_outcome(s, outcome="collapsed" if s < k else "ok")
+                         for s in range(seeds)]
+        return out
 
 
 def test_calibrate_keeps_the_first_variant_reproducing_in_a_majority():
-    run = FakeRunner([0, 1, 3, 4, 4])
+    run = FakeRunner({(4, 0.0, 0.05): 1, (4, 0.0, 0.1): 3, (8, 0.1, 0.05): 4})
     cal = calibrate(TrialSpec(learning_rate=0.05), Target("collapse"), run)
-    assert cal.chosen == 2
-    assert [(s.reproduced, s.seeds) for s in cal.tried] == [(0, 2), (1, 4), (3, 4)]
-    assert cal.trials == 2 + (2 + 4) + (2 + 4)
-    scale = CANDIDATES[2][0]
-    assert cal.lr_scale == scale
-    assert run.calls[-1][1] == pytest.approx(0.05 * scale)  # the spec's LR is scaled
+    assert [(s.head_size, s.lr_scale, s.reproduced, s.seeds) for s in cal.tried] == [
+        (8, 1.0, 0, 2), (8, 2.0, 0, 2), (4, 1.0, 1, 4), (4, 2.0, 3, 4)]
+    assert cal.chosen == 3 and (cal.lr_scale, cal.head_size) == (2.0, 4)
+    assert cal.trials == 2 * 2 + 2 * 2 + 2 * 4  # the noisy variant is never tried
+    # both scales of a variant train in one call; only those that can still win go on
+    assert [sorted(specs) for _, specs, _ in run.calls] == [
+        ["current ×1", "current ×2"], ["current ×1", "current ×2"],
+        ["current ×1", "current ×2"]]
+    assert run.calls[-1][1]["current ×2"].learning_rate == pytest.approx(0.1)
 
 
 def test_calibrate_without_a_majority_keeps_the_unchanged_proxy_and_says_so():
-    run = FakeRunner([1, 0, 0, 1, 0])
+    run = FakeRunner({(8, 0.0, 0.05): 1, (4, 0.0, 0.1): 1})
     cal = calibrate(TrialSpec(learning_rate=0.05), Target("collapse"), run)
-    assert cal.chosen is None and len(cal.tried) == len(CANDIDATES)
+    assert cal.chosen is None
+    assert len(cal.tried) == sum(len(scales) for _, scales in CANDIDATES)
     assert (cal.lr_scale, cal.head_size, cal.noise) == (1.0, ProxyTask().head_size, 0.0)
     current = summarize_seeds(tuple(_outcome(s) for s in range(8)))
     done = finish(cal, current, Target("collapse"))
@@ -122,7 +127,9 @@ def test_calibrate_without_a_majority_keeps_the_unchanged_proxy_and_says_so():
 
 
 def test_finish_counts_the_confirmation_seeds():
-    cal = calibrate(TrialSpec(learning_rate=0.05), Target("collapse"), FakeRunner([4]))
+    cal = calibrate(TrialSpec(learning_rate=0.05), Target("collapse"),
+                    FakeRunner({(8, 0.0, 0.05): 4}))
+    assert (cal.chosen, cal.lr_scale, cal.trials) == (0, 1.0, 2 * 2 + 4)  # ×2: 0 of 2, stops
     seeds = tuple(_outcome(s, outcome="collapsed" if s < 5 else "ok") for s in range(8))
     done = finish(cal, summarize_seeds(seeds), Target("collapse"))
     assert (done.reproduced, done.n, done.confirmed) == (5, 8, True)
