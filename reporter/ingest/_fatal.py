@@ -46,8 +46,6 @@ _PATTERNS: Final = (
     ("amp_overflow", re.compile(r"gradient overflow|OVERFLOW!.{0,40}skipping step",
                                 re.IGNORECASE)),
 )
-_CHEAP: Final = re.compile(r"memory|NCCL|Watchdog|DataLoader worker|overflow|OVERFLOW",
-                           re.IGNORECASE)
 _TRACEBACK: Final = "Traceback (most recent call last)"
 # the line that ends a traceback: ``KeyboardInterrupt``, ``torch.OutOfMemoryError: …``
 _EXCEPTION: Final = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Interrupt|"
@@ -77,7 +75,10 @@ class FatalLines:
             self._add("traceback", number, text, points)
         elif self._traceback is not None and _EXCEPTION.match(text):
             self._traceback["exception"] = text[:_MAX_TEXT]
-        if _CHEAP.search(text) is None:
+        # every line of _PATTERNS holds one of these: plain ``in`` tests, several times
+        # faster than a regex search (the reader calls ``see`` on every line of the log)
+        if not ("emory" in text or "NCCL" in text or "verflow" in text or "VERFLOW" in text
+                or "DataLoader w" in text):
             return
         for kind, pattern in _PATTERNS:
             if pattern.search(text):
