@@ -172,7 +172,9 @@ def _stop_check(setup: TrainingSetup, watched) -> StopCheck | None:
                 f"consistent: {who}'s count, wait >= patience with patience {spec.patience}, "
                 "stops there")
     elif ok is False:
-        rule = _stop_rule(setup.early_stopping, watched.y, last, watched.axis)
+        # one check per epoch, or per evaluation of a run logged by steps
+        unit = "epoch" if watched.axis == "epoch" else "evaluation"
+        rule = _stop_rule(setup.early_stopping, watched.y, last, unit)
     return StopCheck(
         predicted_stop=predicted,
         predicted_stop_x=float(watched.x[predicted]) if predicted is not None else None,
