@@ -75,3 +75,16 @@ def test_crash_report_says_what_ended_the_run_and_no_lr_change(tmp_path):
     assert analysis.headline == "Run Crashed"
     assert analysis.recommendation.text.startswith("The run crashed: the log ends in a traceback")
     assert "no learning-rate change applies" in analysis.recommendation.text
+
+
+def test_crash_report_lists_the_checks_run_and_skipped(tmp_path):
+    import reporter
+
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(STEPS) + "\n")
+    analysis = reporter.analyze(path, confirm="off")
+    checks = {c.name: c for c in analysis.diagnosis.coverage}
+    assert checks["spikes"].ran and checks["spikes"].detail == "train/loss"
+    text = reporter.render(analysis, "md")
+    assert "overfitting: skipped, no validation loss logged" in text
+    assert "crash and fatal lines" in text and "ran on the log" in text
