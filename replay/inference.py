@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from replay._plateau_first import keras_first_reductions, torch_first_reductions
 from replay.counterfactual import ALIGNMENTS
 from replay.hf_schedules import HFScheduler
 from replay.keras_callbacks import KerasReduceLROnPlateau
@@ -298,24 +299,52 @@ _KERAS_DELTAS = [1e-4, 0.0, 1e-3, 1e-2]
 def _propose_plateau(
     lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
 ) -> Iterator[tuple[object, float]]:
+    """Torch and Keras ``ReduceLROnPlateau`` rules whose first reduction falls where the
+    logged LR first changes: the other rules are dropped before any replay (a rule that
+    never lowers the LR is a constant LR, proposed as such)."""
     if metrics is None:
         return
     changes = _changes(lr, rtol)
-    factor = _step_ratio(lr, changes) if changes.size else 0.1
+    if not changes.size:
+        return
+    factor = _step_ratio(lr, changes)
     if factor is None:
         return
     base = float(lr[0])
-    floors = {0.0, float(lr[-1])} if changes.size else {0.0}
+    floors = {0.0, float(lr[-1])}
     # the first drop needs patience + 1 bad steps first (one more for after_step logs)
-    max_p = min(20, lr.size, int(changes[0]) + 2 if changes.size else 20)
-    for mode, (thr, tmode), patience, cooldown, min_lr in itertools.product(
-        ("min", "max"), _TORCH_THRESHOLDS, range(max_p), range(4), floors
-    ):
-        yield ReduceLROnPlateau(mode, factor, patience, thr, tmode, cooldown, min_lr), base
-    for mode, delta, patience, cooldown, min_lr in itertools.product(
-        ("min", "max"), _KERAS_DELTAS, range(1, max_p), range(4), floors
-    ):
-        yield KerasReduceLROnPlateau(factor, patience, mode, delta, cooldown, min_lr), base
+    patiences = range(min(20, lr.size, int(changes[0]) + 2))
+    window = _first_drop_window(int(changes[0]), points)
+    limit = min(window[1] + 2, metrics.size)
+    for mode, (thr, tmode) in itertools.product(("min", "max"), _TORCH_THRESHOLDS):
+        first = torch_first_reductions(metrics, limit, mode, thr, tmode, patiences)
+        for patience, cooldown, min_lr in itertools.product(
+                _at(first, window), range(4), floors):
+            yield ReduceLROnPlateau(mode, factor, patience, thr, tmode, cooldown, min_lr), base
+    keras_patiences = range(1, patiences.stop)
+    for mode, delta in itertools.product(("min", "max"), _KERAS_DELTAS):
+        first = keras_first_reductions(metrics, limit, mode, delta, keras_patiences)
+        for patience, cooldown, min_lr in itertools.product(
+                _at(first, window), range(4), floors):
+            yield KerasReduceLROnPlateau(factor, patience, mode, delta, cooldown, min_lr), base
+
+
+def _first_drop_window(change: int, points: Points | None) -> tuple[int, int]:
+    """The epochs after which a scheduler may have made the first logged drop: the LR changes
+    between positions ``change`` and ``change + 1`` of the filled series; with gaps in the
+    log, anywhere since the last logged value before it; one epoch later when the log holds
+    the LR after the step (``after_step``)."""
+    start = change
+    if points is not None and points[0].size:
+        at = points[0]
+        before = at[at <= change]
+        start = int(before[-1]) if before.size else 0
+    return start - 1, change + 1
+
+
+def _at(first: dict[int, int], window: tuple[int, int]) -> list[int]:
+    """The patiences whose first reduction falls in ``window`` (both ends included)."""
+    return [p for p, k in first.items() if window[0] <= k <= window[1]]
 
 
 #: proposer name -> ``(filled lr, metrics, rtol, points=(t, v)) -> (spec, base_lr)``
