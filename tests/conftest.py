@@ -7,6 +7,15 @@ from pathlib import Path
 
 # Keras (an optional test dependency) must run on torch here: no TensorFlow is installed
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# the trial cache of `reporter analyze` goes to a folder of this test session, never the user's
+# (subprocesses inherit it), so no test reads a training an earlier session stored
+if "REPORTER_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["REPORTER_CACHE_DIR"] = tempfile.mkdtemp(prefix="reporter-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["REPORTER_CACHE_DIR"], ignore_errors=True)
 
 import pytest
 

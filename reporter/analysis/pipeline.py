@@ -45,6 +45,7 @@ from reporter.remedies.recommend import recommend
 from reporter.report.filters import display_path
 
 Progress = Callable[[str], None]
+TrialProgress = Callable[[int, int, str], None]  # (trainings done, planned, label)
 CONFIRM_MAX_EPOCHS = 100  # a confirmation trial is a short training, not a rerun
 CONFIRM_MODES = ("off", "proxy")  # or an entry point: "path/to/file.py:fn", "pkg.mod:fn"
 LR_TIMING_UNKNOWN = ("the transformers version is unknown: the logged learning_rate is either "
@@ -61,7 +62,12 @@ def analyze(
     format: str | None = None,
     loss_metric: str | None = None,
     pattern: str | None = None,
+    cache: bool = False,
+    budget: float | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
     progress: Progress | None = None,
+    trial_progress: TrialProgress | None = None,
 ) -> Analysis:
     """Analyze one run (a file or a folder) and return the computed Analysis.
 
@@ -69,6 +75,11 @@ def analyze(
     (``mean_loss`` of a physics-informed net, ``train/box_om`` of a YOLOv10 run); without it
     the run's losses are chosen by ``loss_choice.choose_loss``, which says what it chose.
     ``pattern`` is a regex with named groups for a plain-text log (see ``reporter formats``).
+    ``cache`` serves and stores the confirmation's trainings in the trial cache
+    (:mod:`reporter.confirm.cache`); ``budget`` caps their wall time in seconds, cutting extra
+    seeds first (None: no cap); ``executor`` is ``local`` or ``ray`` (at ``ray_address``).
+    ``trial_progress(done, total, label)`` gets each finished training instead of a
+    ``progress`` line (a progress bar).
     """
     say = progress or (lambda _msg: None)
     task = _confirm_task(confirm)
@@ -121,7 +132,9 @@ def analyze(
             f"schedule ({spec_text(per_step)}) that the trainings cannot "
             "reproduce yet; they step schedules once per epoch."))
     elif confirm != "off" and opts:
-        confirmation = _confirm(current, opts, seeds, workers, say, task, diagnosis)
+        confirmation = _confirm(current, opts, seeds, workers, say, task, diagnosis,
+                                run_options=_run_options(cache, budget, executor, ray_address),
+                                trial_progress=trial_progress)
 
     options = tuple(_option_info(o, per_step) for o in opts)
     diagnosis_info = DiagnosisInfo(
@@ -166,10 +179,21 @@ def _confirm_task(confirm: str):
     return load_entry(confirm)  # fails fast, before any work, on a broken entry point
 
 
+def _run_options(cache: bool, budget: float | None, executor: str,
+                 ray_address: str | None) -> dict[str, Any]:
+    """How ``run_confirmation`` trains: trial cache, time budget, executor."""
+    from reporter.confirm.cache import TrialCache
+
+    return {"cache": TrialCache() if cache else None, "budget": budget,
+            "executor": executor, "ray_address": ray_address}
+
+
 def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
-             diagnosis=None) -> dict[str, Any] | None:
+             diagnosis=None, *, run_options: dict[str, Any] | None = None,
+             trial_progress: TrialProgress | None = None) -> dict[str, Any] | None:
     from reporter.confirm import TrialSpec
     from reporter.confirm.calibrate import confirm_calibrated, failure_target
+    from reporter.confirm.runner import Eta
     from reporter.confirm.schedulers import torch_trial_scheduler
 
     notes: list[str] = []
@@ -199,21 +223,26 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
     if "current" not in trials:
         say("confirmation skipped: " + "; ".join(notes))
         return None
-    total = len(trials) * seeds
     where = "on the proxy task" if task is None else "on your model"
     say(f"confirming: {len(trials)} settings × {seeds} seeds {where}")
 
     started = time.perf_counter()
 
-    def on_progress(done: int, _total: int, label: str) -> None:
-        spent = time.perf_counter() - started
-        left = spent / done * (total - done)
-        say(f"  trial {done}/{total} done ({label}); {spent:.0f} s so far, about {left:.0f} s left")
+    eta = Eta()
+
+    def on_progress(done: int, total: int, label: str) -> None:
+        if trial_progress is not None:
+            trial_progress(done, total, label)
+            return
+        spent, left = time.perf_counter() - started, eta(done, total)
+        until = "" if left is None else f", about {left:.0f} s left"
+        say(f"  trial {done}/{total} done ({label}); {spent:.0f} s so far{until}")
 
     # the proxy first reproduces the run's failure under the current settings (calibrate.py)
     result, summaries, calibration = confirm_calibrated(
         trials, failure_target(diagnosis) if diagnosis is not None else None, seeds=seeds,
         workers=workers, task=task, on_progress=on_progress, say=say,
+        **(run_options or {}), notes=notes,
     )
     return Confirmation(
         task=result.description,

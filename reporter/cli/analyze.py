@@ -31,6 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=8, help="seeds per option (default 8)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for the confirmation trainings (default: up to 2)")
+    parser.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                        help="wall time for the confirmation trainings (default 120: fits on "
+                             "two cores in about two minutes); seeds beyond the minimum are "
+                             "cut first, then the last options; the report says what was cut")
+    parser.add_argument("--no-cache", dest="no_cache", action="store_true",
+                        help="train every confirmation again instead of reading finished ones "
+                             "from the trial cache ($REPORTER_CACHE_DIR, else "
+                             "$XDG_CACHE_HOME/reporter/trials)")
+    parser.add_argument("--executor", default="local", choices=("local", "ray"),
+                        help="where the confirmation trainings run: local processes (default) "
+                             "or Ray tasks (needs the ray extra)")
+    parser.add_argument("--ray-address", dest="ray_address", metavar="ADDRESS",
+                        help="the Ray cluster for --executor ray (default: $RAY_ADDRESS, else "
+                             "a new local Ray instance)")
     parser.add_argument("--log-format", dest="log_format",
                         help="force a log reader instead of detecting it (see 'reporter formats')")
     parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",
@@ -67,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
+    if not args.budget > 0:
+        raise UsageError(f"--budget must be a positive number of seconds, got {args.budget:g}")
 
     # no escape sequence in a name reaches the terminal (issue 9, item 10)
     from reporter.report.filters import clean_text
@@ -156,12 +172,20 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
          say, *, quiet: bool = False, explicit: Path | None = None,
          listed: list[Path] | None = None):
     from reporter.analysis.pipeline import analyze
+    from reporter.cli.progress import TrialBar
     from reporter.report.write import write_outputs
 
-    analysis = analyze(explicit or path, config=args.config, confirm=confirm, seeds=args.seeds,
-                       workers=args.workers, format=args.log_format,
-                       loss_metric=args.loss_metric, pattern=args.pattern,
-                       progress=None if quiet else say)
+    bar = None if quiet or args.quiet or not sys.stderr.isatty() else TrialBar(sys.stderr)
+    try:
+        analysis = analyze(explicit or path, config=args.config, confirm=confirm,
+                           seeds=args.seeds, workers=args.workers, format=args.log_format,
+                           loss_metric=args.loss_metric, pattern=args.pattern,
+                           cache=not args.no_cache, budget=args.budget,
+                           executor=args.executor, ray_address=args.ray_address,
+                           progress=None if quiet else say, trial_progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     written = write_outputs(analysis, out, formats, report_url=args.report_url)
     if not quiet:
         say(f"{analysis.headline} ({analysis.run.seconds:.1f} s)")

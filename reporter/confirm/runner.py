@@ -230,6 +230,27 @@ class _Progress:
             self.callback(self.count, self.total, f"time budget reached, {self.cuts} seeds cut")
 
 
+class Eta:
+    """Seconds left, from the pace since the first progress call (None before a second one).
+
+    The first call comes when the first unit finishes, after any calibration and worker
+    start-up, so those do not distort the pace; a batched unit reports all its seeds at once.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.first: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> float | None:
+        now = self.clock()
+        if self.first is None:
+            self.first = (now, done)
+        start, first_done = self.first
+        if done <= first_done or now <= start:
+            return None
+        return (now - start) / (done - first_done) * max(total - done, 0)
+
+
 class _Lookup:
     """The cache, seen from one confirmation: keys, hits and stores."""
 
