@@ -32,14 +32,16 @@ def faster_plateau(base: Plan, ctx: Context) -> Option:
     current = base.scheduler if is_plateau(base.scheduler) else None
     keras = ctx.framework == "keras"
     start = current or (replay.KerasReduceLROnPlateau() if keras else replay.ReduceLROnPlateau())
-    factor = min(start.factor, FAST_FACTOR)
+    # a new rule halves the LR (the frameworks' default 0.1 divides it by ten each time)
+    factor = min(start.factor, FAST_FACTOR) if current is not None else FAST_FACTOR
     whose = "the current" if current is not None else (
         "Keras' default" if keras else "torch's default")
     patience, why = choose_patience(base, start, factor, ctx, whose)
     rationale = [why]
     if factor != start.factor:
         rationale.append(
-            f"factor {factor:g} instead of {start.factor:g}: each reduction halves the LR")
+            f"factor {factor:g} instead of {whose} {start.factor:g}: each reduction halves the "
+            "LR" + ("" if current is not None else " rather than dividing it by ten"))
     spec = replace(start, patience=patience, factor=factor)
     changes: dict[str, Any] = {"scheduler.patience": patience}
     if current is None:

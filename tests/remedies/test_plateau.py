@@ -23,14 +23,22 @@ def test_keras_plateau_gets_a_floor_where_factor_point_one_sinks_the_lr(ctx_of, 
     # issue 10: factor 0.1, patience 1 took a Keras run's LR to 1e-8 by epoch 9, unremarked
     y = [0.61, 0.96, 0.5, 0.45, 0.33, 0.92, 0.4, 0.35, 0.16, 0.29]
     ctx = ctx_of(y, 5, framework="keras", lr=1e-4)
-    opt = faster_plateau(plan_of(1e-4, epochs=10), ctx)
+    own = replay.KerasReduceLROnPlateau(factor=0.1, patience=3)
+    opt = faster_plateau(plan_of(1e-4, epochs=10, scheduler=own), ctx)
     spec = opt.plan.scheduler
     assert isinstance(spec, replay.KerasReduceLROnPlateau) and spec.factor == 0.1
     unfloored = replay.lr_trajectory(replace(spec, min_lr=0.0), 1e-4, 10, np.asarray(y)).lr
     assert min(unfloored) < 1e-6  # without the floor the replay sinks below 1 % of the base
-    assert spec.min_lr == 1e-6
+    assert spec.min_lr == 1e-6 and opt.changes["scheduler.min_lr"] == 1e-6
     assert min(replay_plan(opt.plan, ctx).lr) >= 1e-6 * (1 - 1e-6)
     assert any("min_lr 1e-06" in r for r in opt.rationale)
+
+
+def test_a_new_plateau_rule_halves_the_lr_instead_of_the_default_tenth(ctx_of, plan_of):
+    y = [0.61, 0.96, 0.5, 0.45, 0.33, 0.92, 0.4, 0.35, 0.16, 0.29]
+    opt = faster_plateau(plan_of(1e-4, epochs=10), ctx_of(y, 5, framework="keras", lr=1e-4))
+    assert opt.plan.scheduler.factor == 0.5
+    assert any("rather than dividing it by ten" in r for r in opt.rationale)
 
 
 def test_patience_keeps_a_margin_before_the_spike(falling, ctx_of, plan_of):
