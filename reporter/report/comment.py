@@ -3,7 +3,12 @@
 Its size is bounded by construction: every text that comes from the logs or the config is
 clipped to a budget before it reaches the template (table cells, timeline rows, diff lines),
 tables keep at most ``MAX_ROWS`` rows and ``MAX_COLUMNS`` columns with a note saying what was
-left out, so a comment stays far below GitHub's limit of 65,536 characters whatever the input.
+left out. A real report's comment is a few thousand characters. Only text made to expand
+under Markdown escaping (every character a ``<``, four characters escaped) could push the
+table and the timeline past GitHub's limit of 65,536 characters; then the comment is rendered
+without them, with a note, and that compact form is bounded at about half the limit: the
+texts (7 × ``MAX_TEXT`` × 4), the diff (``MAX_DIFF_LINES`` × ``MAX_DIFF_LINE``), two charts
+(≤ 4 lines × ``POINTS`` numbers) and the link (``MAX_LINK``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ MAX_COLUMNS = 7  # current + 6 options
 MAX_TIMELINE = 8
 MAX_DIFF_LINES = 60
 MAX_DIFF_LINE = 160
+MAX_LINK = 2000
 
 
 def marker(key: str) -> str:
@@ -58,18 +64,18 @@ def link(url: str | None) -> str | None:
     """An http(s) URL made safe inside ``[text](url)``, or None."""
     if not url or not re.match(r"https?://", url):
         return None
-    return quote(clip(url, 2000), safe=":/?&=#%+,;~@!$*'")
+    return quote(clip(url, MAX_LINK), safe=":/?&=#%+,;~@!$*'")[:MAX_LINK]
 
 
-def short_diff(diff: str | None) -> dict | None:
-    """The recommended diff, at most ``MAX_DIFF_LINES`` lines of ``MAX_DIFF_LINE`` characters."""
+def short_diff(diff: str | None, max_lines: int = MAX_DIFF_LINES) -> dict | None:
+    """The recommended diff, at most ``max_lines`` lines of ``MAX_DIFF_LINE`` characters."""
     if not diff:
         return None
     lines = clean_text(diff).rstrip("\n").split("\n")
     kept = [line if len(line) <= MAX_DIFF_LINE else line[: MAX_DIFF_LINE - 1] + "…"
-            for line in lines[:MAX_DIFF_LINES]]
-    note = (f"{len(lines) - MAX_DIFF_LINES} more line(s) of the diff are in the full report"
-            if len(lines) > MAX_DIFF_LINES else None)
+            for line in lines[:max_lines]]
+    note = (f"{len(lines) - max_lines} more line(s) of the diff are in the full report"
+            if len(lines) > max_lines else None)
     return {"block": fenced("\n".join(kept), "diff"), "note": note}
 
 
@@ -193,6 +199,7 @@ def comment_view(data: dict, report_url: str | None = None, key: str | None = No
         "legend": [{"mark": m["mark"], "meaning": clip(m["meaning"], 120)}
                    for m in view.get("legend", [])],
         "link": link(report_url),
+        "compact": False,
     }
 
 
@@ -200,9 +207,13 @@ def render_comment(data: dict, report_url: str | None = None, key: str | None = 
     """The comment's Markdown; never longer than ``COMMENT_LIMIT`` characters."""
     from reporter.report.render import _env
 
-    text = _env(False).get_template("md/comment.md.j2").render(
-        v=comment_view(data, report_url, key))
-    return bounded(re.sub(r"\n{3,}", "\n\n", text))
+    template = _env(False).get_template("md/comment.md.j2")
+    view = comment_view(data, report_url, key)
+    text = re.sub(r"\n{3,}", "\n\n", template.render(v=view))
+    if len(text) > COMMENT_LIMIT:  # only text built to expand under escaping gets here
+        view.update(timeline=[], timeline_cut=0, comparison=None, compact=True)
+        text = re.sub(r"\n{3,}", "\n\n", template.render(v=view))
+    return bounded(text)
 
 
 def bounded(text: str) -> str:

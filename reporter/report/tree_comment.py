@@ -16,6 +16,7 @@ from reporter.report.comment import bounded, clip, link, loss_chart, marker, sho
 
 MAX_RUNS = 10
 MAX_DETAILED = 3
+DETAIL_DIFF_LINES = 20  # per detailed run: three of them stay well within the limit
 SEVERITY_WORDS = {"critical": "⛔ critical", "warning": "⚠️ warning", "info": "✅ info",
                   "error": "not read"}
 
@@ -37,7 +38,7 @@ def _detail(data: dict) -> dict:
     first = data["diagnosis"]["findings"][0]["title"] if data["diagnosis"]["findings"] else \
         data["headline"]
     return {"verdict": clip(first), "recommendation": clip(rec.get("text", "")),
-            "diff": short_diff(patch["diff"] if patch else None),
+            "diff": short_diff(patch["diff"] if patch else None, DETAIL_DIFF_LINES),
             "chart": loss_chart(data)}
 
 

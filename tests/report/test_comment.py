@@ -82,3 +82,25 @@ def test_ansi_and_control_characters_never_reach_the_comment(seed):
     text = render_comment(data)
     assert "\x1b" not in text and "\x07" not in text
     assert marker_of(text) == "<!-- reporter:v1 key=runred -->"
+
+
+def test_text_built_to_expand_under_escaping_gives_the_compact_comment(seed, monkeypatch):
+    """Every character a '<' (escaped to four): the full table and timeline would not fit."""
+    from reporter.report import view as view_module
+
+    real = view_module.build_view
+    wide = "<" * 5_000
+
+    def hostile(data, *args, **kwargs):
+        v = real(data, *args, **kwargs)
+        v["timeline"] = [{"when": wide, "what": wide}] * 50
+        v["comparison"] = {"columns": [wide] * 20,
+                           "rows": [{"name": wide, "cells": [{"text": wide, "mark": wide}] * 20,
+                                     "label": wide}] * 50}
+        return v
+
+    monkeypatch.setattr(view_module, "build_view", hostile)
+    text = render_comment(seed, "https://example.test/" + "<" * 10_000)
+    assert len(text) <= COMMENT_LIMIT
+    assert "timeline and the comparison table were left out" in text
+    assert "```diff" in text and text.count("xychart-beta") == 2
