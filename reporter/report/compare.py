@@ -124,7 +124,8 @@ def _loss_name(data: dict) -> str | None:
                 next((m for m in data["series"] if m.endswith("loss")), None))
 
 
-def _lines(data: dict, names: list[str], tag: str, shown: str | None = None) -> list[Line]:
+def _lines(data: dict, names: list[str | None], tag: str, shown: str | None = None
+           ) -> list[Line]:
     """The first of ``names`` the run logged, as ``"{tag} {shown or name}"``."""
     for name in names:
         s = data["series"].get(name) if name else None
