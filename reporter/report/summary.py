@@ -93,7 +93,7 @@ def _evidence(data: dict[str, Any], options: list[dict]) -> dict[str, str]:
             + ("the intervals overlap, so the difference may be chance" if overlap else
                "the intervals do not overlap"))}
     if opt is not None:
-        return _replay_evidence(data, opt, measured_elsewhere=bool(conf))
+        return _replay_evidence(data, opt, _why_untested(conf))
     return {"label": "observed", "text": _no_option_evidence(data)}
 
 
@@ -109,12 +109,21 @@ def _overlap(a, b) -> bool:
     return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
 
 
-def _replay_evidence(data: dict, opt: dict, *, measured_elsewhere: bool) -> dict[str, str]:
+def _why_untested(conf: dict | None) -> str:
+    """Why the pick is not measured: no confirmation, or one that did not reproduce the run's
+    failure under the current settings (so it ranks nothing)."""
+    if not conf:
+        return ("not measured: a replay does not train, so whether the instability would recur "
+                "is not known (--confirm proxy measures it)")
+    cur = conf["trials"].get("current")
+    seen = f" ({cur['failed']} of {cur['n']} seeds)" if cur else ""
+    return (f"not measured: the confirmation trainings did not reproduce your run's failure "
+            f"{conf.get('where', '')}{seen}, so they cannot show whether this option prevents it")
+
+
+def _replay_evidence(data: dict, opt: dict, untested: str) -> dict[str, str]:
     rep = opt["replay"]
     spike = data["diagnosis"]["primary_spike"]
-    untested = ("not measured: a replay does not train, so whether the instability would "
-                "recur is not known" + ("" if measured_elsewhere else
-                                        " (--confirm proxy measures it)"))
     watched = (data.get("fidelity") or {}).get("metric") or "loss"
     if rep["lr_at_onset"] is not None and rep.get("observed_lr_at_onset") and spike:
         ratio = rep["lr_at_onset"] / rep["observed_lr_at_onset"]

@@ -109,3 +109,24 @@ def test_measured_evidence_gives_both_failure_rates_with_their_intervals():
     assert ev["label"] == "measured"
     assert "0 of 8 (0%–32%) seeds failed" in ev["text"] and "6 of 8 (41%–93%)" in ev["text"]
     assert "do not overlap" in ev["text"]
+
+
+def test_replay_evidence_says_when_the_confirmation_did_not_reproduce_the_failure():
+    from reporter.report.summary import summary
+
+    rep = {"lr_at_onset": 0.02, "observed_lr_at_onset": 0.05, "lr_at_onset_label": "exact replay",
+           "first_reduction": None}
+    data = {"recommendation": {"option": "cosine", "basis": "replay, with measured costs",
+                               "text": ""},
+            "confirmation": {"where": "on the proxy task",
+                             "trials": {"current": {"failed": 0, "n": 2}}},
+            "diagnosis": {"severity": "critical", "findings": [], "primary_collapse": None,
+                          "primary_spike": {"title": "spiked",
+                                            "evidence": {"axis": "epoch", "onset": 27}}},
+            "fidelity": {"metric": "val/loss"}, "run": {"epoch_base": 1, "axis": "epoch"}}
+    options = [{"key": "cosine", "number": 1, "title": "Cosine", "anchor": "o", "patch": None,
+                "changes": {}, "replay": rep}]
+    ev = summary(data, options, [])["evidence"]
+    assert ev["label"] == "exact replay"
+    assert "(epoch 28) is 0.02 instead of 0.05 (0.40×)" in ev["text"]
+    assert "did not reproduce your run's failure on the proxy task (0 of 2 seeds)" in ev["text"]
