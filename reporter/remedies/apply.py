@@ -12,6 +12,7 @@ lr_scheduler_type, lr_scheduler_kwargs, warmup_steps, max_grad_norm, metric_for_
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import replay
@@ -33,6 +34,10 @@ def code_lines(opt: Option, ctx: Context) -> list[str]:
         lines += writer.zclip(opt.plan.zclip)
     if opt.plan.rewind is not None:
         lines += writer.rewind(opt.plan.rewind)
+    if opt.plan.learning_rate_assumed and any(
+            re.search(rf"\b{LR_NAME}\b", line.split("#")[0]) for line in lines):
+        lines.insert(0, f"{LR_NAME} = ...  # the learning rate you trained with: neither the "
+                        "logs nor a config give it, so the changes are relative to it")
     return lines
 
 

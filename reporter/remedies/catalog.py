@@ -47,7 +47,8 @@ def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
     elif lr is None:
         assumed = True
         lr, lr_source = ASSUMED_LR, (
-            f"not in the logs or a config: {ASSUMED_LR:g} assumed (torch Adam's default), so "
+            f"not in the logs or a config: {ASSUMED_LR:g} assumed (Adam's default in torch and "
+            "Keras), so "
             "the options' LR values only show ratios to it")
     elif "default" in lr_source.lower() or "assumed" in lr_source.lower():
         assumed = True

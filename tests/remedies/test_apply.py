@@ -59,3 +59,13 @@ def test_torch_run_gets_torch_classes(falling, ctx_of, plan_of):
     assert "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=" in plateau
     args = _kwargs(cos, "torch.optim.lr_scheduler.CosineAnnealingLR") - {"optimizer"}
     assert args <= set(inspect.signature(torch.optim.lr_scheduler.CosineAnnealingLR).parameters)
+
+
+def test_an_assumed_lr_is_named_where_the_code_uses_it(falling, ctx_of, plan_of):
+    ctx = ctx_of(falling, 30, framework="keras")
+    opt = cosine(plan_of(1e-3, assumed=True), ctx)
+    lines = code_lines(opt, ctx)
+    assert lines[0].startswith("lr = ...  # the learning rate you trained with")
+    assert "initial_learning_rate=lr" in lines[1]
+    known = cosine(plan_of(1e-3), ctx)
+    assert not any(line.startswith("lr = ") for line in code_lines(known, ctx))
