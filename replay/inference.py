@@ -19,13 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from replay._plateau_first import keras_first_reductions, torch_first_reductions
+from replay._registry import replayer_for
 from replay.counterfactual import ALIGNMENTS
 from replay.hf_schedules import HFScheduler
 from replay.keras_callbacks import KerasReduceLROnPlateau
 from replay.torch_composite import SequentialLR
 from replay.torch_decays import ExponentialLR, LinearLR, MultiStepLR
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
-from replay.trajectory import lr_trajectory, metric_driven
+from replay.trajectory import epoch_after_lr, lr_trajectory, metric_driven
 from replay.types import FloatArray, IntArray
 
 __all__ = ["PROPOSERS", "Candidate", "infer_schedule"]
@@ -405,9 +406,13 @@ def _score_one(
                 raise ValueError(f"{type(spec).__name__} is replayed from metrics, got None")
             steps = min(steps, metrics.size + 1)
         try:
-            replayed = lr_trajectory(spec, base, steps, metrics, stepping=stepping).lr[shift:]
+            if stepping == "step_epoch_after":
+                replayed = epoch_after_lr(replayer_for(type(spec)), spec, base, steps, metrics)
+            else:
+                replayed = lr_trajectory(spec, base, steps, metrics).lr
         except ValueError:
             continue
+        replayed = replayed[shift:]
         m = min(replayed.size, n)
         diff = np.abs(replayed[:m] - logged[:m])
         scale = np.maximum(np.abs(replayed[:m]), np.abs(logged[:m]))
@@ -429,7 +434,9 @@ def _score(
     """The better of the canonical stepping and, when that is not exact, the deprecated
     ``step(epoch)`` after each epoch (a misuse the log may reveal)."""
     best = _score_one(spec, base, logged, metrics, rtol, "standard")
-    if (best is None or best.score < 1.0) and not metric_driven(spec):
+    # the HF Trainer steps its scheduler itself: the misuse is a hand-written loop's
+    if (best is None or best.score < 1.0) and not metric_driven(spec) \
+            and not isinstance(spec, HFScheduler):
         misuse = _score_one(spec, base, logged, metrics, rtol, "step_epoch_after")
         if misuse is not None and (best is None or misuse.score > best.score):
             best = misuse

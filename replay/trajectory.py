@@ -83,6 +83,16 @@ def _step_epoch_after(
     # ReduceLROnPlateau's epoch argument only sets last_epoch, so it replays as standard.
     if rep.metric_driven:
         return _standard(rep, spec, base_lr, n, metrics)
+    lr = epoch_after_lr(rep, spec, base_lr, n, metrics)
+    name = type(spec).__name__
+    return lr, change_events(lr, f"{name} stepped with step(epoch) after the epoch (lags by one)")
+
+
+def epoch_after_lr(
+    rep: Replayer[object], spec: object, base_lr: float, n: int, metrics: npt.ArrayLike | None
+) -> FloatArray:
+    """The LR of the ``step_epoch_after`` stepping without its events (the schedule inference
+    scores many of these and reads only the values)."""
     lr = np.empty(n, dtype=np.float64)
     if n:
         lr[:1] = rep.run(spec, base_lr, 1, _metrics_array(rep, spec, metrics, 0))[0]
@@ -99,8 +109,7 @@ def _step_epoch_after(
             f"{type(spec).__name__} has no closed form; "
             "stepping='step_epoch_after' is not replayed for it"
         )
-    name = type(spec).__name__
-    return lr, change_events(lr, f"{name} stepped with step(epoch) after the epoch (lags by one)")
+    return lr
 
 
 #: stepping habit -> how it maps schedule values to epochs.
