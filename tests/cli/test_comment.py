@@ -231,3 +231,20 @@ def test_print_needs_no_token_and_refuses_foreign_files(report_json, tmp_path, c
     bad.write_text(json.dumps({"run": {}, "diagnosis": {}, "schema_version": 1}))
     assert main(["comment", str(bad), "--print"]) == 2
     assert "schema_version 1" in capsys.readouterr().err
+
+
+def test_posting_a_rendered_comment_needs_no_third_party_package(report_json):
+    """The workflow_run job installs reporter with --no-deps (docs/github.md)."""
+    import subprocess
+    import sys
+
+    blocked = ("jinja2", "markupsafe", "numpy", "pandas", "torch", "matplotlib", "ruamel")
+    code = ("import sys\n"
+            f"for m in {blocked!r}: sys.modules[m] = None\n"
+            "from reporter.cli.main import main\n"
+            f"raise SystemExit(main(['comment', {str(report_json.parent / 'pr_comment.md')!r},"
+            " '--print']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("<!-- reporter:v1 key=seed_like -->")
