@@ -12,6 +12,7 @@ import replay
 from reporter.config import describe_change, patch_config, read_setup
 from reporter.config._textedit import yaml_scalar
 from reporter.errors import UsageError
+from reporter.report.filters import display_path
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_nested/config/config.yaml"
@@ -38,7 +39,10 @@ def test_patch_seed_option_edits_only_the_requested_lines(tmp_path: Path) -> Non
         "  gradient_clip_value: 0.5  # passed to clip_grad_norm_",
     ]
     assert len(removed) == 4
-    assert patched.diff.startswith(f"--- {SEED.as_posix()}\n+++ config.yaml\n")
+    # both files named as the user can type them: relative to the report folder (issue 9)
+    shown = display_path(SEED, tmp_path)
+    assert not shown.startswith("/")
+    assert patched.diff.startswith(f"--- {shown}\n+++ config.yaml\n")
     original = SEED.read_text().splitlines()
     new = patched.text.splitlines()
     assert [a for a, b in zip(original, new, strict=True) if a != b] == removed
