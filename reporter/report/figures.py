@@ -193,7 +193,7 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
     names = list(curves)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(min(3.0 * len(names), 12), 3.2), dpi=DPI)
+    fig = Figure(figsize=(min(2.6 * len(names), CSS_WIDTH / 100), 3.2), dpi=DPI)
     axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
     base = _base(data, "epoch")  # the report's one convention, for the trainings' epochs too
     titles = {"current": "current settings"}

@@ -30,9 +30,9 @@ MEASURE = """
 window.addEventListener('load', () => {
   const w = document.documentElement.clientWidth;
   const over = [...document.querySelectorAll('body *')].filter(e =>
-    e.getBoundingClientRect().right > w + 1 && !e.parentElement.closest('.scroll'))
+    e.getBoundingClientRect().right > w + 1 && !e.parentElement.closest('.scroll, table'))
     .map(e => e.tagName + '.' + e.className).slice(0, 10);
-  const scrolled = [...document.querySelectorAll('.scroll')]
+  const scrolled = [...document.querySelectorAll('.scroll, table')]
     .filter(e => e.scrollWidth > e.clientWidth + 1).length;
   const out = parent.document.createElement('pre');
   out.id = 'measure';
