@@ -20,7 +20,9 @@ The read-out head runs as batched matrix products (``torch.baddbmm``) and the se
 are summed before ``backward()``; since no parameter is shared, the gradient of each seed's
 parameters is the gradient of its own loss. Products summed in another order round
 differently, so the curves equal the one-seed-at-a-time curves within float tolerance, not
-bit for bit; ``tests/confirm/test_batched.py`` compares the two.
+bit for bit; ``tests/confirm/test_batched.py`` compares the two. A seed's curve does not
+depend on which other seeds share its stack (bit for bit, also tested), so a cached seed or a
+setting split in two units by the time budget gives the same numbers.
 
 A model or optimizer this module cannot stack raises :class:`Unbatchable`, and the runner
 trains that task one seed at a time instead.

@@ -97,3 +97,14 @@ def test_a_read_out_it_cannot_stack_is_refused(monkeypatch):
     monkeypatch.setattr(batched, "_SineLSTM", Odd)
     with pytest.raises(Unbatchable, match="Tanh"):
         train_seeds(TrialSpec(0.01, epochs=1), [0], task=TINY)
+
+
+def test_a_seeds_curve_does_not_depend_on_the_seeds_beside_it():
+    """So a cached seed, or a setting the budget split in two units, gives the same numbers."""
+    spec = TrialSpec(0.01, ReduceLROnPlateau(patience=0), None, 1.0, epochs=3)
+    together = train_seeds(spec, [0, 1, 2, 3], task=TINY)
+    alone = train_seeds(spec, [2], task=TINY)[0]
+    pair = train_seeds(spec, [2, 3], task=TINY)
+    np.testing.assert_array_equal(together[2].val_loss, alone.val_loss)
+    np.testing.assert_array_equal(together[2].train_loss, pair[0].train_loss)
+    np.testing.assert_array_equal(together[3].grad_norm, pair[1].grad_norm)
