@@ -291,10 +291,11 @@ def calibration_text(c: Calibration, subject: str = "the proxy") -> str:
         else:
             parts.append("None reproduced it in a majority of its seeds; the options were "
                          "measured on the unchanged proxy.")
-        if c.lr_scale != 1.0:
-            parts.append(f"The LR scale multiplies the learning rate of every setting, the "
-                         f"current one and each option alike (×{c.lr_scale:g} the run's LR, "
-                         "floors included), so the options keep their ratios to it.")
+        if any(s.lr_scale != 1.0 for s in c.tried):
+            parts.append(f"An LR scale multiplies the learning rate of every setting, the "
+                         "current one and each option alike (floors included), so the options "
+                         "keep their LR ratios to the current settings; the confirmation ran "
+                         f"at ×{c.lr_scale:g} the run's LR.")
     parts.append(f"In the confirmation itself the current settings reproduced it in "
                  f"{c.reproduced} of {c.n} seeds on {subject}.")
     if not c.confirmed:

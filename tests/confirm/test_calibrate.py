@@ -124,6 +124,8 @@ def test_calibrate_without_a_majority_keeps_the_unchanged_proxy_and_says_so():
     assert (done.reproduced, done.n, done.confirmed) == (0, 8, False)
     assert "could not reproduce the instability" in done.text
     assert "None reproduced it" in done.text
+    # an LR scale was tried: the text says it applies to every setting alike
+    assert "each option alike" in done.text and "ran at ×1 the run's LR" in done.text
 
 
 def test_finish_counts_the_confirmation_seeds():
