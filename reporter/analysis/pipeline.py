@@ -340,7 +340,7 @@ def _setup_info(setup: TrainingSetup, plan, per_step=None, epochs=None) -> Setup
         ("epochs", *(epochs or (plan.epochs, plan.epochs_source))),
     )
     return SetupInfo(
-        config_path=str(setup.config_path) if setup.config_path else None,
+        config_path=display_path(setup.config_path, Path.cwd()) if setup.config_path else None,
         framework=setup.framework,
         fields=tuple(SettingRow(name, value, src) for name, value, src in rows),
     )

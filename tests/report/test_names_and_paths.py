@@ -33,7 +33,8 @@ def analysed(tmp_path_factory):
         mp.chdir(work)
         err, out = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            code = main(["analyze", f"../{EVIL}", "-o", "../out", "--confirm", "off",
+            # absolute paths on the command line: the reports still name them relatively
+            code = main(["analyze", str(run), "-o", str(root / "out"), "--confirm", "off",
                          "--format", "md,html,json,comment"])
     assert code == 0, err.getvalue()
     texts = {name: (root / "out" / name).read_text(encoding="utf-8") for name in REPORTS}
@@ -42,10 +43,9 @@ def analysed(tmp_path_factory):
 
 
 def test_no_report_names_the_absolute_path_of_the_machine(analysed):
-    root, terminal, texts = analysed
+    root, _, texts = analysed  # the terminal echoes the paths as typed, reports never do
     for name, text in texts.items():
         assert str(root) not in text, name
-    assert str(root) not in terminal
 
 
 def test_cp_commands_run_from_the_working_directory(analysed):
@@ -58,7 +58,7 @@ def test_cp_commands_run_from_the_working_directory(analysed):
 
 def test_no_escape_sequence_reaches_the_terminal_or_a_report(analysed):
     _, terminal, texts = analysed
-    assert "\x1b" not in terminal and "reading ../evil-->" in terminal
+    assert "\x1b" not in terminal and "evil-->[x](a.html)*b*|`" in terminal
     for name, text in texts.items():
         if name != "report.json":  # JSON writes it as \\u001b, inert
             assert "\x1b" not in text, name
