@@ -16,6 +16,7 @@ import numpy as np
 
 from reporter.analysis.notes import Note
 from reporter.confirm.calibrate import Calibration, CalibrationStep
+from reporter.confirm.rewind import RewindInfo
 from reporter.confirm.summary import SeedOutcome, TrialSummary
 from reporter.diagnose.coverage import Check
 from reporter.diagnose.early_warning import EarlyWarning, LiveGuards
@@ -163,6 +164,10 @@ class Confirmation:
     curves: dict[str, list[list[float]]]
     #: whether the current settings reproduced the run's failure, and how (confirm/calibrate.py)
     calibration: Calibration | None = None
+    #: where an entry point's model trained: "cpu" or "cuda" (the proxy: "cpu")
+    device: str = "cpu"
+    #: every setting trained from the user's checkpoint (confirm/rewind.py), or None
+    rewind: RewindInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,7 @@ MODEL_TYPES: tuple[type, ...] = (
     RunInfo, SettingRow, SetupInfo, DiagnosisInfo, StopCheck, PerUpdateCheck, FidelityCheck,
     PlanInfo, Current, OptionInfo, SeedOutcome, TrialSummary, Confirmation, Recommendation,
     Series, Patch, Analysis, Note, ReplayOutcome, RunEnd, Check, Selection, Calibration,
+    RewindInfo,
     CalibrationStep, EarlyWarning, LiveGuards, GuardReplay,
 )
 

@@ -62,6 +62,9 @@ def analyze(
     format: str | None = None,
     loss_metric: str | None = None,
     pattern: str | None = None,
+    device: str = "auto",
+    resume: str | Path | None = None,
+    resume_epoch: int | None = None,
     cache: bool = False,
     budget: float | None = None,
     executor: str = "local",
@@ -82,7 +85,7 @@ def analyze(
     ``progress`` line (a progress bar).
     """
     say = progress or (lambda _msg: None)
-    task = _confirm_task(confirm)
+    task = _confirm_task(confirm, device=device, resume=resume, resume_epoch=resume_epoch)
     started = time.perf_counter()
     path = Path(path)
     say(f"reading {path}")
@@ -162,9 +165,18 @@ def analyze(
     )
 
 
-def _confirm_task(confirm: str):
-    """None for the built-in proxy (or off); the user's loaded entry point otherwise."""
+def _confirm_task(confirm: str, *, device: str = "auto", resume: str | Path | None = None,
+                  resume_epoch: int | None = None):
+    """None for the built-in proxy (or off); the user's loaded entry point otherwise.
+
+    ``device``, ``resume`` and ``resume_epoch`` (``--device``, ``--resume``,
+    ``--resume-epoch``) go to :func:`reporter.confirm.load_entry`; a checkpoint needs an
+    entry point, the proxy has none.
+    """
     if confirm in CONFIRM_MODES:
+        if resume is not None or resume_epoch is not None:
+            raise UsageError(f"--resume needs --confirm ENTRY (your own model); with --confirm "
+                             f"{confirm} there is no model to load a checkpoint into")
         return None
     if ":" not in confirm:
         from reporter.errors import suggest
@@ -176,7 +188,8 @@ def _confirm_task(confirm: str):
         )
     from reporter.confirm import load_entry
 
-    return load_entry(confirm)  # fails fast, before any work, on a broken entry point
+    # fails fast, before any work, on a broken entry point or checkpoint
+    return load_entry(confirm, device=device, resume=resume, resume_epoch=resume_epoch)
 
 
 def _run_options(cache: bool, budget: float | None, executor: str,
@@ -223,6 +236,12 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
     if "current" not in trials:
         say("confirmation skipped: " + "; ".join(notes))
         return None
+    rewind = None
+    if getattr(task, "resume_epoch", None) is not None:  # every setting from the checkpoint
+        from reporter.confirm.rewind import plan_rewind, rewind_info, rewind_trials
+
+        rewind = plan_rewind(task, diagnosis, current.epochs, CONFIRM_MAX_EPOCHS)
+        trials = rewind_trials(trials, rewind)
     where = "on the proxy task" if task is None else "on your model"
     say(f"confirming: {len(trials)} settings × {seeds} seeds {where}")
 
@@ -258,6 +277,8 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
             name: [r.val_loss.tolist() for r in t.runs] for name, t in result.trials.items()
         },
         calibration=calibration,
+        device="cpu" if task is None else task.device,
+        rewind=None if rewind is None else rewind_info(rewind, task, result),
     )
 
 

@@ -45,6 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", dest="ray_address", metavar="ADDRESS",
                         help="the Ray cluster for --executor ray (default: $RAY_ADDRESS, else "
                              "a new local Ray instance)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where an entry point's model trains: the GPU when torch sees "
+                             "one (auto, the default), the CPU, or cuda (an error without one)")
+    parser.add_argument("--resume", metavar="CHECKPOINT",
+                        help="rewind every confirmation training of an entry point to this "
+                             "torch.save checkpoint from before the spike (see "
+                             "samples/entry_point/); needs --resume-epoch")
+    parser.add_argument("--resume-epoch", dest="resume_epoch", type=int, metavar="K",
+                        help="the number of epochs trained when the checkpoint was saved; "
+                             "the trainings start with the next one")
     parser.add_argument("--log-format", dest="log_format",
                         help="force a log reader instead of detecting it (see 'reporter formats')")
     parser.add_argument("--loss", dest="loss_metric", metavar="METRIC",
@@ -180,9 +190,11 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
         analysis = analyze(explicit or path, config=args.config, confirm=confirm,
                            seeds=args.seeds, workers=args.workers, format=args.log_format,
                            loss_metric=args.loss_metric, pattern=args.pattern,
-                           cache=not args.no_cache, budget=args.budget,
-                           executor=args.executor, ray_address=args.ray_address,
-                           progress=None if quiet else say, trial_progress=bar)
+                           device=args.device, resume=args.resume,
+                           resume_epoch=args.resume_epoch, cache=not args.no_cache,
+                           budget=args.budget, executor=args.executor,
+                           ray_address=args.ray_address, progress=None if quiet else say,
+                           trial_progress=bar)
     finally:
         if bar is not None:
             bar.close()

@@ -5,7 +5,14 @@ It is the ordinary hand-written torch loop: per epoch, the training batches with
 loss, then ``scheduler.step(val_loss)`` for ``ReduceLROnPlateau`` or ``scheduler.step()`` for
 the others, then the early-stopping check on the validation loss with the counting rule of
 the spec's ``semantics`` (``replay.early_stop``). A trial ends early when a loss becomes NaN
-or infinite (diverged) or when early stopping fires. The built-in proxy
+or infinite (diverged) or when early stopping fires.
+
+A trial with ``spec.start_epoch`` K > 0 rewinds: ``TrainParts.resume`` loads the checkpoint
+into the model and the optimizer, the optimizer's learning rates are set back to the
+setting's (a loaded optimizer state carries the run's), the scheduler is positioned at epoch
+K (:func:`reporter.confirm.schedulers.position_scheduler`), early stopping counts from the
+run's logged validation losses before K (``spec.history``) and epochs K, K+1, … are trained.
+The model and every batch are moved to ``TrainParts.device``. The built-in proxy
 (:mod:`reporter.confirm.proxy`) and the user's entry point (:mod:`reporter.confirm.entry`)
 only differ in the :class:`TrainParts` they hand to :func:`train_loop`.
 """
@@ -25,6 +32,7 @@ import torch
 from torch import nn
 
 from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR, early_stop
+from reporter.confirm.schedulers import position_scheduler
 from reporter.confirm.spec import SeedCurve, TrialSpec
 
 __all__ = ["TrainParts", "build_scheduler", "one_thread", "train_loop"]
@@ -47,8 +55,12 @@ class TrainParts:
     ``train_loader`` and ``val_loader`` are re-iterable (one pass per epoch) and yield
     ``(inputs, targets)`` pairs. ``loss_fn(outputs, targets)`` returns a one-element tensor;
     ``forward(model, inputs)`` gives the outputs and ``optimizer(params, lr)`` builds the
-    optimizer. ``max_epochs`` caps the trial's epochs (None: the spec's ``epochs``) and
-    ``max_steps_per_epoch`` the training batches of each epoch (None: the whole loader).
+    optimizer. ``max_epochs`` caps the epochs a trial trains (None: the spec's, from its
+    ``start_epoch`` to its ``epochs``) and ``max_steps_per_epoch`` the training batches of
+    each epoch (None: the whole loader). ``resume(model, optimizer)`` loads the checkpoint a
+    rewound trial starts from (None: no checkpoint) and ``resume_epoch`` the epochs trained
+    when it was saved (the trial's ``spec.start_epoch`` decides where it starts).
+    ``device`` is where the model and the batches go (``"cpu"`` or ``"cuda"``).
     """
 
     model: nn.Module
@@ -59,6 +71,9 @@ class TrainParts:
     optimizer: Callable[[list[torch.Tensor], float], torch.optim.Optimizer] = adam
     max_epochs: int | None = None
     max_steps_per_epoch: int | None = None
+    resume: Callable[[nn.Module, torch.optim.Optimizer], Any] | None = None
+    resume_epoch: int | None = None
+    device: str = "cpu"
 
 
 @contextmanager
@@ -122,17 +137,27 @@ def train_loop(
     so a caller can include building its data and model.
     """
     start = time.perf_counter() if start is None else start
+    parts.model.to(parts.device)
     params = [p for p in parts.model.parameters() if p.requires_grad]
     optimizer = parts.optimizer(params, spec.learning_rate)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer(params, lr) must return a torch optimizer, "
                         f"got {type(optimizer).__name__}")
+    if spec.start_epoch:
+        rewind(parts, optimizer, spec.start_epoch)
     scheduler = build_scheduler(spec, optimizer)
-    epochs = spec.epochs if parts.max_epochs is None else min(spec.epochs, parts.max_epochs)
+    position_scheduler(scheduler, spec)
+    first = spec.start_epoch
+    end = spec.epochs if parts.max_epochs is None else min(spec.epochs, first + parts.max_epochs)
+    # early stopping counts from the run's own history before the checkpoint, unless that
+    # history alone would already have stopped it (then the run's settings differ: start afresh)
+    history = list(spec.history)
+    if spec.early_stopping is None or early_stop(spec.early_stopping, history) is not None:
+        history = []
 
     rows: list[tuple[float, float, float, float, float]] = []
     stopped_at, stop_reason, diverged = None, "", False
-    for epoch in range(epochs):
+    for epoch in range(first, end):
         lr_used = optimizer.param_groups[0]["lr"]
         train, norm, clip_fraction = _train_epoch(parts, params, optimizer, spec, epoch)
         val = _validate(parts, epoch)
@@ -147,9 +172,9 @@ def train_loop(
         if spec.early_stopping is not None:
             # The replay of the same callback over the val losses so far decides, so a trial
             # stops exactly where replay.early_stop says the framework would have.
-            stop = early_stop(spec.early_stopping, [row[1] for row in rows])
+            stop = early_stop(spec.early_stopping, history + [row[1] for row in rows])
             if stop is not None:
-                stopped_at, stop_reason = stop.index, stop.reason
+                stopped_at, stop_reason = stop.index - len(history), stop.reason
                 break
 
     cols = np.array(rows, dtype=float).T
@@ -165,7 +190,25 @@ def train_loop(
         stop_reason=stop_reason,
         diverged=diverged,
         seconds=time.perf_counter() - start,
+        start_epoch=first,
     )
+
+
+def rewind(parts: TrainParts, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+    """Load the checkpoint saved after ``epoch`` epochs; keep the setting's learning rates.
+
+    ``Optimizer.load_state_dict`` replaces each param group's hyper-parameters with the saved
+    ones (``lr`` and a scheduler's ``initial_lr`` included), so the setting's rates are put
+    back and ``initial_lr`` dropped: the trial's scheduler then starts from the setting's LR.
+    """
+    if parts.resume is None:
+        raise ValueError(f"the trial starts at epoch {epoch} but there is no checkpoint to "
+                         "resume from")
+    rates = [group["lr"] for group in optimizer.param_groups]
+    parts.resume(parts.model, optimizer)
+    for group, lr in zip(optimizer.param_groups, rates, strict=True):
+        group["lr"] = lr
+        group.pop("initial_lr", None)
 
 
 def _train_epoch(
@@ -177,9 +220,10 @@ def _train_epoch(
 ) -> tuple[float, float, float]:
     """Mean step loss, largest pre-clip gradient norm and share of clipped steps of an epoch."""
     parts.model.train()
+    set_epoch(parts.train_loader, epoch)
     losses, norms, clipped = [], [], 0
     for batch in itertools.islice(parts.train_loader, parts.max_steps_per_epoch):
-        inputs, targets = _pair(batch, "train_loader")
+        inputs, targets = _pair(to_device(batch, parts.device), "train_loader")
         optimizer.zero_grad()
         loss = _scalar(parts.loss_fn(parts.forward(parts.model, inputs), targets))
         loss.backward()
@@ -199,7 +243,7 @@ def _validate(parts: TrainParts, epoch: int) -> float:
     total, count = 0.0, 0
     with torch.no_grad():
         for batch in parts.val_loader:
-            inputs, targets = _pair(batch, "val_loader")
+            inputs, targets = _pair(to_device(batch, parts.device), "val_loader")
             loss = _scalar(parts.loss_fn(parts.forward(parts.model, inputs), targets)).item()
             size = _batch_size(targets)
             total += loss * size
@@ -207,6 +251,35 @@ def _validate(parts: TrainParts, epoch: int) -> float:
     if not count:
         raise ValueError(_empty("val_loader", epoch))
     return total / count
+
+
+def set_epoch(loader: Any, epoch: int) -> None:
+    """Tell the loader's sampler the epoch, as a distributed training loop does.
+
+    A sampler with ``set_epoch`` (``DistributedSampler``, or one of the user's) can then
+    shuffle by seed and epoch, so a trial rewound to epoch K sees the batches the run saw.
+    """
+    for owner in (loader, getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
+        method = getattr(owner, "set_epoch", None)
+        if callable(method):
+            method(epoch)
+            return
+
+
+def to_device(batch: Any, device: str) -> Any:
+    """``batch`` with every tensor in it (nested tuples, lists and dicts) moved to ``device``.
+
+    On the CPU the batch is returned as it is: the loaders already give CPU tensors.
+    """
+    if device == "cpu":
+        return batch
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(item, device) for item in batch)
+    if isinstance(batch, dict):
+        return {key: to_device(item, device) for key, item in batch.items()}
+    return batch
 
 
 def _pair(batch: Any, loader: str) -> tuple[Any, Any]:

@@ -30,7 +30,7 @@ PROXY_DESCRIPTION = (
 ENTRY_DESCRIPTION = (
     "Your own model, not a proxy: every measurement comes from the model, data and loss "
     "that your entry point {entry} returns for each seed ({model}, {parameters:,} trainable "
-    "parameters, optimizer {optimizer}), trained for up to {epochs} epochs per setting{steps} "
+    "parameters, optimizer {optimizer}), trained {span}{steps} on {device} "
     "and validated on your val_loader after every epoch; each setting changes only the "
     "learning rate, the LR schedule, early stopping and gradient clipping."
 )
@@ -95,7 +95,11 @@ class EntryTask:
     load the same function from this record alone. ``model`` is the model's class name,
     ``trainable_parameters`` its trainable parameter count, ``optimizer`` the optimizer's
     class name; ``max_epochs`` and ``max_steps_per_epoch`` are the caps the entry point asked
-    for (None: none).
+    for (None: none). ``device`` is where the model trains (``"cpu"`` or ``"cuda"``).
+    ``resume_epoch`` is K when every trial rewinds to a checkpoint saved after K epochs
+    (None: trials train from scratch); ``checkpoint`` is the file given with ``--resume``
+    (absolute; empty when the entry point's own ``resume`` provides the state) and
+    ``checkpoint_sha256`` its content hash, ``resume_from`` how the report names it.
     """
 
     entry: str
@@ -108,20 +112,32 @@ class EntryTask:
     optimizer: str = "Adam"
     max_epochs: int | None = None
     max_steps_per_epoch: int | None = None
+    device: str = "cpu"
+    resume_epoch: int | None = None
+    checkpoint: str = ""
+    checkpoint_sha256: str = ""
+    resume_from: str = ""
 
     kind = "entry"
 
     def describe(self, epochs: int | None = None) -> str:
         """:data:`ENTRY_DESCRIPTION` for trials of at most ``epochs`` epochs (None: unknown)."""
-        caps = [n for n in (epochs, self.max_epochs) if n is not None]
+        k = self.resume_epoch or 0
+        caps = [n for n in (None if epochs is None else epochs - k, self.max_epochs)
+                if n is not None]
+        most = min(caps) if caps else "the setting's"
+        span = f"for up to {most} epochs per setting"
+        if self.resume_epoch is not None:
+            span = f"from the checkpoint saved after {k} epochs ({self.resume_from}), {span}"
         steps = self.max_steps_per_epoch
         return ENTRY_DESCRIPTION.format(
             entry=self.entry,
             model=self.model,
             parameters=self.trainable_parameters,
             optimizer=self.optimizer,
-            epochs=min(caps) if caps else "the setting's",
+            span=span,
             steps=f" (at most {steps} training batches per epoch)" if steps else "",
+            device="the GPU (cuda)" if self.device == "cuda" else "the CPU",
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -149,6 +165,11 @@ class TrialSpec:
     ``early_stopping`` is a ``replay.EarlyStopping`` watching the validation loss, or None.
     ``clip_grad_norm`` is the ``max_norm`` of ``torch.nn.utils.clip_grad_norm_`` (None: no
     clipping; the norm is still measured). ``epochs`` is the most epochs the trial trains.
+    ``start_epoch`` is the first epoch trained (0-based): a trial that rewinds to a checkpoint
+    saved after K epochs has ``start_epoch`` K and trains epochs K to ``epochs - 1``, its
+    scheduler and early stopping positioned at K. ``history`` holds the run's logged
+    validation losses of epochs 0 to K - 1, which position a plateau scheduler and early
+    stopping (empty: those two start afresh at the checkpoint).
     ``warmup_epochs`` W > 0 lays a linear warm-up over the first W epochs (epoch e trains at
     ``(e + 1) / W`` of the scheduler's LR: ``replay.warmup_factor``); ``zclip`` is a
     ``replay.ZClip`` applied to every step's gradient norm instead of ``clip_grad_norm_``
@@ -160,6 +181,8 @@ class TrialSpec:
     early_stopping: EarlyStopping | None = None
     clip_grad_norm: float | None = None
     epochs: int = 50
+    start_epoch: int = 0
+    history: tuple[float, ...] = ()
     warmup_epochs: int = 0
     zclip: Any = None
 
@@ -181,6 +204,12 @@ class TrialSpec:
             raise ValueError(f"TrialSpec clip_grad_norm must be > 0, got {self.clip_grad_norm!r}")
         if int(self.epochs) != self.epochs or self.epochs < 1:
             raise ValueError(f"TrialSpec epochs must be a positive int, got {self.epochs!r}")
+        if not 0 <= self.start_epoch < self.epochs:
+            raise ValueError(f"TrialSpec start_epoch must be in [0, epochs), got "
+                             f"{self.start_epoch!r} with epochs {self.epochs!r}")
+        if self.history and len(self.history) != self.start_epoch:
+            raise ValueError(f"TrialSpec history must hold start_epoch ({self.start_epoch}) "
+                             f"values, got {len(self.history)}")
 
 
 @dataclass(frozen=True)
@@ -196,6 +225,8 @@ class SeedCurve:
     trial (None: it ran all epochs or diverged) and ``stop_reason`` the callback's reason
     (empty when it did not stop); ``diverged`` is True when a loss became
     NaN or infinite, which ends the trial after that epoch. ``seconds`` is its wall time.
+    ``start_epoch`` is the epoch index 0 stands for (K for a trial rewound to a checkpoint
+    saved after K epochs: index ``i`` is then epoch K + i; ``stopped_at`` counts the same way).
     """
 
     trial: str
@@ -209,6 +240,7 @@ class SeedCurve:
     stop_reason: str
     diverged: bool
     seconds: float
+    start_epoch: int = 0
 
     @property
     def epochs_trained(self) -> int:
@@ -227,6 +259,7 @@ class SeedCurve:
             "stop_reason": self.stop_reason,
             "diverged": self.diverged,
             "seconds": self.seconds,
+            "start_epoch": self.start_epoch,
         }
 
 
@@ -292,4 +325,5 @@ def _spec_dict(spec: TrialSpec) -> dict:
         "early_stopping": part(spec.early_stopping),
         "clip_grad_norm": spec.clip_grad_norm,
         "epochs": spec.epochs,
+        "start_epoch": spec.start_epoch,
     }

@@ -48,7 +48,7 @@ def sample() -> EntryTask:
 
 
 def test_load_entry_sample_describes_the_users_model(sample):
-    assert (sample.model, sample.trainable_parameters, sample.optimizer) == ("TinyMLP", 321, "Adam")
+    assert (sample.model, sample.trainable_parameters, sample.optimizer) == ("TinyMLP", 321, "SGD")
     assert (sample.max_epochs, sample.max_steps_per_epoch) == (10, 12)
     text = sample.describe(epochs=50)
     assert text.startswith("Your own model, not a proxy")
