@@ -244,10 +244,12 @@ def jsonable(obj: Any) -> Any:
         return fields if isinstance(obj, MODEL_TYPES) else {"type": type(obj).__name__, **fields}
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [jsonable(v) for v in obj.tolist()]
+        obj = obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        if all(type(v) is float for v in obj):  # a series: one pass, not one call per value
+            return [v if math.isfinite(v) else None for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
         return jsonable(obj.item())
     if isinstance(obj, float):
