@@ -201,6 +201,19 @@ def _run_options(cache: bool, budget: float | None, executor: str,
             "executor": executor, "ray_address": ray_address}
 
 
+def _priority(opts) -> list[str]:
+    """The order a time budget trains the settings in: the current ones first, then the
+    options whose replay promises most (acted before the spike, exact replay, lowest LR at the
+    spike relative to the run's: the order of the replay-based pick in remedies.recommend)."""
+    def promise(opt) -> tuple:
+        rep = opt.outcome
+        ref = rep.observed_lr_at_onset or 1.0
+        return (not rep.acted_before_spike, rep.lr_at_onset_label != "exact replay",
+                (rep.lr_at_onset or ref) / ref)
+
+    return ["current", *(o.key for o in sorted(opts, key=promise))]
+
+
 def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
              diagnosis=None, *, run_options: dict[str, Any] | None = None,
              trial_progress: TrialProgress | None = None) -> dict[str, Any] | None:
@@ -261,7 +274,7 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
     result, summaries, calibration = confirm_calibrated(
         trials, failure_target(diagnosis) if diagnosis is not None else None, seeds=seeds,
         workers=workers, task=task, on_progress=on_progress, say=say,
-        **(run_options or {}), notes=notes,
+        **(run_options or {}), priority=_priority(opts), notes=notes,
     )
     return Confirmation(
         task=result.description,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reporter.confirm.cache import TrialCache
@@ -89,6 +89,7 @@ def run_confirmation(
     cache: TrialCache | None = None,
     budget: float | None = None,
     min_seeds: int = MIN_SEEDS,
+    priority: Sequence[str] = (),
     executor: str = "local",
     ray_address: str | None = None,
     notes: list[str] | None = None,
@@ -99,7 +100,9 @@ def run_confirmation(
     (an :class:`EntryTask` from :func:`reporter.confirm.load_entry`). ``batched`` (default:
     True for the proxy) trains a setting's seeds all at once. ``cache`` serves and stores
     finished seeds (None: none). ``budget`` caps the wall time in seconds (None: no cap;
-    see the module docstring), ``min_seeds`` is what every setting gets first.
+    see the module docstring), ``min_seeds`` is what every setting gets first, and
+    ``priority`` the order settings are trained in (names first to last; the others after,
+    in the order given); the result keeps the order of ``trials``.
     ``executor`` is ``"local"`` (``workers`` processes; 1: this process) or ``"ray"`` (a
     cluster at ``ray_address``, else ``RAY_ADDRESS``, else a local Ray instance).
     ``notes`` receives what the report should say: cuts, cache use, where it ran.
@@ -122,7 +125,9 @@ def run_confirmation(
     start = time.perf_counter()
     lookup = _Lookup(cache, task, batched, torch.__version__)
     curves = lookup.cached(trials, seeds)
-    queue = _requests(trials, seeds, curves, min(min_seeds, seeds), batched)
+    order = [n for n in priority if n in trials] + [n for n in trials if n not in priority]
+    queue = _requests({n: trials[n] for n in order}, seeds, curves, min(min_seeds, seeds),
+                      batched)
     total = sum(len(r.seeds) for r in queue)
     pool = make_executor(executor if queue else "local",  # nothing to train: no pool
                          workers=min(workers, max(len(queue), 1)), address=ray_address)

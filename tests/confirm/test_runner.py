@@ -55,6 +55,14 @@ def test_proxy_seeds_of_a_setting_train_as_one_unit(monkeypatch):
     assert [r.seed for r in result.trials["lower lr"].runs] == [0, 1, 2]
 
 
+def test_priority_orders_the_training_not_the_result(monkeypatch):
+    fake = FakeTraining(monkeypatch)
+    trials = {**TRIALS, "cosine": TrialSpec(0.01, None, None, None, epochs=2)}
+    result = run_confirmation(trials, seeds=2, task=TINY, priority=["current", "cosine", "x"])
+    assert [u.name for u in fake.units] == ["current", "cosine", "lower lr"]
+    assert list(result.trials) == ["current", "lower lr", "cosine"]
+
+
 def test_entry_points_train_one_seed_per_unit_minimum_seeds_first(monkeypatch):
     fake = FakeTraining(monkeypatch)
     run_confirmation(TRIALS, seeds=4, task=TINY, batched=False, min_seeds=2)
