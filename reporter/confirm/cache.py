@@ -78,7 +78,7 @@ class TrialCache:
                 seconds=float(data["seconds"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
-            self.notes.append(f"ignored an unreadable cache entry {path} "
+            self.notes.append(f"ignored an unreadable cache entry {path.name} "
                               f"({type(error).__name__}: {error}); retrained")
             return None
         self.hits += 1
@@ -96,7 +96,7 @@ class TrialCache:
             temp.write_text(json.dumps(data), encoding="utf-8")  # NaN, Infinity kept as such
             os.replace(temp, path)
         except OSError as error:
-            note = f"could not write the trial cache in {self.folder} ({error.strerror})"
+            note = f"could not write the trial cache ({error.strerror or error})"
             if note not in self.notes:
                 self.notes.append(note)
 

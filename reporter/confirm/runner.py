@@ -293,12 +293,13 @@ def _notes(lookup: _Lookup, plan: _Budget, budget: float | None, pool, seeds: in
         out += [f"cache: {n}" for n in lookup.cache.notes]
         if lookup.hits:
             out.append(f"{lookup.hits} of {len(trials) * seeds} trainings were read from the "
-                       f"trial cache ({lookup.cache.folder}; --no-cache retrains them)")
+                       "trial cache (--no-cache retrains them)")
     for name, cut in plan.cut.items():
         kept = sum((name, s) in curves for s in range(seeds))
         what = (f"{name} was not trained" if not kept else
                 f"{name} trained {kept} of {seeds} seeds (seeds {_ranges(sorted(cut))} cut)")
-        out.append(f"time budget of {budget:g} s: {what}; raise --budget to measure it fully")
+        out.append(f"time budget ({budget:g} s for these trainings): {what}; raise --budget "
+                   "to measure it fully")
     if pool.kind == "ray":
         where = getattr(pool, "address", None) or "a local Ray instance"
         out.append(f"trainings ran as Ray tasks on {where} ({pool.slots} CPUs)")

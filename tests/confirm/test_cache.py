@@ -78,7 +78,7 @@ def test_a_corrupt_entry_is_ignored_with_a_note(tmp_path, text):
     path = next(tmp_path.rglob("*.json"))
     path.write_text(text)
     assert cache.get(key, "current") is None
-    assert len(cache.notes) == 1 and str(path) in cache.notes[0]
+    assert len(cache.notes) == 1 and path.name in cache.notes[0]
     cache.put(key, _curve())  # the new result replaces it
     assert cache.get(key, "current") is not None
 
