@@ -11,7 +11,10 @@ first), each first with its minimum seeds, extra seeds after. Once one unit has 
 cost of the next is estimated from the seconds per seed-epoch measured so far (every epoch
 counted, so early stopping only makes it an overestimate); seeds beyond a setting's minimum
 are cut first, while the minimum seeds of the settings still waiting are kept in reserve, and a
-setting whose minimum no longer fits is cut. Every cut is said in the notes.
+setting whose minimum no longer fits is cut. Every cut is said in the notes. The estimate is
+linear in seeds; a batched unit shrunk to fewer seeds costs somewhat more than that (its
+per-step overhead is shared by fewer seeds), so the budget can be overrun by a fraction of one
+unit. The first unit is always trained: nothing is measured before it.
 """
 
 from __future__ import annotations
