@@ -46,8 +46,9 @@ checkpoint was saved after epochs 0 … K-1 (0-based) and every trial trains epo
 set back to the setting's (a loaded state carries the run's), its scheduler stepped K times
 (a plateau scheduler with the run's logged validation losses of epochs 0 … K-1, its state
 otherwise unknown), early stopping counting from the same logged losses. How far each trial
-trains after the spike is chosen by the pipeline (``reporter.analysis.rewind``) and stated
-in the report.
+trains after the spike is chosen by :mod:`reporter.confirm.rewind` (through the run's logged
+end, and at least as many epochs after the spike as from the checkpoint up to it) and stated
+in the report, with whether the failure recurred within that horizon.
 
 For other parts of reporter (a remedy that rewinds, e.g. rewind-and-skip): a trial rewinds
 when its :class:`~reporter.confirm.spec.TrialSpec` has ``start_epoch`` K > 0 (``history``:

@@ -137,6 +137,9 @@ def train_loop(
     so a caller can include building its data and model.
     """
     start = time.perf_counter() if start is None else start
+    if getattr(spec, "warmup_epochs", 0) or getattr(spec, "zclip", None) is not None:
+        # TrialSpec's contract: a trainer that cannot run these refuses the spec
+        raise ValueError("this loop does not run warm-up or adaptive clipping (ZClip) yet")
     parts.model.to(parts.device)
     params = [p for p in parts.model.parameters() if p.requires_grad]
     optimizer = parts.optimizer(params, spec.learning_rate)

@@ -249,3 +249,8 @@ def test_resume_needs_an_entry_point():
 
     with pytest.raises(UsageError, match="--resume needs --confirm ENTRY"):
         _confirm_task("proxy", resume=CHECKPOINT, resume_epoch=2)
+
+
+def test_the_loop_refuses_what_it_cannot_run(rewound):
+    with pytest.raises(UsageError, match="does not run warm-up or adaptive clipping"):
+        train_trial(TrialSpec(0.1, epochs=3, warmup_epochs=2), 0, task=rewound)
