@@ -30,6 +30,7 @@ from reporter.analysis.model import (
     SettingRow,
     SetupInfo,
 )
+from reporter.analysis.thin import thin_series
 from reporter.config import find_run_config, framework_written, plan_patch, read_setup
 from reporter.config.semantics import adapt_setup, is_plateau
 from reporter.config.setup import TrainingSetup
@@ -71,6 +72,7 @@ def analyze(
     ray_address: str | None = None,
     progress: Progress | None = None,
     trial_progress: TrialProgress | None = None,
+    full_series: bool = False,
 ) -> Analysis:
     """Analyze one run (a file or a folder) and return the computed Analysis.
 
@@ -145,7 +147,7 @@ def analyze(
         primary_spike=diagnosis.primary_spike, primary_collapse=diagnosis.primary_collapse,
         coverage=tuple(diagnosis.coverage), selection=diagnosis.selection,
         early_warnings=early_warnings(diagnosis), live_guards=live_guards(diagnosis))
-    return Analysis(
+    analysis = Analysis(
         run=_run_info(run, diagnosis, time.perf_counter() - started, _end(run, diagnosis, setup,
                                                                           fid)),
         setup=_setup_info(setup, current, per_step, _epochs_row(setup, current, run, diagnosis)),
@@ -163,6 +165,8 @@ def analyze(
         notes=tuple(notes),
         patches=_patches(setup, opts, root),
     )
+    # the plot series thinned for the report (every finding above used every point)
+    return analysis if full_series else thin_series(analysis)
 
 
 def _confirm_task(confirm: str, *, device: str = "auto", resume: str | Path | None = None,
@@ -177,6 +181,10 @@ def _confirm_task(confirm: str, *, device: str = "auto", resume: str | Path | No
         if resume is not None or resume_epoch is not None:
             raise UsageError(f"--resume needs --confirm ENTRY (your own model); with --confirm "
                              f"{confirm} there is no model to load a checkpoint into")
+        if confirm == "proxy" and device == "cuda":  # the proxy trains on the CPU, but a
+            from reporter.confirm.entry import resolve_device  # GPU asked for must exist
+
+            resolve_device(device)
         return None
     if ":" not in confirm:
         from reporter.errors import suggest
@@ -295,6 +303,15 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
     )
 
 
+def _untrained(plan) -> str | None:
+    """Why a plan cannot be a confirmation trial yet (None: it can)."""
+    if plan.rewind is not None:
+        return "rewind-and-skip changes the data the model sees, which the trials cannot replay"
+    if plan.warmup or plan.zclip is not None:
+        return "the trainer does not run warm-up or adaptive clipping yet"
+    return None
+
+
 def _end(run, diagnosis, setup: TrainingSetup, fid):
     """How the run ended (``diagnose.run_end``): the configured epochs and the early-stopping
     replay say what the log alone cannot."""
@@ -313,15 +330,6 @@ def _epochs_row(setup: TrainingSetup, plan, run, diagnosis) -> tuple[Any, str]:
     if setup.epochs is not None or watched is None or watched.axis != "step":
         return plan.epochs, plan.epochs_source
     return None, f"not configured; the log holds {logged_extent(run, watched)}"
-
-
-def _untrained(plan) -> str | None:
-    """Why a plan cannot be a confirmation trial yet (None: it can)."""
-    if plan.rewind is not None:
-        return "rewind-and-skip changes the data the model sees, which the trials cannot replay"
-    if plan.warmup or plan.zclip is not None:
-        return "the trainer does not run warm-up or adaptive clipping yet"
-    return None
 
 
 def _run_info(run, diagnosis, seconds: float, end=None) -> RunInfo:
@@ -405,6 +413,7 @@ def _plan_info(plan, per_step=None) -> PlanInfo:
         early_stopping=spec_text(plan.early_stopping) if plan.early_stopping else None,
         clip_grad_norm=plan.clip_grad_norm,
         epochs=plan.epochs,
+        learning_rate_assumed=plan.learning_rate_assumed,
     )
 
 

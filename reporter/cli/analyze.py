@@ -72,6 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", dest="fail_on", choices=exitcodes.FAIL_LEVELS,
                         help="exit 1 when a finding at or above this severity exists (a CI "
                              "gate; the reports are written all the same)")
+    parser.add_argument("--full-series", dest="full_series", action="store_true",
+                        help="keep every logged point in report.json's plot series (default: "
+                             "about 4000 points per curve, extremes and changes kept; the "
+                             "findings always use every point)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     parser.epilog = exitcodes.HELP
 
@@ -194,7 +198,8 @@ def _one(path: Path, out: Path, formats: list[str], args: argparse.Namespace, co
                            resume_epoch=args.resume_epoch, cache=not args.no_cache,
                            budget=args.budget, executor=args.executor,
                            ray_address=args.ray_address, progress=None if quiet else say,
-                           trial_progress=bar)
+                           trial_progress=bar,
+                           full_series=getattr(args, "full_series", False))
     finally:
         if bar is not None:
             bar.close()
