@@ -192,6 +192,7 @@ def checkpoint_loader(path: str | os.PathLike, device: str) -> Callable[[Any, An
         optimizer.load_state_dict(optimizer_state)
         return "weights and optimizer state"
 
+    load.path = str(path)  # type: ignore[attr-defined]  # what the trial cache hashes
     return load
 
 
@@ -237,6 +238,8 @@ def _check_resume(task: EntryTask, parts: Any, optimizer: Any, resume: Any,
         name = f"--resume {display_path(resume, os.getcwd())}"
     else:
         load, name = parts.resume, f"the 'resume' that {task.function}() returns"
+        if Path(getattr(load, "path", "")).is_file():  # a path: its content keys the cache
+            fields["checkpoint_sha256"] = _sha256(Path(load.path))
     try:
         restored = load(parts.model, optimizer)
     except Exception as err:  # a checkpoint that does not fit: the user's to fix

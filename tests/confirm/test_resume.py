@@ -126,6 +126,8 @@ def test_entry_point_may_return_its_own_checkpoint(tmp_path):
     )
     task = load_entry(f"{path}:build", device="cpu")
     assert (task.resume_epoch, task.checkpoint) == (2, "")
+    assert task.checkpoint_sha256 == load_entry(ENTRY, device="cpu", resume=CHECKPOINT,
+                                                resume_epoch=2).checkpoint_sha256
     assert task.resume_from == "the 'resume' that build() returns, weights and optimizer state"
     curve = train_trial(_spec(), RUN_SEED, task=task)
     np.testing.assert_allclose(curve.val_loss[:3], HISTORY["val_loss"][K:K + 3], rtol=1e-5)
@@ -254,3 +256,12 @@ def test_resume_needs_an_entry_point():
 def test_the_loop_refuses_what_it_cannot_run(rewound):
     with pytest.raises(UsageError, match="does not run warm-up or adaptive clipping"):
         train_trial(TrialSpec(0.1, epochs=3, warmup_epochs=2), 0, task=rewound)
+
+
+def test_device_cuda_without_a_gpu_is_refused_for_the_proxy_too(monkeypatch):
+    from reporter.analysis.pipeline import _confirm_task
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UsageError, match="--device cuda"):
+        _confirm_task("proxy", device="cuda")
+    assert _confirm_task("proxy", device="auto") is None
