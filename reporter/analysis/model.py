@@ -125,6 +125,8 @@ class PlanInfo:
     early_stopping: str | None
     clip_grad_norm: float | None
     epochs: int
+    # the base LR is in neither the logs nor a config: only ratios to it carry over
+    learning_rate_assumed: bool = False
 
 
 @dataclass(frozen=True)
