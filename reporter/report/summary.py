@@ -15,7 +15,7 @@ SEVERITY_ICONS = {"critical": "✖", "warning": "⚠", "info": "✔"}
 SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "No instability"}
 # the short marker each way of obtaining a number gets, with its one legend
 MARKS = {"observed": "O", "exact replay": "E", "conditional replay": "C", "measured": "M",
-         "setting": "S"}
+         "setting": "S", "assumed": "A"}
 MARK_MEANINGS = {
     "observed": "read from your logs",
     "exact replay": "the framework's own rule replayed on your recorded metrics, while the "
@@ -23,6 +23,8 @@ MARK_MEANINGS = {
     "conditional replay": "beyond that point, assuming the recorded metrics",
     "measured": "from confirmation trainings",
     "setting": "the current value as run, an option's as proposed",
+    "assumed": "the base LR is in neither your logs nor a config; an assumed one stands in, "
+               "so only ratios to it carry over to your run",
 }
 SHORT_DIFF_LINES = 8
 
@@ -132,6 +134,13 @@ def _replay_evidence(data: dict, opt: dict, untested: str) -> dict[str, str]:
             f"replayed over your logged {watched}, this option's LR when the spike began "
             f"({where}) is {fmt_number(rep['lr_at_onset'])} instead of "
             f"{fmt_number(rep['observed_lr_at_onset'])} ({ratio:.2f}×); {untested}")}
+    base_at = data["current"]["replay"]["lr_at_onset"] if data.get("current") else None
+    if rep["lr_at_onset"] is not None and base_at and spike:
+        where = at(data, spike["evidence"]["axis"], spike["evidence"]["onset"])
+        return {"label": rep["lr_at_onset_label"], "text": (
+            f"replayed over your logged {watched}, this option's LR when the spike began "
+            f"({where}) is {rep['lr_at_onset'] / base_at:.2f}× the run's (its base LR is in "
+            f"neither the logs nor a config, so only the ratio is known); {untested}")}
     if rep["first_reduction"] is not None:
         return {"label": rep["first_reduction_label"] or "exact replay", "text": (
             f"replayed over your logged {watched}, this option first lowers the LR after "

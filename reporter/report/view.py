@@ -236,12 +236,18 @@ def _cell(text: str, label: str | None) -> dict:
     return {"text": text, "label": label, "mark": MARKS.get(label or "", "")}
 
 
-def _lr_cell(rep: dict, *, observed: bool = False) -> dict:
+def _lr_label(col: dict, label: str) -> str:
+    """``assumed`` for an LR that rests on an assumed base LR, else ``label``."""
+    return "assumed" if col["plan"].get("learning_rate_assumed") else label
+
+
+def _lr_cell(rep: dict, *, observed: bool = False, assumed: bool = False) -> dict:
     if observed and rep.get("observed_lr_at_onset") is not None:
         return _cell(fmt_number(rep["observed_lr_at_onset"]), "observed")
     if rep["lr_at_onset"] is None:
         return _cell("n/a", None)
-    return _cell(fmt_number(rep["lr_at_onset"]), rep["lr_at_onset_label"])
+    return _cell(fmt_number(rep["lr_at_onset"]),
+                 "assumed" if assumed else rep["lr_at_onset_label"])
 
 
 def _comparison(data: dict, options: list[dict]) -> dict:
@@ -254,14 +260,17 @@ def _comparison(data: dict, options: list[dict]) -> dict:
     conf = data.get("confirmation")
     rows = [
         ("Scheduler", [_cell(c["plan"]["scheduler"], SETTING) for c in cols]),
-        ("Initial LR", [_cell(fmt_number(c["plan"]["learning_rate"]), SETTING) for c in cols]),
+        ("Initial LR", [_cell(fmt_number(c["plan"]["learning_rate"]), _lr_label(c, SETTING))
+                        for c in cols]),
         ("Gradient clip (max norm)",
          [_cell(fmt_number(c["plan"]["clip_grad_norm"]) if c["plan"]["clip_grad_norm"]
                 else "none", SETTING) for c in cols]),
     ]
     if data["diagnosis"]["primary_spike"]:
         rows.append(("LR when the spike began",
-                     [_lr_cell(c["replay"], observed=c["key"] == "current") for c in cols]))
+                     [_lr_cell(c["replay"], observed=c["key"] == "current",
+                               assumed=c["plan"].get("learning_rate_assumed", False))
+                      for c in cols]))
     if any(c["plan"]["scheduler_kind"] == "plateau" for c in cols):
         rows.append(("First plateau reduction", [_first_reduction_cell(c, data) for c in cols]))
     if conf:

@@ -130,3 +130,17 @@ def test_replay_evidence_says_when_the_confirmation_did_not_reproduce_the_failur
     assert ev["label"] == "exact replay"
     assert "(epoch 28) is 0.02 instead of 0.05 (0.40×)" in ev["text"]
     assert "did not reproduce your run's failure on the proxy task (0 of 2 seeds)" in ev["text"]
+
+
+def test_an_assumed_base_lr_is_marked_assumed_and_the_evidence_gives_a_ratio(tmp_path):
+    """No LR in the logs and no config: the comparison must not call 0.001 'as run'."""
+    path = tmp_path / "history.json"
+    val = [1.0, 0.6, 0.4, 0.3, 0.25, 0.22, 0.2, 0.19, 0.18, 0.17, 0.165, 0.16, 3.0, 3.1, 3.0]
+    path.write_text(json.dumps({"val_loss": val, "train_loss": val}))
+    a = reporter.analyze(path, confirm="off")
+    assert a.current.plan.learning_rate_assumed
+    md = reporter.render(a, "md")
+    head = "\n".join(md.splitlines()[:FIRST_LINES])
+    assert "no config was found" in head and "only the ratio is known" in head
+    row = next(line for line in md.splitlines() if line.startswith("| **Initial LR**"))
+    assert "(A)" in row and "(S)" not in row
