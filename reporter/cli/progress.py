@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 WIDTH = 24
@@ -15,7 +16,7 @@ class TrialBar:
     training. The ETA is the runner's :class:`~reporter.confirm.runner.Eta`.
     """
 
-    def __init__(self, stream: TextIO, clock=time.perf_counter) -> None:
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.perf_counter) -> None:
         from reporter.confirm.runner import Eta
 
         self.stream = stream

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,16 +68,7 @@ class TrialCache:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            curve = SeedCurve(
-                trial=name,
-                seed=int(data["seed"]),
-                **{field: np.array(data[field], dtype=float) for field in _ARRAYS},
-                stopped_at=data["stopped_at"],
-                stop_reason=str(data["stop_reason"]),
-                diverged=bool(data["diverged"]),
-                seconds=float(data["seconds"]),
-            )
+            curve = _curve(json.loads(path.read_text(encoding="utf-8")), name)
         except (OSError, ValueError, KeyError, TypeError) as error:
             self.notes.append(f"ignored an unreadable cache entry {path.name} "
                               f"({type(error).__name__}: {error}); retrained")
@@ -116,6 +108,21 @@ class TrialCache:
                     digest.update(b"<unreadable>")
             self._source_hashes[cache_key] = digest.hexdigest()
         return self._source_hashes[cache_key]
+
+
+def _curve(data: dict[str, Any], name: str) -> SeedCurve:
+    """A SeedCurve from its stored fields (one missing and without a default: KeyError)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(SeedCurve):
+        if f.name == "trial":
+            values[f.name] = name
+        elif f.name in _ARRAYS:
+            values[f.name] = np.array(data[f.name], dtype=float)
+        elif f.name in data or f.default is dataclasses.MISSING:
+            values[f.name] = data[f.name]
+    if not isinstance(values["seed"], int) or not isinstance(values["diverged"], bool):
+        raise TypeError("seed or diverged of the wrong type")
+    return SeedCurve(**values)
 
 
 def _source_files(task: Task) -> list[Path]:

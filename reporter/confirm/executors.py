@@ -15,9 +15,9 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from reporter.confirm.spec import SeedCurve, Task, TrialSpec
+from reporter.confirm.spec import ProxyTask, SeedCurve, Task, TrialSpec
 from reporter.errors import MissingDependencyError, UsageError
 
 EXECUTORS = ("local", "ray")
@@ -34,9 +34,21 @@ class Unit:
     batched: bool
 
 
+class Executor(Protocol):
+    """What the runner needs of an executor (a context manager)."""
+
+    slots: int
+    kind: str
+
+    def __enter__(self) -> Any: ...
+    def __exit__(self, exc_type: object, *exc: object) -> None: ...
+    def submit(self, unit: Unit) -> None: ...
+    def next_done(self) -> tuple[Unit, list[SeedCurve]]: ...
+
+
 def run_unit(unit: Unit) -> list[SeedCurve]:
     """Train ``unit`` (imports torch): all its seeds at once when batched, else in turn."""
-    if unit.batched:
+    if unit.batched and isinstance(unit.task, ProxyTask):
         from reporter.confirm.batched import Unbatchable, train_seeds
 
         with contextlib.suppress(Unbatchable):  # a proxy it cannot stack: one seed at a time
@@ -56,7 +68,7 @@ class InlineExecutor:
     def __enter__(self) -> InlineExecutor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self._queue.clear()
 
     def submit(self, unit: Unit) -> None:
@@ -157,7 +169,8 @@ class RayExecutor:
             raise error.as_instanceof_cause() from None
 
 
-def make_executor(kind: str = "local", *, workers: int = 1, address: str | None = None):
+def make_executor(kind: str = "local", *, workers: int = 1,
+                  address: str | None = None) -> Executor:
     """The executor named by ``--executor``: ``local`` (``workers`` processes) or ``ray``."""
     if kind == "ray":
         return RayExecutor(address)
@@ -166,7 +179,7 @@ def make_executor(kind: str = "local", *, workers: int = 1, address: str | None 
     return InlineExecutor() if workers <= 1 else ProcessExecutor(workers)
 
 
-def _import_ray():
+def _import_ray() -> Any:
     try:
         import ray
     except ImportError:

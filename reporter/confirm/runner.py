@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reporter.confirm.cache import TrialCache
-from reporter.confirm.executors import Unit, make_executor
+from reporter.confirm.executors import Executor, Unit, make_executor
 from reporter.confirm.spec import (
     ConfirmationResult,
     ProxyTask,
@@ -36,6 +36,7 @@ from reporter.confirm.spec import (
 )
 
 ProgressCallback = Callable[[int, int, str], None]
+Curves = dict[tuple[str, int], SeedCurve]  # (setting, seed) → its curve
 MIN_SEEDS = 3  # seeds every setting gets before any setting gets more
 
 
@@ -158,7 +159,7 @@ def run_confirmation(
     )
 
 
-def _requests(trials: Mapping[str, TrialSpec], seeds: int, done: dict, minimum: int,
+def _requests(trials: Mapping[str, TrialSpec], seeds: int, done: Curves, minimum: int,
               batched: bool) -> list[_Request]:
     """What is left to train, in priority order: each setting's minimum first, then more."""
     first, extra = [], []
@@ -178,11 +179,11 @@ def _requests(trials: Mapping[str, TrialSpec], seeds: int, done: dict, minimum: 
 class _Run:
     """One confirmation's moving parts while its units train."""
 
-    pool: object
+    pool: Executor
     plan: _Budget
     lookup: _Lookup
     progress: _Progress
-    curves: dict
+    curves: Curves
     task: Task
     batched: bool
 
@@ -271,8 +272,8 @@ class _Lookup:
         return self.cache.key(self.task, spec, seed, batched=self.batched,
                               torch_version=self.torch)
 
-    def cached(self, trials: Mapping[str, TrialSpec], seeds: int) -> dict:
-        found: dict[tuple[str, int], SeedCurve] = {}
+    def cached(self, trials: Mapping[str, TrialSpec], seeds: int) -> Curves:
+        found: Curves = {}
         if self.cache is None:
             return found
         for name, spec in trials.items():
@@ -289,8 +290,8 @@ class _Lookup:
                 self.cache.put(self._key(unit.spec, curve.seed), curve)
 
 
-def _notes(lookup: _Lookup, plan: _Budget, budget: float | None, pool, seeds: int,
-           trials: Mapping[str, TrialSpec], curves: dict) -> list[str]:
+def _notes(lookup: _Lookup, plan: _Budget, budget: float | None, pool: Executor, seeds: int,
+           trials: Mapping[str, TrialSpec], curves: Curves) -> list[str]:
     out = []
     if lookup.cache is not None:
         out += [f"cache: {n}" for n in lookup.cache.notes]
