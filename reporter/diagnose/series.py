@@ -112,8 +112,9 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
     rows = run.scalars[run.scalars[axis].notna()]
     progress = run.meta.get("epoch_kind") == "progress"
     out: dict[str, Curve] = {}
-    for metric in curve_metrics(rows["metric"].unique()):
-        part = rows[rows["metric"] == metric]
+    where = rows.groupby("metric", sort=False).indices  # one pass, not one per metric
+    for metric in curve_metrics(where):
+        part = rows.iloc[where[metric]] if metric in where else rows.iloc[:0]
         if len(part):
             x = part[axis].to_numpy(dtype=float) if axis == "step" else \
                 epoch_indices(part[axis], progress)
