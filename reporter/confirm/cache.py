@@ -134,5 +134,8 @@ def _source_files(task: Task) -> list[Path]:
         return [path]
     import importlib.util
 
-    spec = importlib.util.find_spec(str(path))  # module form: package.module
+    try:
+        spec = importlib.util.find_spec(str(path))  # module form: package.module
+    except (ImportError, ValueError):
+        return []
     return [Path(spec.origin)] if spec is not None and spec.origin else []

@@ -102,3 +102,18 @@ def test_default_folder_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_folder() == tmp_path / "home" / ".cache" / "reporter" / "trials"
+
+
+def test_an_entry_points_file_is_its_source(tmp_path):
+    from reporter.confirm import EntryTask
+
+    model = tmp_path / "my_model.py"
+    model.write_text("def build(seed): ...\n")
+    task = EntryTask(entry=f"{model}:build", path=str(model), function="build",
+                     root=str(tmp_path), is_file=True)
+    first = _key(TrialCache(tmp_path), task=task)
+    model.write_text("def build(seed): return 1\n")
+    assert _key(TrialCache(tmp_path), task=task) != first
+    gone = EntryTask(entry="nowhere.mod:build", path="nowhere.mod", function="build",
+                     root=str(tmp_path), is_file=False)
+    assert _key(TrialCache(tmp_path), task=gone)  # an unknown module hashes as no source
