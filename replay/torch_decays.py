@@ -9,7 +9,6 @@ the deprecated ``step(epoch)``.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,8 +296,9 @@ def _multistep_run_from(spec: MultiStepLR, base_lr: float, n: int, start: float)
 
 
 def _multistep_closed(spec: MultiStepLR, base_lr: float, t: IntArray) -> FloatArray:
-    ms = sorted(spec.milestones)
-    return pow_table(base_lr, spec.gamma, np.array([bisect_right(ms, int(k)) for k in t]))
+    ms = np.sort(np.asarray(spec.milestones, dtype=np.int64))
+    # bisect_right over the sorted milestones, for every epoch at once
+    return pow_table(base_lr, spec.gamma, np.searchsorted(ms, np.asarray(t), side="right"))
 
 
 def _constant_lr_get_lr(
