@@ -44,6 +44,19 @@ class CompactTable:
         self.epoch.append(_NAN if epoch is None else epoch)
         self.segment.append(segment)
 
+    def extend(self, metric: str, values: Any, *, steps: Any, segment: int) -> None:
+        """Many points of one metric at once (numpy float64 arrays, no epoch); the caller
+        has checked the steps against ``AXIS_LIMIT``."""
+        import numpy as np
+
+        index = self.names.setdefault(metric, len(self.names))
+        count = len(values)
+        self.metric_id.frombytes(np.full(count, index, dtype=np.int32).tobytes())
+        self.value.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        self.step.frombytes(np.ascontiguousarray(steps, dtype=np.float64).tobytes())
+        self.epoch.frombytes(np.full(count, _NAN).tobytes())
+        self.segment.frombytes(np.full(count, segment, dtype=np.int32).tobytes())
+
     def frame(self) -> Any:
         import numpy as np
         import pandas as pd

@@ -87,6 +87,11 @@ class FatalLines:
                     self._traceback["cause"] = FATAL_KINDS[kind]
                 return
 
+    @property
+    def in_traceback(self) -> bool:
+        """Whether a traceback is being read (its exception line may still come)."""
+        return self._traceback is not None
+
     def _add(self, kind: str, number: int, text: str, points: int) -> None:
         last = self.entries[-1] if self.entries else None
         if (kind == "amp_overflow" and last is not None and last["kind"] == kind

@@ -72,13 +72,14 @@ def _last_states(text: str) -> list[str]:
     return [s for s, a in zip(states, after, strict=True) if _key(a) != _key(s)]
 
 
-def fragments(handle: Iterable[str]) -> Iterator[tuple[int, str]]:
+def fragments(handle: Iterable[str], start: int = 1) -> Iterator[tuple[int, str]]:
     """(line number, text) per non-empty line: no ANSI codes, no ``\\r`` states but the
     last, no capture prefixes; backspace-rewritten pieces (Keras) each on their own.
 
-    ``handle`` must split lines on ``\\n`` only (``open(..., newline="\\n")``).
+    ``handle`` must split lines on ``\\n`` only (``open(..., newline="\\n")``); ``start`` is
+    the number of its first line.
     """
-    for number, raw in enumerate(handle, 1):
+    for number, raw in enumerate(handle, start):
         text = _ANSI.sub("", raw) if "\x1b" in raw else raw
         states = _last_states(text) if "\r" in text else (text,)
         for state in states:

@@ -34,6 +34,7 @@ segment.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,10 +42,11 @@ from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
+from reporter.ingest._fast_text import feed
 from reporter.ingest._fatal import FatalLines
 from reporter.ingest._lines import fragments
 from reporter.ingest._sniff import head_text, suffix
-from reporter.ingest._table import AxisRangeError, finish_run, parse_float
+from reporter.ingest._table import AXIS_LIMIT, AxisRangeError, finish_run, parse_float
 from reporter.ingest._templates import MAX_LINES, Template, mine, pattern_hint
 from reporter.ingest.aliases import canonical_name
 from reporter.ingest.run import EPOCH_SHIFT_NOTE, PRINTED
@@ -139,7 +141,18 @@ def read(path: Path, *, pattern: str | None = None):
 def _read_lines(path: Path, parser: _Parser, user: re.Pattern[str] | None, *,
                 probe: bool) -> _Parser:
     """The file through the built-in shapes (or ``user``); with ``probe``, give up after
-    ``MAX_LINES`` lines that match none (a template may read the file instead)."""
+    ``MAX_LINES`` lines that match none (a template may read the file instead).
+
+    Once a point is read, the plain lines are read in bulk (``_fast_text``);
+    ``REPORTER_TEXT_SLOW=1`` reads every line one by one (the benchmark's baseline, the
+    tests' reference).
+    """
+    if user is None and not os.environ.get("REPORTER_TEXT_SLOW"):
+        with _open_binary(path) as handle:
+            if not feed(handle, parser, probe_lines=MAX_LINES if probe else None):
+                return parser
+        parser.flush()
+        return parser
     with _open(path) as handle:
         for parser.number, fragment in fragments(handle):
             if user is not None:
@@ -198,6 +211,13 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return regex
 
 
+def _open_binary(path: Path):
+    try:
+        return open(path, "rb")
+    except OSError as err:
+        raise LogFormatError(path, f"cannot read the file ({err.strerror})") from err
+
+
 def _open(path: Path):
     try:
         return open(path, encoding="utf-8", errors="replace", newline="\n")  # \r: _lines
@@ -236,6 +256,30 @@ class _Parser:
         for key, value in self.pending.items():
             self.add(key, value, step=self.epoch, epoch=self.epoch)
         self.pending = {}
+
+    def bulk_ready(self) -> bool:
+        """Whether lines the parser would skip may be skipped unseen (``_fast_text``): no
+        traceback, Keras epoch or console table in progress."""
+        return (not self.console.columns and self.epoch is None and not self.pending
+                and self.table_row is None and not self.fatal.in_traceback)
+
+    def orphans_open(self) -> bool:
+        """Whether lines that may be table rows before a header are still collected."""
+        return not self.console.headers and len(self.orphans) < _ORPHANS
+
+    def bulk_iter(self, steps: Any, values: Any) -> bool:
+        """nanoGPT ``iter N: loss X`` lines in bulk, as ``_nanogpt`` reads them one by one;
+        False (nothing read) when a step goes back or is beyond ``AXIS_LIMIT``."""
+        last = self.last_x.get("iter")
+        if ((last is not None and steps[0] < last) or (steps[1:] < steps[:-1]).any()
+                or (abs(steps) >= AXIS_LIMIT).any()):
+            return False
+        self.last_x["iter"] = float(steps[-1])
+        self.table.extend(canonical_name("train/loss"), values, steps=steps,
+                          segment=self.segment)
+        self.kinds["nanogpt"] = self.kinds.get("nanogpt", 0) + len(steps)
+        self.framework = "torch"
+        return True
 
     def _count(self, kind: str) -> None:
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
