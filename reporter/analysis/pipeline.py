@@ -307,8 +307,6 @@ def _untrained(plan) -> str | None:
     """Why a plan cannot be a confirmation trial yet (None: it can)."""
     if plan.rewind is not None:
         return "rewind-and-skip changes the data the model sees, which the trials cannot replay"
-    if plan.warmup or plan.zclip is not None:
-        return "the trainer does not run warm-up or adaptive clipping yet"
     return None
 
 

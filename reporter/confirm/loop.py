@@ -4,7 +4,10 @@ It is the ordinary hand-written torch loop: per epoch, the training batches with
 ``zero_grad → loss.backward() → clip_grad_norm_ → optimizer.step()``, then the validation
 loss, then ``scheduler.step(val_loss)`` for ``ReduceLROnPlateau`` or ``scheduler.step()`` for
 the others, then the early-stopping check on the validation loss with the counting rule of
-the spec's ``semantics`` (``replay.early_stop``). A trial ends early when a loss becomes NaN
+the spec's ``semantics`` (``replay.early_stop``). A spec with ``warmup_epochs`` trains each
+epoch at ``replay.warmup_factor`` × the scheduler's LR; one with ``zclip`` scales each step's
+gradients by ZClip's factor (``replay.zclip_state.ZClipState``) in place of
+``clip_grad_norm_``. A trial ends early when a loss becomes NaN
 or infinite (diverged) or when early stopping fires.
 
 A trial with ``spec.start_epoch`` K > 0 rewinds: ``TrainParts.resume`` loads the checkpoint
@@ -31,7 +34,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from replay import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR, early_stop
+from replay import (
+    ConstantSchedule,
+    CosineAnnealingLR,
+    ReduceLROnPlateau,
+    StepLR,
+    early_stop,
+    warmup_factor,
+)
+from replay.zclip_state import ZClipState
 from reporter.confirm.schedulers import position_scheduler
 from reporter.confirm.spec import SeedCurve, TrialSpec
 
@@ -137,9 +148,6 @@ def train_loop(
     so a caller can include building its data and model.
     """
     start = time.perf_counter() if start is None else start
-    if getattr(spec, "warmup_epochs", 0) or getattr(spec, "zclip", None) is not None:
-        # TrialSpec's contract: a trainer that cannot run these refuses the spec
-        raise ValueError("this loop does not run warm-up or adaptive clipping (ZClip) yet")
     parts.model.to(parts.device)
     params = [p for p in parts.model.parameters() if p.requires_grad]
     optimizer = parts.optimizer(params, spec.learning_rate)
@@ -160,9 +168,13 @@ def train_loop(
 
     rows: list[tuple[float, float, float, float, float]] = []
     stopped_at, stop_reason, diverged = None, "", False
+    warmup = warmup_factor(end, spec.warmup_epochs) if spec.warmup_epochs else None
+    clipper = ZClipState(spec.zclip) if spec.zclip is not None else None
     for epoch in range(first, end):
-        lr_used = optimizer.param_groups[0]["lr"]
-        train, norm, clip_fraction = _train_epoch(parts, params, optimizer, spec, epoch)
+        with _warmed(optimizer, None if warmup is None else float(warmup[epoch])):
+            lr_used = optimizer.param_groups[0]["lr"]
+            train, norm, clip_fraction = _train_epoch(parts, params, optimizer, spec, epoch,
+                                                      clipper)
         val = _validate(parts, epoch)
         rows.append((train, val, lr_used, norm, clip_fraction))
         if not (math.isfinite(train) and math.isfinite(val)):
@@ -214,14 +226,48 @@ def rewind(parts: TrainParts, optimizer: torch.optim.Optimizer, epoch: int) -> N
         group.pop("initial_lr", None)
 
 
+@contextmanager
+def _warmed(optimizer: torch.optim.Optimizer, factor: float | None) -> Iterator[None]:
+    """Train the block at ``factor`` × each group's LR, then put the scheduler's LR back.
+
+    The scheduler keeps stepping its own LR (CosineAnnealingLR's recursive form reads the
+    group's ``lr``), so a warm-up multiplies it only while the epoch trains, as
+    ``replay.warmup_factor`` lays it over the scheduler's path.
+    """
+    if factor is None or factor == 1.0:
+        yield
+        return
+    rates = [group["lr"] for group in optimizer.param_groups]
+    for group, lr in zip(optimizer.param_groups, rates, strict=True):
+        group["lr"] = lr * factor
+    try:
+        yield
+    finally:
+        for group, lr in zip(optimizer.param_groups, rates, strict=True):
+            group["lr"] = lr
+
+
+def zclip(params: list[torch.Tensor], clipper: ZClipState) -> tuple[float, bool]:
+    """Pre-clipping total L2 norm, after scaling the gradients by ZClip's factor for it
+    (``replay.zclip_state.ZClipState``, the same rule the replay applies to logged norms)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    norm = float(torch.nn.utils.get_total_norm(grads))
+    scale = clipper.step(norm)
+    if scale < 1.0:
+        torch._foreach_mul_(grads, scale)
+    return norm, scale < 1.0
+
+
 def _train_epoch(
     parts: TrainParts,
     params: list[torch.Tensor],
     optimizer: torch.optim.Optimizer,
     spec: TrialSpec,
     epoch: int,
+    clipper: ZClipState | None = None,
 ) -> tuple[float, float, float]:
-    """Mean step loss, largest pre-clip gradient norm and share of clipped steps of an epoch."""
+    """Mean step loss, largest pre-clip gradient norm and share of clipped steps of an epoch
+    (clipped by ``clip_grad_norm_`` or, with ``clipper``, by ZClip)."""
     parts.model.train()
     set_epoch(parts.train_loader, epoch)
     losses, norms, clipped = [], [], 0
@@ -230,7 +276,8 @@ def _train_epoch(
         optimizer.zero_grad()
         loss = _scalar(parts.loss_fn(parts.forward(parts.model, inputs), targets))
         loss.backward()
-        norm, was_clipped = clip(params, spec.clip_grad_norm)
+        norm, was_clipped = (zclip(params, clipper) if clipper is not None
+                             else clip(params, spec.clip_grad_norm))
         optimizer.step()
         losses.append(loss.item())
         norms.append(norm)
