@@ -253,9 +253,11 @@ def test_resume_needs_an_entry_point():
         _confirm_task("proxy", resume=CHECKPOINT, resume_epoch=2)
 
 
-def test_the_loop_refuses_what_it_cannot_run(rewound):
-    with pytest.raises(UsageError, match="does not run warm-up or adaptive clipping"):
-        train_trial(TrialSpec(0.1, epochs=3, warmup_epochs=2), 0, task=rewound)
+def test_a_warmup_counts_from_the_runs_first_epoch_not_the_checkpoint(rewound):
+    # a warm-up over epochs 0-3 is half done at the checkpoint after epoch 2
+    curve = train_trial(TrialSpec(0.1, epochs=5, start_epoch=K, warmup_epochs=4), 0,
+                        task=rewound)
+    assert curve.lr.tolist() == pytest.approx([0.075, 0.1, 0.1])
 
 
 def test_device_cuda_without_a_gpu_is_refused_for_the_proxy_too(monkeypatch):
