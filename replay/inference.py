@@ -78,29 +78,41 @@ Points = tuple[IntArray, FloatArray]
 
 
 class Proposer(Protocol):
-    """``(filled lr, metrics, rtol, points) -> (spec, base_lr)`` suggestions."""
+    """``(filled lr, metrics, rtol, points, total) -> (spec, base_lr)`` suggestions; ``total``
+    is the run's number of optimizer updates when known (HF ``max_steps``): the
+    ``num_training_steps`` of every HF schedule proposed, never fitted."""
 
     def __call__(
-        self, lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+        self, lr: FloatArray, metrics: FloatArray | None, rtol: float,
+        points: Points | None = None, total: int | None = None,
     ) -> Iterator[tuple[object, float]]: ...
 
 
 def _propose_constant(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     yield ConstantSchedule(), float(lr[0])
 
 
-def _step_ratio(lr: FloatArray, changes: IntArray) -> float | None:
+def _step_ratio(lr: FloatArray, changes: IntArray, rtol: float = 1e-6) -> float | None:
+    """The one factor every drop multiplies the LR by; for a log printed with few digits
+    (``rtol`` above 1e-6) the ratios agree to that precision and the factor is their median
+    to two digits (0.0063 / 0.0125 is a halving)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = lr[changes + 1] / lr[changes]
-    if changes.size and np.all(ratios < 1) and np.ptp(ratios) <= 1e-6 * abs(ratios[0]):
+    if not changes.size or not np.all(ratios < 1):
+        return None
+    if np.ptp(ratios) <= 1e-6 * abs(ratios[0]):
         return _snap(float(ratios[0]))
+    if rtol > 1e-6 and np.ptp(ratios) <= 4 * rtol * abs(ratios[0]):
+        return float(f"{float(np.median(ratios)):.2g}")
     return None
 
 
 def _propose_steps(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     changes = _changes(lr, rtol)
     gamma = _step_ratio(lr, changes)
@@ -149,7 +161,8 @@ def _cosine_fit(lr: FloatArray, offset: int) -> tuple[int, float, float] | None:
 
 
 def _propose_cosine(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     if _changes(lr, rtol).size < max(3, lr.size // 4):
         return
@@ -165,7 +178,8 @@ def _propose_cosine(
 
 
 def _propose_warmup(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     peak = int(np.argmax(lr))
     if peak < 1 or peak >= lr.size - 2 or not np.all(np.diff(lr[: peak + 1]) > 0):
@@ -181,10 +195,10 @@ def _propose_warmup(
                 warm = LinearLR(start_factor=start, total_iters=w)
                 yield SequentialLR((warm, CosineAnnealingLR(T_max=T, eta_min=eta)), (w,)), top
             if lr[0] == 0 or start:
-                yield HFScheduler("cosine", w, w + T), top
+                yield HFScheduler("cosine", w, total or w + T), top
         slope = float(rest[0] - rest[1]) if rest.size > 1 else 0.0
         if slope > 0:
-            yield HFScheduler("linear", w, w + round(top / slope)), top
+            yield HFScheduler("linear", w, total or w + round(top / slope)), top
 
 
 def _hf_factor(kind: str, s: FloatArray, w: int, T: int) -> FloatArray:
@@ -196,7 +210,8 @@ def _hf_factor(kind: str, s: FloatArray, w: int, T: int) -> FloatArray:
 
 
 def _propose_hf_points(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     """HF ``linear``/``cosine`` (with or without linear warm-up from 0) on the logged points
     ``(t, v)``: per-step logs are sparse (one value every ``logging_steps``), so the shape is
@@ -211,6 +226,9 @@ def _propose_hf_points(
         return
     t, v, peak, warm = shape
     guesses = _hf_guesses(t, v, peak, warm)
+    if total:  # the run's own length first; a fitted one may still explain a shifted log
+        run_length = {(kind, w, float(total)) for kind, w, _ in guesses}
+        yield from _hf_candidates(run_length, t[peak + 1 :], v[peak + 1 :], warm, fixed=True)
     yield from _hf_candidates(guesses, t[peak + 1 :], v[peak + 1 :], warm)
 
 
@@ -265,7 +283,7 @@ def _hf_guesses(t: FloatArray, v: FloatArray, peak: int,
 
 
 def _hf_candidates(guesses: set[tuple[str, float, float]], td: FloatArray, vd: FloatArray,
-                   warm: bool) -> Iterator[tuple[object, float]]:
+                   warm: bool, fixed: bool = False) -> Iterator[tuple[object, float]]:
     """Integer ``W``, ``T`` around each guess, with the base the decay points imply."""
     tried: set[tuple[str, int, int, int]] = set()
     for kind, w_fit, t_fit in sorted(guesses):
@@ -273,7 +291,8 @@ def _hf_candidates(guesses: set[tuple[str, float, float]], td: FloatArray, vd: F
             continue
         # without logged warm-up points W is not identifiable: no warm-up is the simple reading
         widths = (-1, 0, 1) if warm else (0,)
-        for dw, dt, shift in itertools.product(widths, (-2, -1, 0, 1, 2), (0, 1)):
+        lengths = (0,) if fixed else (-2, -1, 0, 1, 2)
+        for dw, dt, shift in itertools.product(widths, lengths, (0, 1)):
             w = max(round(w_fit) + dw, 0) if warm else 0
             T = round(t_fit) + dt
             if w >= T or (w == 0 and warm) or (kind, w, T, shift) in tried:
@@ -298,7 +317,8 @@ _KERAS_DELTAS = [1e-4, 0.0, 1e-3, 1e-2]
 
 
 def _propose_plateau(
-    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None
+    lr: FloatArray, metrics: FloatArray | None, rtol: float, points: Points | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[object, float]]:
     """Torch and Keras ``ReduceLROnPlateau`` rules whose first reduction falls where the
     logged LR first changes: the other rules are dropped before any replay (a rule that
@@ -308,7 +328,7 @@ def _propose_plateau(
     changes = _changes(lr, rtol)
     if not changes.size:
         return
-    factor = _step_ratio(lr, changes)
+    factor = _step_ratio(lr, changes, rtol)
     if factor is None:
         return
     base = float(lr[0])
@@ -449,6 +469,7 @@ def infer_schedule(
     *,
     rtol: float = 1e-6,
     top: int = 5,
+    total_steps: int | None = None,
 ) -> list[Candidate]:
     """Rank scheduler specs by how well they reproduce a logged LR series.
 
@@ -470,6 +491,9 @@ def infer_schedule(
             Default: None.
         rtol (float): relative tolerance for a value to count as reproduced. Default: 1e-6.
         top (int): how many candidates to return. Default: 5.
+        total_steps (int | None): the run's number of optimizer updates when known (HF
+            ``max_steps``): every HF schedule proposed ends there instead of at a length
+            fitted to the logged points. Default: None.
 
     Example:
         >>> from replay import StepLR, infer_schedule, lr_trajectory
@@ -487,7 +511,7 @@ def infer_schedule(
     points = (at, logged[at])
     found: dict[tuple[str, float], Candidate] = {}
     for propose in PROPOSERS.values():
-        for spec, base in propose(shape, m, rtol, points):
+        for spec, base in propose(shape, m, rtol, points, total_steps):
             key = (repr(spec), base)
             if key in found or base < 0 or _negative_floor(spec):
                 continue

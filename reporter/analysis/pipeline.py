@@ -100,7 +100,7 @@ def analyze(
     say("diagnosing")
     diagnosis = diagnose(run)
     adapt_setup(setup, run)
-    inferred = infer_missing_schedule(setup, diagnosis)
+    inferred = infer_missing_schedule(setup, diagnosis, run)
     if "train/loss" not in diagnosis.curves and "val/loss" not in diagnosis.curves:
         raise LogFormatError(
             run.source,

@@ -338,7 +338,10 @@ def _run_infer(args) -> int:
     per = "step" if args.steps is not None else "epoch" if args.epochs is not None else None
     series = _infer_series(run, lr_name, metric, per=per)
     logged, metrics, unit, note = series
-    found = infer_schedule(logged, metrics)
+    total = run.meta.get("max_steps")  # an HF schedule ends at the run's max_steps
+    hf_steps = (run.meta.get("framework") == "hf" and unit == "step"
+                and isinstance(total, int) and total >= logged.size)
+    found = infer_schedule(logged, metrics, total_steps=total if hf_steps else None)
     count = int(np.isfinite(logged).sum())
     if args.format == "json":
         doc = [

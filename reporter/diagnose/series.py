@@ -167,3 +167,16 @@ def _logged(run: Run, metric: str, index, by: str = "epoch") -> np.ndarray:
     else:
         present = set(rows["step"].dropna().tolist())
     return np.array([i in present for i in index], dtype=bool)
+
+
+def values_at(curve: Curve, x: np.ndarray) -> np.ndarray:
+    """``curve``'s value at each of ``x`` (NaN where it has none; the last one logged at an
+    x logged twice), found by a sorted search, not a dictionary of every point."""
+    x = np.asarray(x, dtype=float)
+    order = np.argsort(curve.x, kind="stable")
+    xs, ys = curve.x[order], curve.y[order]
+    at = np.searchsorted(xs, x, side="right") - 1
+    found = (at >= 0) & (xs[np.clip(at, 0, None)] == x) if xs.size else np.zeros(x.size, bool)
+    out = np.full(x.size, np.nan)
+    out[found] = ys[at[found]]
+    return out

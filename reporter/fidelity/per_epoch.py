@@ -9,6 +9,7 @@ import numpy as np
 
 import replay
 from replay import spec_text
+from reporter.diagnose.series import values_at
 from reporter.fidelity.checks import FidelityCheck, StopCheck
 from reporter.fidelity.per_update import hf_step_check
 from reporter.ingest.run import PRINTED
@@ -63,8 +64,7 @@ def _per_epoch(
             "checked against what the run did.",
         )
         return verdict, None
-    lookup = dict(zip(lr_curve.x.tolist(), lr_curve.y.tolist(), strict=False))
-    logged = np.array([lookup.get(x, np.nan) for x in watched.x.tolist()], dtype=float)
+    logged = values_at(lr_curve, watched.x)
     first = logged[np.isfinite(logged)]
     base = setup.learning_rate if setup.learning_rate is not None else float(first[0])
     rtol = printed_rtol(logged) if printed else 1e-6

@@ -27,7 +27,10 @@ VERSIONS = {"4.51": "transformers >= 4.51 (the LR used by each update)",
 
 
 def hf_schedule(setup: TrainingSetup, run: Run) -> Any | None:
-    """``replay.HFScheduler`` from HF training arguments and the trainer state's max_steps."""
+    """``replay.HFScheduler`` from HF training arguments and the trainer state's max_steps
+    (or the one the schedule inference adopted from the logged LR)."""
+    if isinstance(setup.scheduler, replay.HFScheduler):  # inferred from the logged LR
+        return setup.scheduler
     raw = setup.raw if isinstance(setup.raw, dict) else {}
     kind = raw.get("lr_scheduler_type")
     total = run.meta.get("max_steps")
