@@ -3,8 +3,12 @@
 1. TensorBoard: a 1,000,000-point event file (4 tags x 250,000 steps, the torch
    ``SummaryWriter`` layout) read by tbparse 0.0.9 (the baseline, 1.00x) and by
    ``reporter.ingest.read_run``; both must return the same values. Target: ours >= 20x.
-2. Text log: a ~1 GB nanoGPT-style log streamed by ``read_run`` in a child process whose
-   peak RSS is printed. Target: <= 300 MB.
+2. Text logs, Hugging Face style (a tqdm bar rewritten with ``\\r`` every step, a dict line
+   every 50 steps) and nanoGPT style (an ``iter N: loss X`` line every step, the densest
+   case): ``read_run`` in a child process whose time and peak RSS are printed, first on a
+   ``--baseline-mb`` log with the line-by-line reader (``REPORTER_TEXT_SLOW=1``, the baseline,
+   1.00x) then the bulk reader, then the bulk reader on the ``--text-mb`` / ``--dense-mb``
+   log. Targets: >= 100 MB/s, peak RSS <= 300 MB at 1 GB.
 
 Run it where tbparse is installed (it is not a runtime dependency), e.g.::
 
@@ -18,6 +22,7 @@ Timings are the min of ``--repeat`` runs for ours and one run of tbparse (about 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import resource
@@ -157,28 +162,56 @@ def bench_tensorboard(points: int, repeat: int, with_tbparse: bool) -> None:
         print(f"same values as tbparse: {_same_values(ours, theirs)}")
 
 
-def bench_text(megabytes: int, kind: str) -> None:
-    path = make_text_log(megabytes, kind)
-    print(f"\n## Text log ({kind}): {path.stat().st_size / 1e6:,.0f} MB, streamed")
-    # VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child would report its parent's peak
-    code = ("import re, sys, time\n"
-            "def hwm():\n"
-            "    text = open('/proc/self/status').read()\n"
-            "    return int(re.search(r'VmHWM:\\s+(\\d+)', text)[1])\n"
-            "import pandas, numpy\n"
-            "from reporter.ingest import read_run\n"
-            "base = hwm()\n"
-            "t = time.perf_counter(); run = read_run(sys.argv[1])\n"
-            "t = time.perf_counter() - t\n"
-            "print(len(run.scalars), t, base / 1024, hwm() / 1024)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+# VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child would report its parent's peak
+_CHILD = ("import re, sys, time\n"
+          "def hwm():\n"
+          "    text = open('/proc/self/status').read()\n"
+          "    return int(re.search(r'VmHWM:\\s+(\\d+)', text)[1])\n"
+          "import pandas, numpy\n"
+          "from reporter.ingest import read_run\n"
+          "read_run(sys.argv[2])  # the readers' imports, not timed\n"
+          "base = hwm()\n"
+          "t = time.perf_counter(); run = read_run(sys.argv[1])\n"
+          "t = time.perf_counter() - t\n"
+          "print(len(run.scalars), t, base / 1024, hwm() / 1024)\n")
+
+
+def _read_text(path: Path, slow: bool) -> tuple[int, float, float, float]:
+    """(points, seconds, RSS after imports, peak RSS) of ``read_run(path)`` in a child."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("REPORTER_TEXT_SLOW", None)
+    if slow:
+        env["REPORTER_TEXT_SLOW"] = "1"
+    warmup = CACHE / "warmup.log"
+    warmup.write_text("".join(f"iter {i}: loss 1.0\n" for i in range(100)))
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(warmup)],
+                         capture_output=True, text=True, check=True, env=env)
     count, secs, base, peak = out.stdout.split()
-    print("| reader | time (s) | points | MB/s | peak RSS (MB) | RSS after imports (MB) |")
-    print("|---|---|---|---|---|---|")
-    print(f"| reporter read_run(file) | {float(secs):.1f} | {int(count):,} | "
-          f"{path.stat().st_size / 1e6 / float(secs):,.0f} | {float(peak):.0f} | "
-          f"{float(base):.0f} |")
+    return int(count), float(secs), float(base), float(peak)
+
+
+def bench_text(sizes: dict[str, int], baseline_mb: int) -> None:
+    """Each style: ours on the big log, and both paths on a ``baseline_mb`` log one after the
+    other (the ratio: the machine's load changes less within a pair)."""
+    print(f"\n## Text logs: bulk reader vs the line-by-line reader (REPORTER_TEXT_SLOW=1) on "
+          f"{baseline_mb} MB, then the bulk reader alone on the big log. Target: >= 100 MB/s, "
+          "peak RSS <= 300 MB at 1 GB")
+    print("| style | log (MB) | reader | time (s) | points | MB/s | ratio | peak RSS (MB) | "
+          "RSS after imports (MB) |\n|---|---|---|---|---|---|---|---|---|")
+    for kind, megabytes in sizes.items():
+        small = make_text_log(baseline_mb, kind)
+        runs = [("line by line", small, _read_text(small, slow=True)),
+                ("bulk", small, _read_text(small, slow=False))]
+        if megabytes != baseline_mb:
+            big = make_text_log(megabytes, kind)
+            runs.append(("bulk", big, _read_text(big, slow=False)))
+        base_rate = None
+        for name, path, (count, secs, base, peak) in runs:
+            size = path.stat().st_size / 1e6
+            rate = size / secs
+            base_rate = base_rate or rate
+            print(f"| {kind} | {size:,.0f} | {name} | {secs:.1f} | {count:,} | {rate:,.1f} | "
+                  f"{rate / base_rate:.1f}x | {peak:.0f} | {base:.0f} |")
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--text-mb", type=int, default=1000)
-    parser.add_argument("--dense-mb", type=int, default=100,
+    parser.add_argument("--dense-mb", type=int, default=1000,
                         help="size of the dense nanoGPT log (one point per line)")
+    parser.add_argument("--baseline-mb", type=int, default=50,
+                        help="size of the logs read by both text paths (the ratio)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-tbparse", action="store_true")
     parser.add_argument("--skip-text", action="store_true")
@@ -202,10 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# max RSS of this process so far: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if not args.skip_tensorboard:
-        bench_tensorboard(args.points, args.repeat, not args.skip_tbparse)
+        with_tbparse = not args.skip_tbparse and importlib.util.find_spec("tbparse") is not None
+        if not with_tbparse and not args.skip_tbparse:
+            print("# tbparse is not installed: no TensorBoard baseline (see the install line "
+                  "at the top of this file)")
+        bench_tensorboard(args.points, args.repeat, with_tbparse)
     if not args.skip_text:
-        bench_text(args.text_mb, "hf")
-        bench_text(args.dense_mb, "nanogpt")
+        bench_text({"hf": args.text_mb, "nanogpt": args.dense_mb}, args.baseline_mb)
     return 0
 
 

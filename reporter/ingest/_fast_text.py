@@ -49,9 +49,11 @@ _MARK: Final = b"\n\x00"  # what replaces a bulk line's head in the chunk's rema
 _OTHER_BYTES: Final = bytes(b for b in range(256) if b not in b"\n\x00:=\r")
 # words (in a lower-cased chunk) that make a line worth the parser's attention; the last
 # ones are UTF-8 letters that match ``s``/``i``/``k`` in the parser's case-insensitive regexes
-_WORDS: Final = (b"epoch", b"step", b"{", b"traceback (most", b"emory", b"nccl",
-                 b"verflow", b"dataloader w", b"\x1b", b"\x08", b"\xc4\xb0", b"\xc4\xb1",
-                 b"\xc5\xbf", b"\xe2\x84\xaa")
+_WORDS: Final = (b"epoch", b"step", b"traceback (most", b"emory", b"nccl", b"verflow",
+                 b"dataloader w")
+_RARE: Final = (b"{", b"\x1b", b"\x08", b"\xc4\xb0", b"\xc4\xb1", b"\xc5\xbf", b"\xe2\x84\xaa")
+# every byte but the first of a ``_RARE`` word is deleted to skip them all in one pass
+_NOT_RARE: Final = bytes(b for b in range(256) if b not in b"{\x1b\x08\xc4\xc5\xe2")
 # the first byte of a line (or of a ``\r`` state) that may become a console-table row before
 # a header: a digit or another non-letter, ``Class``/``all``, or a letter a capture prefix
 # starts with
@@ -127,6 +129,15 @@ def _slow(parser: Parser, data: bytes, first: int, probe_lines: int | None) -> b
     return True
 
 
+def _offsets(data: bytes, word: bytes) -> Any:
+    """The offset of every occurrence of ``word`` in ``data`` (split: no Python loop)."""
+    pieces = data.split(word)
+    if len(pieces) == 1:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))[:-1] + len(word)
+    return np.cumsum(lengths) - len(word)
+
+
 class _Chunk:
     """One chunk of whole lines: bulk lines, skipped lines and parser lines, in order."""
 
@@ -191,14 +202,9 @@ class _Chunk:
 
     def _wanted(self, buffer: bytes, lowered: bytes, marks: Any) -> set[int]:
         """The lines the parser must see (see the module docstring)."""
-        hits: list[int] = []
-        for word in _WORDS:
-            at = lowered.find(word)
-            while at >= 0:
-                hits.append(at)
-                end = lowered.find(b"\n", at)  # the next hit on a later line
-                at = lowered.find(word, end) if end >= 0 else -1
-        wanted = {int(i) for i in self._line_of(np.asarray(hits, dtype=np.int64), buffer)}
+        rare = _RARE if buffer.translate(None, _NOT_RARE) else ()
+        hits = [_offsets(lowered, word) for word in (*_WORDS, *rare)]
+        wanted = {int(i) for i in np.unique(self._line_of(np.concatenate(hits), buffer))}
         if self.parser.orphans_open():
             data = np.frombuffer(buffer, np.uint8)
             heads = np.flatnonzero(data == 10)[:-1]
