@@ -3,7 +3,8 @@
 Ultralytics logs loss components (``train/box_loss``, ``train/cls_loss``, ``train/dfl_loss``,
 ``seg_loss``, ``pose_loss``…; YOLOv10 one head of each: ``train/box_om`` one-to-many,
 ``train/box_oo`` one-to-one) and no total: ``train/loss`` and ``val/loss`` are their sum at
-each epoch where every component was logged, with a note; the parts are kept.
+each epoch where every component was logged (NaN where one of them is NaN), with a note;
+the parts are kept.
 
 What that sum is, read from the ultralytics source: ``v8DetectionLoss.__call__``
 (``ultralytics/utils/loss.py``) multiplies each part by its gain (``hyp.box`` 7.5, ``hyp.cls``
@@ -51,7 +52,10 @@ def ultralytics_frame(table: Any, notes: list[str]) -> tuple[Any, dict[str, Any]
             continue
         rows = table[table["metric"].isin(parts)].drop_duplicates(["metric", "step"], keep="last")
         wide = rows.pivot(index="step", columns="metric", values="value")
-        total = wide[parts].sum(axis=1, min_count=len(parts))[wide[parts].notna().all(axis=1)]
+        # at a step where every part was logged, a NaN part makes the total NaN (a step
+        # where a part is missing has no total)
+        logged = rows.groupby("step").size().reindex(wide.index) == len(parts)
+        total = wide[parts].sum(axis=1, skipna=False)[logged]
         first = rows.drop_duplicates("step", keep="last").set_index("step")
         added.append(pd.DataFrame({
             "metric": f"{split}/loss", "step": total.index.to_numpy(),
