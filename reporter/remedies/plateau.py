@@ -156,18 +156,28 @@ def curve_noise(metric: np.ndarray, onset: int | None) -> float:
     return max(MIN_NOISE, 1.4826 * mad / np.sqrt(6.0))
 
 
-def perturbed(metric: np.ndarray, sigma: float, onset: int | None) -> list[np.ndarray]:
+def perturbed(metric: np.ndarray, sigma: float, onset: int | None) -> Perturbed:
     """Copies of the curve with each point before the onset multiplied by exp(N(0, σ²))."""
-    if onset is None:
-        return []
-    rng = np.random.default_rng(0)
-    y = np.asarray(metric, dtype=float)
-    out = []
-    for _ in range(PERTURBED_COPIES):
-        c = y.copy()
-        c[:onset] = y[:onset] * np.exp(rng.normal(0.0, sigma, onset))
-        out.append(c)
-    return out
+    return Perturbed(np.asarray(metric, dtype=float), sigma, onset)
+
+
+class Perturbed:
+    """The perturbed copies, drawn one at a time and the same on every pass (seeded): a
+    hundred copies of a million-point curve would take 800 MB at once (issue 8, item 8)."""
+
+    def __init__(self, y: np.ndarray, sigma: float, onset: int | None) -> None:
+        self.y, self.sigma, self.onset = y, sigma, onset
+
+    def __len__(self) -> int:
+        return 0 if self.onset is None else PERTURBED_COPIES
+
+    def __iter__(self):
+        rng = np.random.default_rng(0)
+        onset = self.onset or 0
+        for _ in range(len(self)):
+            c = self.y.copy()
+            c[:onset] = self.y[:onset] * np.exp(rng.normal(0.0, self.sigma, onset))
+            yield c
 
 
 def tighter_clip(base: Plan, ctx: Context) -> tuple[float | None, str]:
