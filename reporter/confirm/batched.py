@@ -107,9 +107,10 @@ class _Stack:
         # seed alone gets; the read-out, loss, clipping and Adam then run for all seeds at once.
         weights = [p[name].unbind(0) for name in self.lstm_names]
         zeros = x.new_zeros(self.layers, x.shape[1], self.hidden)
+        # the last layer's final hidden state h_n[-1] (the output's last step, unidirectional)
         h = torch.stack([
             torch.lstm(x[s], (zeros, zeros), [w[s] for w in weights], True, self.layers,
-                       0.0, True, False, True)[0][:, -1]
+                       0.0, True, False, True)[1][-1]
             for s in range(x.shape[0])
         ])
         for kind, prefix in self.head:
@@ -177,8 +178,7 @@ def _clip(stack: _Stack, max_norm: float | None) -> tuple[np.ndarray, np.ndarray
     if max_norm is None:
         return norms, np.zeros(len(norms), dtype=bool)
     coef = torch.clamp(max_norm / (total + _CLIP_EPS), max=1.0)
-    for g in grads:
-        g.mul_(_seed_view(coef, g))
+    torch._foreach_mul_(grads, [_seed_view(coef, g) for g in grads])
     with np.errstate(divide="ignore", invalid="ignore"):
         return norms, max_norm / (norms + _CLIP_EPS) < 1.0
 
@@ -191,12 +191,21 @@ def _adam_step(stack: _Stack, lrs: np.ndarray, adam_: _AdamSettings) -> None:
     bias_correction1 = 1 - beta1**stack.step
     bias_correction2_sqrt = (1 - beta2**stack.step) ** 0.5
     neg_step = torch.from_numpy(-(lrs / bias_correction1)).float()
-    for p, m, v in zip(stack.params, stack.exp_avg, stack.exp_avg_sq, strict=True):
-        grad = p.grad if adam_.weight_decay == 0 else p.grad.add(p, alpha=adam_.weight_decay)
-        m.lerp_(grad, 1 - beta1)
-        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = (v.sqrt() / bias_correction2_sqrt).add_(adam_.eps)
-        p.add_(m * _seed_view(neg_step, p) / denom)  # addcdiv_: p + value * m / denom
+    params, ms, vs = stack.params, stack.exp_avg, stack.exp_avg_sq
+    grads = [p.grad for p in params]
+    if adam_.weight_decay != 0:
+        grads = torch._foreach_add(grads, params, alpha=adam_.weight_decay)
+    # the single-tensor update, each line as one foreach call over the parameters (on CPU
+    # these run the same kernels tensor by tensor)
+    torch._foreach_lerp_(ms, grads, 1 - beta1)
+    torch._foreach_mul_(vs, beta2)
+    torch._foreach_addcmul_(vs, grads, grads, value=1 - beta2)
+    denom = torch._foreach_sqrt(vs)
+    torch._foreach_div_(denom, bias_correction2_sqrt)
+    torch._foreach_add_(denom, adam_.eps)
+    step = torch._foreach_mul(ms, [_seed_view(neg_step, p) for p in params])
+    torch._foreach_div_(step, denom)
+    torch._foreach_add_(params, step)  # addcdiv_: p + value * m / denom
 
 
 def _train_epoch(
