@@ -8,7 +8,8 @@ box_loss cls_loss dfl_loss Instances Size`` and rows with ``f'{epoch + 1}/{epoch
 A row is the header's column count of tokens whose first is an ``N/M`` counter; ``nan``,
 ``-nan``, ``inf`` in any spelling are values. The last row of an epoch holds its means. The
 validator's ``all`` row that follows (YOLOv5/v7 ``test.py``, Ultralytics ``val.py``) gives the
-epoch's precision, recall, mAP50 and mAP50-95.
+epoch's precision, recall, mAP50 and mAP50-95. A YOLOv7 (or YOLOv5 before v6) ``results.txt``
+has no header: one row of 15 columns per epoch (``RESULTS_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ _YOLO_NAMES: Final = {"box": "train/box_loss", "obj": "train/obj_loss", "cls": "
 _PART: Final = re.compile(r"^\w+_(?:loss|om|oo)$")  # v8+ parts, YOLOv10 one-to-many/one heads
 # the validator's 'all' row: the box metrics as Ultralytics' results.csv names them
 _VAL_NAMES: Final = ("metrics/precision", "metrics/recall", "metrics/mAP50", "metrics/mAP50-95")
+# YOLOv5 (before v6) / YOLOv7 ``results.txt``: no header; ``train.py`` appends per epoch the
+# last tqdm description ``('%10s' * 2 + '%10.4g' * 6) % (f'{epoch}/{epochs - 1}', mem, *mloss,
+# labels, img_size)`` then ``'%10.4g' * 7 % results`` (P, R, mAP@.5, mAP@.5:.95 and the
+# validation box, obj, cls losses)
+RESULTS_COLUMNS: Final = ("epoch", "gpu_mem", "box", "obj", "cls", "total", "labels",
+                          "img_size", *_VAL_NAMES, "val/box_loss", "val/obj_loss",
+                          "val/cls_loss")
 _NOT_METRICS: Final = frozenset({"epoch", "gpu_mem", "labels", "targets", "img_size",
                                  "instances", "size"})
 
@@ -53,6 +61,7 @@ class ConsoleTable:
     columns: list[str] = field(default_factory=list)
     headers: int = 0
     in_val: bool = False
+    results: bool = False  # headerless results.txt rows (``results_row``)
 
     def header(self, text: str) -> bool:
         """Take ``text`` as the new header when it is one (``Epoch`` then column names)."""
@@ -65,6 +74,20 @@ class ConsoleTable:
             return False
         self.columns = [w.lower() for w in words]
         self.headers += 1
+        return True
+
+    def results_row(self, text: str) -> bool:
+        """Take the ``results.txt`` columns when ``text`` is such a headerless row (the
+        ``N/M`` counter, a memory like ``7.31G`` and 13 numbers)."""
+        if self.columns or not text[:1].isdigit():
+            return False
+        tokens = text.split()
+        if len(tokens) != len(RESULTS_COLUMNS) or not _COUNTER.match(tokens[0]):
+            return False
+        if not all(_UNIT.match(t) for t in tokens[1:]):
+            return False
+        self.columns = list(RESULTS_COLUMNS)
+        self.results = True
         return True
 
     def row(self, text: str) -> TableRow | None:
@@ -107,7 +130,7 @@ class ConsoleTable:
 
     @property
     def app(self) -> str:
-        return "ultralytics" if self.one_based else "yolov5"
+        return "ultralytics" if self.one_based else "yolov7" if self.results else "yolov5"
 
 
 def _name(column: str) -> str:

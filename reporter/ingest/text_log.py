@@ -72,6 +72,7 @@ _SIGNATURES = (re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M), re.compile(r"\{'(?:lo
                re.compile(r"^iter \d+: loss", re.M), re.compile(r"Epoch \[\d+/\d+\]"),
                re.compile(r"Epoch\((?:train|val)\)\s*\[\d+\]\["),
                re.compile(r"(?m)^Epoch\s+(?:gpu_mem|GPU_mem)\s"),
+               re.compile(r"(?m)^\s*\d+/\d+\s+[\d.]+[GM]?(?:\s+\S+){13}\s*$"),  # results.txt
                re.compile(rf"(?im)^\W*(?:epoch|step|iter|iteration)\s*\[?\d+.*loss\w*\s*[:=]\s*{NUM}"))
 _AXIS_WORDS = {"epoch": "epoch", "step": "step", "iter": "step", "iteration": "step"}
 _HF_SUMMARY = ("train_runtime", "train_samples_per_second", "train_steps_per_second",
@@ -316,6 +317,9 @@ class _Parser:
                     self._table_line(line, earlier)
                 self._flush_table()
             self.orphans = []
+            return
+        if not self.console.columns and self.console.results_row(text):
+            self._table_line(text, number)
             return
         if not self.console.headers and len(self.orphans) < _ORPHANS and (
                 text[:1].isdigit() or text.startswith(("Class", "all"))):
