@@ -74,8 +74,10 @@ def test_analyze_confirms_on_the_users_entry_point(tmp_path):
     a = reporter.analyze(run, confirm=f"{entry}:build", seeds=1)
     conf = a.confirmation
     assert conf.kind == "entry" and conf.subject == "your model"
-    # warm-up, adaptive clipping and rewind-and-skip are not trained yet (a note says so)
-    assert set(conf.trials) == {"current", "faster_plateau", "cosine", "lower_lr"}
+    # rewind-and-skip is not trained (a note says so); adaptive clipping (ZClip) is
+    assert set(conf.trials) == {"current", "faster_plateau", "cosine", "lower_lr",
+                                "adaptive_clip"}
+    assert any("rewind" in n.lower() for n in conf.notes)
     assert all(t.n == 1 for t in conf.trials.values())
     assert "Your own model" in conf.task
 
