@@ -58,7 +58,7 @@ def analyze(
     *,
     config: str | Path | None = None,
     confirm: str = "proxy",
-    seeds: int = 3,
+    seeds: int = 8,
     workers: int = 1,
     format: str | None = None,
     loss_metric: str | None = None,
