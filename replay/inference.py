@@ -282,6 +282,10 @@ def _hf_guesses(t: FloatArray, v: FloatArray, peak: int,
     return guesses
 
 
+_PRESCREEN_RTOL = 1e-3
+_PRESCREEN_SHARE = 0.25
+
+
 def _hf_candidates(guesses: set[tuple[str, float, float]], td: FloatArray, vd: FloatArray,
                    warm: bool, fixed: bool = False) -> Iterator[tuple[object, float]]:
     """Integer ``W``, ``T`` around each guess, with the base the decay points imply."""
@@ -305,7 +309,10 @@ def _hf_candidates(guesses: set[tuple[str, float, float]], td: FloatArray, vd: F
             if not good.any():
                 continue
             base = _snap(float(np.median(vd[after][good] / fac[good])))
-            if base > 0:
+            # pruned before any replay: a decay that misses most logged decay points (a
+            # stepwise log has long flat stretches) cannot rank above the spec that fits it
+            near = np.abs(base * fac - vd[after]) <= _PRESCREEN_RTOL * np.abs(vd[after])
+            if base > 0 and near.mean() >= _PRESCREEN_SHARE:
                 yield HFScheduler(kind, w, T), base
                 if w == 0 and kind == "cosine":
                     yield CosineAnnealingLR(T_max=T), base
