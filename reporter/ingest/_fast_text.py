@@ -74,7 +74,7 @@ class Parser(Protocol):
     def bulk_iter(self, steps: Any, values: Any) -> bool: ...
 
 
-def feed(handle: Any, parser: Parser, *, probe_lines: int | None) -> bool:
+def feed(handle: Any, parser: Parser, *, probe_lines: int | None, ranks: bool = False) -> bool:
     """Read the binary ``handle`` into ``parser``; False when the probe gave up (no point in
     the first ``probe_lines`` lines)."""
     first = 1  # the number of the chunk's first line
@@ -83,11 +83,12 @@ def feed(handle: Any, parser: Parser, *, probe_lines: int | None) -> bool:
         at = 0
         while probe_lines is not None and not len(parser.table) and at < len(data):
             cut = _offset_of_line(data, at, PROBE_STEP)  # line by line until a point
-            if not _slow(parser, data[at:cut], first + data.count(b"\n", 0, at), probe_lines):
+            if not _slow(parser, data[at:cut], first + data.count(b"\n", 0, at), probe_lines,
+                         ranks):
                 return False
             at = cut
         if at < len(data):
-            _Chunk(parser, data[at:], first + data.count(b"\n", 0, at), last).read()
+            _Chunk(parser, data[at:], first + data.count(b"\n", 0, at), last, ranks).read()
         first += data.count(b"\n")
     return True
 
@@ -118,10 +119,11 @@ def _offset_of_line(data: bytes, at: int, lines: int) -> int:
     return at
 
 
-def _slow(parser: Parser, data: bytes, first: int, probe_lines: int | None) -> bool:
+def _slow(parser: Parser, data: bytes, first: int, probe_lines: int | None,
+          ranks: bool) -> bool:
     """``data``'s lines through the parser; False when the probe gives up."""
     lines = data.decode("utf-8", "replace").split("\n")[:-1]
-    for number, text in fragments(lines, start=first):
+    for number, text in fragments(lines, start=first, ranks=ranks):
         parser.number = number
         parser.line(text, number)
         if probe_lines is not None and number >= probe_lines and not len(parser.table):
@@ -141,11 +143,13 @@ def _offsets(data: bytes, word: bytes) -> Any:
 class _Chunk:
     """One chunk of whole lines: bulk lines, skipped lines and parser lines, in order."""
 
-    def __init__(self, parser: Parser, chunk: bytes, first: int, last: bool) -> None:
+    def __init__(self, parser: Parser, chunk: bytes, first: int, last: bool,
+                 ranks: bool) -> None:
         self.parser = parser
         self.chunk = b"\n" + chunk  # every line led by a newline
         self.first = first
         self.last = last
+        self.ranks = ranks
         self.starts = np.flatnonzero(np.frombuffer(self.chunk, np.uint8) == 10)  # line heads
 
     def read(self) -> None:
@@ -223,7 +227,7 @@ class _Chunk:
         for index in range(len(self.starts) - 2, -1, -1):
             tail.add(index)
             text = self._bytes(index, index + 1).decode("utf-8", "replace")
-            if any(True for _ in fragments([text])):
+            if any(True for _ in fragments([text], ranks=self.ranks)):
                 break
         return tail
 
@@ -232,7 +236,7 @@ class _Chunk:
 
     def _slow_lines(self, start: int, stop: int) -> None:
         if stop > start:
-            _slow(self.parser, self._bytes(start, stop), self.first + start, None)
+            _slow(self.parser, self._bytes(start, stop), self.first + start, None, self.ranks)
 
     def _bulk(self, rows: list[bytes], stop: int) -> bool:
         """Bulk rows before line ``stop``; False: read those lines line by line instead."""

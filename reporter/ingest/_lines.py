@@ -3,7 +3,8 @@
 A captured or pasted log carries more than the program's own text: ANSI colour codes,
 ``\\r``-rewritten progress bars, Windows line endings, the ``> `` quote marker of a GitHub
 paste, timestamps, Python ``logging`` prefixes (``asctime - name - LEVEL - ``,
-``INFO:root:``) and rank prefixes (``[rank0]:``). ``fragments`` streams a file line by line
+``INFO:root:``) and rank prefixes (``[rank0]:``; a bare ``0: `` of ``srun --label`` only when
+every line of the file's head carries one). ``fragments`` streams a file line by line
 and yields each line's text without them, so every reader pattern sees the same text
 whether the log was clean or pasted.
 
@@ -18,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-__all__ = ["fragments", "strip_prefix"]
+__all__ = ["fragments", "rank_labelled", "strip_prefix"]
 
 # the first characters a prefix can start with (a cheap test before the regex)
 _PREFIX_STARTS: Final = frozenset(">[rDIWETClt")
@@ -41,6 +42,7 @@ _PREFIX: Final = re.compile(
     r"|(?:level|thread|logger)=\S+\s*"                      # log4j-style key=value fields
     r")")
 _MAX_PREFIXES: Final = 6
+_RANK_LABEL: Final = re.compile(r"\s*(\d+): ")  # srun --label (only when every line has one)
 
 
 def strip_prefix(text: str) -> str:
@@ -72,14 +74,31 @@ def _last_states(text: str) -> list[str]:
     return [s for s, a in zip(states, after, strict=True) if _key(a) != _key(s)]
 
 
-def fragments(handle: Iterable[str], start: int = 1) -> Iterator[tuple[int, str]]:
+def rank_labelled(lines: Iterable[str]) -> bool:
+    """Whether every non-blank line carries a bare numeric rank label, as ``srun --label``
+    prints them (``0: iter 100: loss …``): at least three lines, a few labels each repeated
+    (a counter that grows line by line, ``1: 0.52``, is the log's step, not a rank)."""
+    labels: list[str] = []
+    for line in lines:
+        if line.strip():
+            if (label := _RANK_LABEL.match(line)) is None:
+                return False
+            labels.append(label[1])
+    return len(labels) >= 3 and len(set(labels)) <= len(labels) // 3
+
+
+def fragments(handle: Iterable[str], start: int = 1, *,
+              ranks: bool = False) -> Iterator[tuple[int, str]]:
     """(line number, text) per non-empty line: no ANSI codes, no ``\\r`` states but the
     last, no capture prefixes; backspace-rewritten pieces (Keras) each on their own.
 
     ``handle`` must split lines on ``\\n`` only (``open(..., newline="\\n")``); ``start`` is
-    the number of its first line.
+    the number of its first line. With ``ranks`` (every line of the file is rank-labelled,
+    ``rank_labelled``), the ``N: `` label that starts a line is removed first.
     """
     for number, raw in enumerate(handle, start):
+        if ranks and (label := _RANK_LABEL.match(raw)) is not None:
+            raw = raw[label.end():]
         text = _ANSI.sub("", raw) if "\x1b" in raw else raw
         states = _last_states(text) if "\r" in text else (text,)
         for state in states:

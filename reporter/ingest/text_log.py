@@ -44,7 +44,7 @@ from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
 from reporter.ingest._fast_text import feed
 from reporter.ingest._fatal import FatalLines
-from reporter.ingest._lines import fragments
+from reporter.ingest._lines import fragments, rank_labelled
 from reporter.ingest._sniff import head_text, suffix
 from reporter.ingest._table import AXIS_LIMIT, AxisRangeError, finish_run, parse_float
 from reporter.ingest._templates import MAX_LINES, Template, mine, pattern_hint
@@ -87,7 +87,8 @@ def detect(path: Path) -> float:
     text = head_text(path, 16384)
     if "\x00" in text:
         return 0.0
-    text = "\n".join(piece for _, piece in fragments(text.split("\n")))
+    lines = text.split("\n")
+    text = "\n".join(piece for _, piece in fragments(lines, ranks=rank_labelled(lines[:-1])))
     if any(sig.search(text) for sig in _SIGNATURES):
         return 0.6 if suffix(path) != ".md" else 0.5
     return 0.4 if mine(text.split("\n")) else 0.0
@@ -95,8 +96,13 @@ def detect(path: Path) -> float:
 
 def _lines(path: Path) -> Iterator[str]:
     with _open(path) as handle:
-        for _, text in fragments(handle):
+        for _, text in fragments(handle, ranks=_ranks(path)):
             yield text
+
+
+def _ranks(path: Path) -> bool:
+    """Whether every line of the file's head is labelled by ``srun --label`` (``0: ``)."""
+    return rank_labelled(head_text(path, 16384).split("\n")[:-1])
 
 
 _SHAPES = {"hf": "Hugging Face dict lines", "nanogpt": "nanoGPT iter/step lines",
@@ -150,12 +156,13 @@ def _read_lines(path: Path, parser: _Parser, user: re.Pattern[str] | None, *,
     """
     if user is None and not os.environ.get("REPORTER_TEXT_SLOW"):
         with _open_binary(path) as handle:
-            if not feed(handle, parser, probe_lines=MAX_LINES if probe else None):
+            if not feed(handle, parser, probe_lines=MAX_LINES if probe else None,
+                        ranks=_ranks(path)):
                 return parser
         parser.flush()
         return parser
     with _open(path) as handle:
-        for parser.number, fragment in fragments(handle):
+        for parser.number, fragment in fragments(handle, ranks=_ranks(path)):
             if user is not None:
                 parser.user_line(user, fragment, parser.number)
                 continue
@@ -173,7 +180,7 @@ def _read_templates(path: Path) -> _Parser | None:
         return None
     parser = _Parser()
     with _open(path) as handle:
-        for parser.number, text in fragments(handle):
+        for parser.number, text in fragments(handle, ranks=_ranks(path)):
             parser.template_line(templates, text, parser.number)
     used = [t for t in templates if t.key in parser.templates_used]
     parser.meta["templates"] = [t.text() for t in used]

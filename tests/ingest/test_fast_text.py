@@ -115,6 +115,7 @@ CASES = {
                                for i, x in enumerate(lines)],
     "huge_step": lambda lines: _insert(lines, len(lines), "iter 1e300: loss 1.0",
                                        "iter 99" + "9" * 30 + ": loss 2"),
+    "srun_labels": lambda lines: [f"{i % 2}: {x}" for i, x in enumerate(lines)],
     "table_later": lambda lines: _insert(lines, len(lines),
                                          "Epoch gpu_mem box obj cls total labels img_size",
                                          "0/9 1G 0.1 0.2 0.3 0.6 10 640"),
