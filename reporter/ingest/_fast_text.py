@@ -151,6 +151,7 @@ class _Chunk:
         self.last = last
         self.ranks = ranks
         self.starts = np.flatnonzero(np.frombuffer(self.chunk, np.uint8) == 10)  # line heads
+        self.heads = self.starts  # the line heads of the buffer searched (``_line_of``)
 
     def read(self) -> None:
         if not self.parser.bulk_ready() or b"\x00" in self.chunk:
@@ -163,6 +164,7 @@ class _Chunk:
         else:  # the bulk rows blanked out, to find the other lines that hold 'iter'
             buffer = _ITER.sub(_MARK, self.chunk) if rows else self.chunk
             lowered = buffer.lower()
+            self.heads = np.flatnonzero(np.frombuffer(buffer, np.uint8) == 10)
             marks = self._line_of(np.flatnonzero(np.frombuffer(buffer, np.uint8) == 0), buffer)
         wanted = sorted(self._wanted(buffer, lowered, marks) | self._with_pairs(buffer, marks))
         done = 0  # lines before this one are read
@@ -201,8 +203,7 @@ class _Chunk:
     def _line_of(self, positions: Any, buffer: bytes) -> Any:
         """The 0-based line index of each offset in ``buffer`` (the chunk or its copy with
         the bulk rows blanked out: the same lines)."""
-        heads = np.flatnonzero(np.frombuffer(buffer, np.uint8) == 10)
-        return np.searchsorted(heads, positions, side="right") - 1
+        return np.searchsorted(self.heads, positions, side="right") - 1
 
     def _wanted(self, buffer: bytes, lowered: bytes, marks: Any) -> set[int]:
         """The lines the parser must see (see the module docstring)."""
@@ -211,11 +212,11 @@ class _Chunk:
         wanted = {int(i) for i in np.unique(self._line_of(np.concatenate(hits), buffer))}
         if self.parser.orphans_open():
             data = np.frombuffer(buffer, np.uint8)
-            heads = np.flatnonzero(data == 10)[:-1]
-            states = np.flatnonzero(data == 13)
-            starts = np.concatenate([heads, states])
-            wanted.update(int(i) for i in self._line_of(starts[_ORPHAN_START[data[starts + 1]]],
-                                                        buffer))
+            wanted.update(int(i) for i in np.flatnonzero(_ORPHAN_START[data[self.heads[:-1] + 1]]))
+            if b"\r" in buffer:
+                states = np.flatnonzero(data == 13)
+                wanted.update(int(i) for i in self._line_of(
+                    states[_ORPHAN_START[data[states + 1]]], buffer))
         if self.last:
             wanted |= self._tail()
         return {i for i in wanted if 0 <= i < len(self.starts) - 1}
