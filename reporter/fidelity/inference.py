@@ -87,6 +87,7 @@ def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis,
     if best.score < 1.0:
         result["text"] = (f"the closest schedule found, {spec_text(best.spec)}, reproduces only "
                           f"{best.score:.0%} of the logged LR values, so it is not used")
+        result.update(_not_restored(run, diagnosis, logged, metric, rtol, total, unit) or {})
         return result
     setup.scheduler = best.spec
     how = (f"inferred from the logged LR: {spec_text(best.spec)} from {best.base_lr:g} "
@@ -100,3 +101,44 @@ def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis,
         setup.provenance["learning_rate"] = Provenance(note="inferred from the logged LR")
     result.update(adopted=True, text=how)
     return result
+
+
+def resume_index(run: Run | None, unit: str,
+                 watched_x: np.ndarray | None = None) -> tuple[int, float] | None:
+    """``(position in the logged series, step or epoch)`` where the run first resumed (its
+    second segment starts), or None for a run logged in one go."""
+    if run is None:
+        return None
+    rows = run.scalars[(run.scalars["metric"] == "lr") & (run.scalars["segment"] > 0)]
+    if rows.empty:
+        return None
+    if unit == "optimizer update":
+        step = float(rows["step"].min())
+        return int(step) - 1, step
+    col = "step" if unit == "step" else "epoch"
+    at = float(rows[col].min())
+    if watched_x is None or not np.isfinite(at):
+        return None
+    return int(np.searchsorted(watched_x, at)), at
+
+
+def _not_restored(run: Run | None, diagnosis: Diagnosis, logged: np.ndarray,
+                  metric: np.ndarray | None, rtol: float, total: int | None,
+                  unit: str) -> dict[str, Any] | None:
+    """When the logged LR before the first resume is reproduced exactly and the log leaves
+    that schedule after it: the scheduler's state was not restored on resume."""
+    w = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
+    cut = resume_index(run, unit, w.x if w is not None else None)
+    if cut is None or cut[0] < 3 or np.isfinite(logged[:cut[0]]).sum() < 3:
+        return None
+    head = replay.infer_schedule(logged[:cut[0]], None if metric is None else metric[:cut[0]],
+                                 rtol=rtol, total_steps=total, top=1)
+    if not head or head[0].score < 1.0:
+        return None
+    spec = spec_text(head[0].spec)
+    name = "step" if unit == "optimizer update" else unit
+    return {"resume": {"at": cut[1], "spec": spec, "base_lr": head[0].base_lr},
+            "text": (f"{spec} from {head[0].base_lr:g} reproduces every logged LR before the "
+                     f"run resumed at {name} {cut[1]:g}, and the logged LR leaves it after: the "
+                     "scheduler's state was probably not restored when the run resumed (a "
+                     "fresh scheduler, or one stepped from zero), so no schedule is adopted")}

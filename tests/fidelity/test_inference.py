@@ -60,3 +60,18 @@ def test_keras_plateau_identified_without_its_config(tmp_path, sample, name):
     # LR of the console log is not float32-exact, so the tie goes to torch there
     rule = (type(setup.scheduler).__name__, setup.scheduler.factor, setup.scheduler.patience)
     assert rule in {("KerasReduceLROnPlateau", 0.5, 2), ("ReduceLROnPlateau", 0.5, 1)}
+
+
+def test_a_scheduler_not_restored_on_resume_is_named(tmp_path):
+    # detectron2 metrics.json: the LR steps down x0.1 at iteration 20; the run resumes at
+    # iteration 30 with the base LR again (a fresh scheduler), a new segment of the log
+    lines = [f'{{"iteration": {i}, "total_loss": {2.0 - i / 100}, "lr": '
+             f'{0.1 if i < 20 else 0.010000000000000002}}}' for i in range(40)]
+    lines += [f'{{"iteration": {i}, "total_loss": {1.7 - i / 200}, "lr": 0.1}}'
+              for i in range(30, 60)]
+    path = tmp_path / "metrics.json"
+    path.write_text("\n".join(lines) + "\n")
+    setup, result = _infer(path)
+    assert not result["adopted"] and setup.scheduler is None
+    assert result["resume"]["at"] == 30
+    assert "not restored" in result["text"] and "StepLR(step_size=20, gamma=0.1)" in result["text"]
