@@ -10,10 +10,13 @@
    1.00x) then the bulk reader, then the bulk reader on the ``--text-mb`` / ``--dense-mb``
    log. Targets: >= 100 MB/s, peak RSS <= 300 MB at 1 GB.
 
-Run it where tbparse is installed (it is not a runtime dependency), e.g.::
+Run it where tbparse is installed (it is not a runtime dependency; without it the TensorBoard
+table has no baseline), e.g. in a folder of its own, outside the project's environment::
 
-    .venv/bin/pip install tbparse google-crc32c   # the baseline, not a dependency of ours
-    .venv/bin/python benchmarks/ingest.py [--points N] [--text-mb N]
+    .venv/bin/pip install --target "${TMPDIR:-/tmp}/tbparse" --no-deps tbparse==0.0.9 \\
+        tensorboard protobuf six absl-py   # the baseline, not a dependency of ours
+    PYTHONPATH="${TMPDIR:-/tmp}/tbparse" .venv/bin/python benchmarks/ingest.py \\
+        [--points N] [--text-mb N] [--dense-mb N] [--baseline-mb N]
 
 Inputs are generated once into ``$TMPDIR/reporter-bench`` (never into the repository).
 Timings are the min of ``--repeat`` runs for ours and one run of tbparse (about 30 s).

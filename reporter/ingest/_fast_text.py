@@ -5,8 +5,8 @@ microseconds a line; a dense log holds 20,000 lines a megabyte. This module feed
 the lines that can change what it reads and handles the rest at C speed:
 
 - nanoGPT optimizer-step lines ``iter N: loss X, time …`` with no ``:``/``=`` after the loss
-  (so no ``lr=`` pair) are found by one bytes regex per chunk and their numbers converted by
-  numpy in bulk;
+  (so no ``lr=`` pair) are found by one bytes regex per chunk and their numbers converted
+  together (``float`` over the joined tokens, straight into numpy arrays);
 - a line is *neutral* when it holds none of the words the parser reacts to (``epoch``,
   ``step``, ``iter`` in any case, ``{``, the fatal-line words of ``_fatal``, ANSI escapes,
   backspaces) and, while the parser still collects lines that may be console-table rows
@@ -17,8 +17,9 @@ the lines that can change what it reads and handles the rest at C speed:
 The lines before the first point (the probe that decides between built-in shapes and mined
 templates), the lines read while the parser is inside a traceback, a Keras epoch or a
 console table, and the file's last line are read line by line. A run of bulk lines whose
-step goes back (a new segment) or whose numbers numpy cannot read is read line by line too,
-so both paths give the same points, notes and line numbers.
+step goes back (a new segment) or whose numbers ``float`` cannot read is read line by line
+too, so both paths give the same points, notes and line numbers. Files read with mined
+templates (``_templates``) and ``--pattern`` are read line by line.
 """
 
 from __future__ import annotations
