@@ -116,7 +116,7 @@ def test_lock_pins_torch_and_every_dependency_within_its_range():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     extras = pyproject["project"]["optional-dependencies"]
     for text in (*pyproject["build-system"]["requires"], *pyproject["project"]["dependencies"],
-                 *extras["dev"], *extras["frameworks"]):
+                 *extras["dev"], *extras["frameworks"], *extras["ray"]):
         req = Requirement(text)
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is not in {LOCK.name}: run make lock"
