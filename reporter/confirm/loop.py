@@ -89,16 +89,23 @@ class TrainParts:
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run the block on one torch CPU thread, restoring the caller's count afterwards.
+    """Run the block on one torch CPU thread with torch's deterministic algorithms, restoring
+    the caller's settings afterwards.
 
-    One thread makes a trial's numbers the same in any process, whatever its thread pool.
+    One thread makes a trial's numbers the same in any process, whatever its thread pool;
+    ``torch.use_deterministic_algorithms`` (warn only: a user's model with an operation that
+    has no deterministic kernel still trains, with torch's warning) does the same on a GPU.
     """
     threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 def build_scheduler(spec: TrialSpec, optimizer: torch.optim.Optimizer) -> Any:

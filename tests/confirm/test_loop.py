@@ -51,3 +51,12 @@ def test_zclip_scales_the_spike_batches_as_the_replay_would():
                            seed=0)
     assert unclipped.clip_fraction.max() == 0
     assert curve.val_loss[-1] != unclipped.val_loss[-1]
+
+
+def test_one_thread_turns_deterministic_algorithms_on_and_restores_the_callers():
+    from reporter.confirm.loop import one_thread
+
+    before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+    with one_thread():
+        assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled()
+    assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == before
