@@ -38,7 +38,7 @@ def keep_indices(n: int, arrays: Sequence[Sequence[float | None]],
     width = math.ceil(n / (SERIES_POINTS // 2))
     parts = [np.array([0, n - 1]), np.array([i for i in extra if 0 <= i < n], dtype=int)]
     for values in arrays:
-        a = np.array([np.nan if v is None else v for v in values[:n]], dtype=float)
+        a = _floats(values[:n])
         parts.append(_extremes(a, width))
         parts.append(np.flatnonzero(~np.isfinite(a))[:SERIES_POINTS])
         changes = np.flatnonzero(a[1:] != a[:-1])
@@ -46,6 +46,14 @@ def keep_indices(n: int, arrays: Sequence[Sequence[float | None]],
             parts += [changes, changes + 1]
     keep = np.unique(np.concatenate(parts).astype(int))
     return keep[(keep >= 0) & (keep < n)]
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    """The values as a float array, None as NaN (one conversion when there is no None)."""
+    try:
+        return np.asarray(values, dtype=float)
+    except TypeError:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 def _extremes(a: np.ndarray, width: int) -> np.ndarray:

@@ -135,7 +135,8 @@ class _Rule:
         self.y, self.at, self.ratio, self.k = y, at, ratio, k
         self.v = y[at]
         self.quantum = _quantum(y)
-        self.resid = (_residuals(y, self.quantum), _abs_residuals(y))
+        med = centred_median(y, NOISE_WINDOW, NOISE_WINDOW) if len(y) >= NOISE_WINDOW else None
+        self.resid = (_residuals(y, self.quantum, med), _abs_residuals(y, med))
         self.level = np.full(at.size, np.nan)
         if at.size > LEVEL_POINTS:
             from numpy.lib.stride_tricks import sliding_window_view
@@ -245,11 +246,12 @@ def centred_median(y: np.ndarray, window: int, min_periods: int = 1) -> np.ndarr
     return pd.Series(y).rolling(window, center=True, min_periods=min_periods).median().to_numpy()
 
 
-def _abs_residuals(y: np.ndarray) -> np.ndarray:
-    """``|y - m|`` per point, ``m`` the centred rolling median; NaN where incomplete."""
+def _abs_residuals(y: np.ndarray, med: np.ndarray | None = None) -> np.ndarray:
+    """``|y - m|`` per point, ``m`` the centred rolling median (``med`` when already
+    computed); NaN where incomplete."""
     if len(y) < NOISE_WINDOW:
         return np.full(len(y), np.nan)
-    return np.abs(y - centred_median(y, NOISE_WINDOW, NOISE_WINDOW))
+    return np.abs(y - (centred_median(y, NOISE_WINDOW, NOISE_WINDOW) if med is None else med))
 
 
 def _quantum(y: np.ndarray) -> float:
@@ -261,12 +263,14 @@ def _quantum(y: np.ndarray) -> float:
     return float(d.min()) if len(d) else 0.0
 
 
-def _residuals(y: np.ndarray, quantum: float = 0.0) -> np.ndarray:
+def _residuals(y: np.ndarray, quantum: float = 0.0,
+               med: np.ndarray | None = None) -> np.ndarray:
     """``|log(y / m)|`` per point, ``m`` the centred rolling median; NaN where incomplete, not
     positive, or within ``ROUNDED_LEVEL`` rounding steps of zero."""
     if len(y) < NOISE_WINDOW:
         return np.full(len(y), np.nan)
-    med = centred_median(y, NOISE_WINDOW, NOISE_WINDOW)
+    if med is None:
+        med = centred_median(y, NOISE_WINDOW, NOISE_WINDOW)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.abs(np.log(y / med))
     out[~((med > ROUNDED_LEVEL * quantum) & (med > 0) & (y > 0))] = np.nan

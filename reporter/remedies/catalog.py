@@ -196,8 +196,9 @@ def _finite(curve) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _align(curve, ref) -> np.ndarray:
-    lookup = dict(zip(curve.x.tolist(), curve.y.tolist(), strict=False))
-    return np.array([lookup.get(x, np.nan) for x in ref.x.tolist()], dtype=float)
+    from reporter.diagnose.series import values_at
+
+    return values_at(curve, ref.x)  # a sorted search: no dictionary of a million points
 
 
 def _highest(curve) -> float | None:
