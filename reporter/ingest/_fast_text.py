@@ -208,7 +208,8 @@ class _Chunk:
 
     def _wanted(self, buffer: bytes, lowered: bytes, marks: Any) -> set[int]:
         """The lines the parser must see (see the module docstring)."""
-        rare = _RARE if buffer.translate(None, _NOT_RARE) else ()
+        leads = buffer.translate(None, _NOT_RARE)  # the lead bytes of the rare words present
+        rare = [word for word in _RARE if word[:1] in leads] if leads else []
         hits = [_offsets(lowered, word) for word in (*_WORDS, *rare)]
         wanted = {int(i) for i in np.unique(self._line_of(np.concatenate(hits), buffer))}
         if self.parser.orphans_open():
