@@ -225,6 +225,9 @@ def _propose_hf_points(
     if shape is None:
         return
     t, v, peak, warm = shape
+    decay = v[peak:]
+    if np.mean(decay[1:] == decay[:-1]) > 0.5:  # mostly flat between its change points: a
+        return  # stepwise log, which no HF decay (a new LR every update) can reproduce
     guesses = _hf_guesses(t, v, peak, warm)
     if total:  # the run's own length first; a fitted one may still explain a shifted log
         run_length = {(kind, w, float(total)) for kind, w, _ in guesses}
