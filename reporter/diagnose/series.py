@@ -118,9 +118,11 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
         if len(part):
             x = part[axis].to_numpy(dtype=float) if axis == "step" else \
                 epoch_indices(part[axis], progress)
-            order = np.argsort(x, kind="stable")
-            out[metric] = Curve(metric, x[order], part["value"].to_numpy(dtype=float)[order],
-                                axis, smoothing)
+            y = part["value"].to_numpy(dtype=float)
+            if not np.all(x[1:] >= x[:-1]):  # logged in order (the usual case): no sort
+                order = np.argsort(x, kind="stable")
+                x, y = x[order], y[order]
+            out[metric] = Curve(metric, x, y, axis, smoothing)
     if axis == "step" and "lr" in out:
         out["lr"] = _lr_in_effect(out["lr"], out.get("val/loss") or out.get("train/loss"))
     return out
