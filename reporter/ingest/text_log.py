@@ -325,7 +325,9 @@ class _Parser:
                 self._flush_table()
             self.orphans = []
             return
-        if not self.console.columns and self.console.results_row(text):
+        # a results.txt starts with its rows: none is taken once points were read (so the
+        # bulk reader, which runs only then, may skip such lines unseen)
+        if not self.console.columns and not len(self.table) and self.console.results_row(text):
             self._table_line(text, number)
             return
         if not self.console.headers and len(self.orphans) < _ORPHANS and (

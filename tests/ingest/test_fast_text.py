@@ -116,6 +116,9 @@ CASES = {
     "huge_step": lambda lines: _insert(lines, len(lines), "iter 1e300: loss 1.0",
                                        "iter 99" + "9" * 30 + ": loss 2"),
     "srun_labels": lambda lines: [f"{i % 2}: {x}" for i, x in enumerate(lines)],
+    "results_row_later": lambda lines: _insert(  # after 64 digit-led lines: not a table
+        [y for x in lines for y in (x, "12345 unrelated")], 3 * len(lines) // 2,
+        "3/5 7.31G 0.08 0.05 0.03 0.16 40 640 0.1 0.05 0.02 0.01 0.04 0.03 0.02"),
     "table_later": lambda lines: _insert(lines, len(lines),
                                          "Epoch gpu_mem box obj cls total labels img_size",
                                          "0/9 1G 0.1 0.2 0.3 0.6 10 640"),
