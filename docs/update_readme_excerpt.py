@@ -28,9 +28,11 @@ def main() -> None:
         "says how it was made). Excerpt of the `out/TRAINING_INSTABILITY_FIX.md` it wrote at "
         f"commit `{commit}`:",
         "> " + md.splitlines()[0],
-        section(md, "### What Happened", "\n- **").replace("### ", "#### "),
+        # the first screen: the summary box up to its table of contents
+        section(md, "> **", "> **Contents:**").rstrip("> \n"),
+        section(md, "### What Happened", "\n_All observed").replace("### ", "#### "),
         "![Losses, spike and learning rates of the demo run](docs/demo_training_history.png)",
-        section(md, "## Comparison Table", "![Losses").replace("## ", "#### "),
+        section(md, "## Comparison Table", "\n![").replace("## ", "#### "),
         section(md, "## Recommended Action", "## Data Notes").replace("## ", "#### "),
         "The full report also has the root cause, the config check, each option's config diff "
         "and replay table, the measured results on the proxy task, and how to test.",

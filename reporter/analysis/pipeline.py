@@ -114,6 +114,10 @@ def analyze(
         from reporter.fidelity.per_update import hf_schedule
 
         per_step = hf_schedule(setup, run)
+    if per_step is not None and isinstance(setup.scheduler, replay.HFScheduler):
+        # an HF schedule inferred from the logged LR acts per optimizer update, as one from the
+        # training arguments does: the per-epoch plans read the logged LR, not this spec
+        setup.scheduler = None
     ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
                           per_step_spec=per_step, framework=setup.framework)
     current = catalog.current_plan(setup, ctx)
@@ -368,8 +372,9 @@ def _setup_info(setup: TrainingSetup, plan, per_step=None, epochs=None) -> Setup
         scheduler = spec_text(setup.scheduler)
     elif per_step is not None:
         scheduler = spec_text(per_step)
-        source = ("lr_scheduler_type and warm-up from the training arguments, total steps from "
-                  "the trainer state; checked against every logged LR")
+        if not source.startswith("inferred from the logged LR"):
+            source = ("lr_scheduler_type and warm-up from the training arguments, total steps "
+                      "from the trainer state; checked against every logged LR")
     early = spec_text(setup.early_stopping) if setup.early_stopping else "none found"
     rows = (
         ("optimizer", setup.optimizer, setup.source_of("optimizer")),

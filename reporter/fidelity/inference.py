@@ -67,6 +67,11 @@ def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis,
     """
     if setup.scheduler is not None:
         return None
+    if run is not None and run.meta.get("framework") == "hf":
+        from reporter.fidelity.per_update import hf_schedule
+
+        if hf_schedule(setup, run) is not None:  # the training arguments name the schedule
+            return None
     series = logged_lr_series(diagnosis, run)
     if series is None:
         return None

@@ -117,8 +117,13 @@ def _why_untested(conf: dict | None) -> str:
     if not conf:
         return ("not measured: a replay does not train, so whether the instability would recur "
                 "is not known (--confirm proxy measures it)")
+    # the count of the run's own failure kind (the calibration's), not of any failure
+    cal = conf.get("calibration") or {}
     cur = conf["trials"].get("current")
-    seen = f" ({cur['failed']} of {cur['n']} seeds)" if cur else ""
+    if cal.get("n"):
+        seen = f" (only {cal['reproduced']} of {cal['n']} seeds, not a majority)"
+    else:
+        seen = f" ({cur['failed']} of {cur['n']} seeds failed at all)" if cur else ""
     return (f"not measured: the confirmation trainings did not reproduce your run's failure "
             f"{conf.get('where', '')}{seen}, so they cannot show whether this option prevents it")
 
