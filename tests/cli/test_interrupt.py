@@ -79,7 +79,7 @@ def test_analyze_ctrl_c_during_confirmation_exits_130_and_leaves_out_untouched(
     out = tmp_path / "out"
     before = earlier_output(out)
     code, stderr, seconds = interrupt(
-        out, ["--confirm", "proxy", "--seeds", "1", "--workers", "2"], "confirming",
+        out, ["--confirm", "proxy", "--seeds", "1", "--workers", "2", "--no-cache"], "confirming",
         delay=delay, group=group)
     assert_interrupted_cleanly(code, stderr, out, before)
     assert seconds < 5, f"the running trials were waited for ({seconds:.1f} s)"
