@@ -236,8 +236,13 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
 
     notes: list[str] = []
     trials = {}
+    watched = None if diagnosis is None else (diagnosis.curves.get("val/loss")
+                                              or diagnosis.curves.get("train/loss"))
+    per_epoch = watched is not None and watched.axis == "epoch"
     for key, plan in [("current", current), *((o.key, o.plan) for o in opts)]:
-        untrained = _untrained(plan)
+        untrained = _untrained(plan) or (
+            "its warm-up is counted in logged steps, the trainings in epochs"
+            if plan.warmup and not per_epoch else None)
         if untrained:
             notes.append(f"{key}: not trained: {untrained}")
             continue
@@ -252,6 +257,8 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
             early_stopping=plan.early_stopping,
             clip_grad_norm=plan.clip_grad_norm,
             epochs=min(plan.epochs, CONFIRM_MAX_EPOCHS),
+            warmup_epochs=plan.warmup,
+            zclip=plan.zclip,
         )
     if current.epochs > CONFIRM_MAX_EPOCHS:
         notes.append(
@@ -288,6 +295,9 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
         workers=workers, task=task, on_progress=on_progress, say=say,
         **(run_options or {}), priority=_priority(opts), notes=notes,
     )
+    notes += [f"{key}: trained exactly as the current settings (the same validation losses "
+              "in every seed): its change never acted in these trainings"
+              for key in _same_as_current(result)]
     return Confirmation(
         task=result.description,
         kind="proxy" if task is None else "entry",
@@ -305,6 +315,18 @@ def _confirm(current, opts, seeds: int, workers: int, say: Progress, task,
         device="cpu" if task is None else task.device,
         rewind=None if rewind is None else rewind_info(rewind, task, result),
     )
+
+
+def _same_as_current(result) -> list[str]:
+    """The settings whose every seed's validation losses equal the current settings' own."""
+    current = result.trials.get("current")
+    if current is None:
+        return []
+    mine = {run.seed: run.val_loss for run in current.runs}
+    return [name for name, trial in result.trials.items()
+            if name != "current" and trial.runs and all(
+                run.seed in mine and np.array_equal(run.val_loss, mine[run.seed],
+                                                    equal_nan=True) for run in trial.runs)]
 
 
 def _untrained(plan) -> str | None:

@@ -87,3 +87,19 @@ def test_analyze_rejects_a_confirm_value_that_is_no_entry_point(tmp_path):
     with pytest.raises(reporter.errors.UsageError, match="--confirm must be off, proxy") as info:
         reporter.analyze(run, confirm="prxy")
     assert info.value.hint == "did you mean 'proxy'?"
+
+
+def test_a_setting_that_trained_exactly_as_the_current_one_is_named():
+    from types import SimpleNamespace as NS
+
+    import numpy as np
+
+    from reporter.analysis.pipeline import _same_as_current
+
+    def trial(*curves):
+        return NS(runs=[NS(seed=i, val_loss=np.array(c)) for i, c in enumerate(curves)])
+
+    result = NS(trials={"current": trial([1.0, 0.5], [1.0, np.nan]),
+                        "same": trial([1.0, 0.5], [1.0, np.nan]),
+                        "other": trial([1.0, 0.5], [1.0, 0.4])})
+    assert _same_as_current(result) == ["same"]
