@@ -101,7 +101,9 @@ def _per_epoch(
         verdict["text"] = (
             f"No scheduler was found in a config, and the logged LR is not constant "
             f"(largest relative change {fid.max_rel_error:.3g}), so the run used a schedule "
-            "reporter could not identify; the current settings below assume a constant LR."
+            "reporter could not identify; the current settings below follow the logged LR as it "
+            "was, and an option that keeps the schedule scales that logged path (assuming the "
+            "schedule multiplies the base LR)."
         )
     else:
         where = (

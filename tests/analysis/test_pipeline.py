@@ -103,3 +103,21 @@ def test_a_setting_that_trained_exactly_as_the_current_one_is_named():
                         "same": trial([1.0, 0.5], [1.0, np.nan]),
                         "other": trial([1.0, 0.5], [1.0, 0.4])})
     assert _same_as_current(result) == ["same"]
+
+
+def test_an_unidentified_moving_lr_is_replayed_as_logged_not_as_a_constant(tmp_path):
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 30
+    loss = list(2.0 * np.exp(-np.arange(n) / 8) + 0.3 + 0.005 * rng.standard_normal(n))
+    loss[20:] = [3.0] * 10  # a spike that does not recover
+    lr = [0.1, 0.1, 0.09, 0.05, 0.07, 0.08, 0.03, 0.06] * 4  # no rule reproduces this
+    history = {"loss": loss, "val_loss": loss, "lr": lr[:n]}
+    (tmp_path / "history.json").write_text(json.dumps(history))
+    a = reporter.analyze(tmp_path / "history.json", confirm="off")
+    assert a.fidelity.status == "unidentified"
+    assert "follow the logged LR" in a.fidelity.text
+    assert a.current.replay.lr == pytest.approx(lr[:n])
