@@ -5,7 +5,6 @@ The typed ``Analysis`` is built once, at the end, from each stage's own results.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +43,6 @@ from reporter.fidelity.inference import infer_missing_schedule
 from reporter.fidelity.per_epoch import check_fidelity
 from reporter.remedies import catalog
 from reporter.remedies.recommend import recommend
-from reporter.remedies.schedules import varies
 from reporter.report.filters import display_path
 
 Progress = Callable[[str], None]
@@ -123,10 +121,6 @@ def analyze(
     ctx = catalog.context(diagnosis, aligned, base_lr=setup.learning_rate,
                           per_step_spec=per_step, framework=setup.framework)
     current = catalog.current_plan(setup, ctx)
-    if setup.scheduler is None and per_step is None and varies(ctx.observed_lr):
-        # no rule reproduces the logged LR: the run's own LR path is the logged one, never a
-        # constant (issue 8, item 4)
-        current = dataclasses.replace(current, observed_scale=1.0)
     current_outcome = catalog.replay_plan(current, ctx)
     option_notes: list[str] = []
     opts = catalog.build_options(setup, diagnosis, ctx, option_notes)

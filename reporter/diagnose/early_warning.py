@@ -2,12 +2,12 @@
 
 An *online* check reads the log as it grows. Our spike rule tests each point against the points
 before it (its level and its noise come from earlier points only, except for a spike in the
-first dozen points, whose noise is also measured after it), so run live it fires at the
-spike's onset; a non-finite loss fires where it appears. For each finding at warning or above
-with a worse point after its onset (a spike's peak, a divergence's first non-finite value),
-:func:`early_warnings` gives the lead: how far before that point the check fired, and what
-stopping there would have saved. :func:`live_guards` replays the guards of
-:mod:`reporter.diagnose.guards` over the training loss and scores them against the findings.
+first ``EARLY_SPIKE_POINTS`` points, whose noise is also measured after it), so run live it
+fires at the spike's onset; a non-finite loss fires where it appears. For each finding at
+warning or above with a worse point after its onset (a spike's peak, a divergence's first
+non-finite value), :func:`early_warnings` gives the lead: how far before that point the check
+fired. :func:`live_guards` replays the guards of :mod:`reporter.diagnose.guards` over the
+training loss and scores them against the findings.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reporter.diagnose.guards import GuardReplay, Window, replay_guards
+from reporter.diagnose.spikes import NOISE_PREFIX_RESIDUALS, NOISE_WINDOW
 
 if TYPE_CHECKING:
     from reporter.diagnose import Diagnosis, Finding
@@ -28,6 +29,9 @@ __all__ = ["EarlyWarning", "LiveGuards", "early_warnings", "live_guards"]
 ALARM_SEVERITIES = ("warning", "critical")
 #: findings whose onset is followed by a worse point an early stop would have avoided
 EVENT_KINDS = ("spike", "divergence", "collapse")
+#: below this position a spike's noise is also measured after it (spikes._noise: fewer than
+#: NOISE_PREFIX_RESIDUALS full windows before it), so the rule does not run live as it is
+EARLY_SPIKE_POINTS = NOISE_PREFIX_RESIDUALS + 2 * (NOISE_WINDOW // 2)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def early_warnings(diagnosis: Diagnosis) -> tuple[EarlyWarning, ...]:
         if fired is None or worst_at is None:
             continue
         i, j = _index(curve, fired), _index(curve, worst_at)
-        early = f.kind == "spike" and i is not None and i < 12
+        early = f.kind == "spike" and i is not None and i < EARLY_SPIKE_POINTS
         out.append(EarlyWarning(
             kind=f.kind, metric=f.metric, axis=curve.axis, fired_at=float(fired),
             worst=worst, worst_at=float(worst_at), lead=float(worst_at - fired),

@@ -24,7 +24,7 @@ from reporter.remedies.extra import adaptive_clipping, rewind_and_skip, warmup
 from reporter.remedies.outcome import ACT_RATIO, replay_plan
 from reporter.remedies.plan import ASSUMED_LR, Context, Option, Plan, ReplayOutcome
 from reporter.remedies.plateau import faster_plateau
-from reporter.remedies.schedules import cosine, cosine_already, lower_lr
+from reporter.remedies.schedules import cosine, cosine_already, lower_lr, varies
 from reporter.report.filters import fmt_x
 
 __all__ = [
@@ -56,9 +56,14 @@ def current_plan(setup: TrainingSetup, ctx: Context) -> Plan:
     if epochs is None:
         epochs = len(ctx.metric)
         epochs_source = f"not configured: the number of logged {ctx.axis} points (observed)"
+    # an LR that moves while no rule reproduces it is the run's own path as logged, never a
+    # constant (issue 8, item 4); an option that sets its own schedule drops it
+    unknown = (setup.scheduler is None and ctx.per_step_spec is None
+               and varies(ctx.observed_lr))
     return Plan(
         learning_rate=lr,
         scheduler=setup.scheduler or replay.ConstantSchedule(),
+        observed_scale=1.0 if unknown else None,
         early_stopping=setup.early_stopping,
         clip_grad_norm=setup.clip_grad_norm,
         epochs=epochs,

@@ -58,7 +58,8 @@ def faster_plateau(base: Plan, ctx: Context) -> Option:
         changes["clip_grad_norm"] = clip
         rationale.append(clip_why)
     plan = replace(
-        base, scheduler=spec, clip_grad_norm=clip if clip is not None else base.clip_grad_norm
+        base, scheduler=spec, clip_grad_norm=clip if clip is not None else base.clip_grad_norm,
+        observed_scale=None,
     )
     if current is not None:
         title = "Faster plateau reaction"

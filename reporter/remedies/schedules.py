@@ -41,7 +41,7 @@ def cosine(base: Plan, ctx: Context) -> Option:
             f"the base LR stays {base.learning_rate:g}: raising it would make the early epochs "
             "riskier",
         ]
-    plan = replace(base, scheduler=spec)
+    plan = replace(base, scheduler=spec, observed_scale=None)
     return Option("cosine", "Cosine annealing", plan, changes, rationale)
 
 

@@ -27,8 +27,8 @@ def warning_sentence(data: dict[str, Any], w: dict[str, Any]) -> str:
             f" before the {w['worst']} at {worst}; a run stopped there keeps the weights from "
             f"before it.")
     if not w["exact"]:
-        text += (" (Approximate: the spike is in the first dozen points, where the rule also "
-                 "measures the noise after it.)")
+        text += (" (Approximate: the spike is among the first points of the log, where the rule "
+                 "also measures the noise after it.)")
     return text
 
 

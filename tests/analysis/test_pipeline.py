@@ -121,3 +121,9 @@ def test_an_unidentified_moving_lr_is_replayed_as_logged_not_as_a_constant(tmp_p
     assert a.fidelity.status == "unidentified"
     assert "follow the logged LR" in a.fidelity.text
     assert a.current.replay.lr == pytest.approx(lr[:n])
+    # an option that keeps the run's schedule follows that logged path too; one that sets its
+    # own schedule does not
+    kept = [o for o in a.options if o.key in ("rewind_skip", "adaptive_clip")]
+    assert kept and all(o.replay.lr == pytest.approx(lr[:n]) for o in kept)
+    cosine = next(o for o in a.options if o.key == "cosine")
+    assert cosine.replay.lr != pytest.approx(lr[:n])
