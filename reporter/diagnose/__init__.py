@@ -119,6 +119,9 @@ def diagnose(run: Run) -> Diagnosis:
         spike_stuck=stuck, tail_loss=watched.metric if watched is not None else None)
     order = {"critical": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.start if f.start is not None else 0))
+    from reporter.diagnose.events import link_events
+
+    findings[:] = link_events(findings, found)
     return diagnosis
 
 

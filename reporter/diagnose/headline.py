@@ -20,7 +20,9 @@ def headline(diagnosis: Diagnosis) -> str:
         return f"Loss Diverged to NaN/inf at {_named(diagnosis, div.metric, div.start)}"
     if spike is not None:
         ev = spike.evidence
-        text = f"Loss Spike at {_named(diagnosis, spike.metric, ev['onset'])}"
+        began = ev.get("began_in")  # the same event, begun on another curve (diagnose.events)
+        text = (f"Loss Spike at {_named(diagnosis, began, ev['began_at'])}" if began else
+                f"Loss Spike at {_named(diagnosis, spike.metric, ev['onset'])}")
         if diagnosis.first("collapse"):
             text += ", Then a Flat Plateau"
         return text

@@ -85,6 +85,7 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
                 f"{fmt_ratio(ev['ratio'])} the best)",
             }
         )
+        rows.extend(_began_row(data, spike))
         if collapse:
             cev = collapse["evidence"]
             rows.append(
@@ -144,6 +145,21 @@ def timeline(data: dict, spike: dict | None, collapse: dict | None) -> list[dict
     end = (data["run"].get("end") or {}).get("text", "run ended")
     rows.append({"when": at(data, axis, x[-1]), "what": f"last logged point ({end})"})
     return sorted(rows, key=_row_start)
+
+
+def _began_row(data: dict, spike: dict) -> list[dict]:
+    """The row of the spike on another curve that began the same event, if one did."""
+    ev = spike["evidence"]
+    first = next((f for f in data["diagnosis"]["findings"] if f["kind"] == "spike"
+                  and f["metric"] == ev.get("began_in")
+                  and f["evidence"]["onset"] == ev.get("began_at")), None)
+    if first is None:
+        return []
+    fev = first["evidence"]
+    return [{"when": at(data, fev["axis"], fev["onset"]),
+             "what": f"{first['metric']} jumped to {fmt_number(fev['onset_value'])} "
+                     f"({fmt_ratio(fev['ratio'])} its best): the same event, begun before "
+                     f"{spike['metric']}'s next logged point"}]
 
 
 def _stepwise(values: list) -> bool:

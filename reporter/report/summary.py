@@ -53,6 +53,10 @@ def verdict(data: dict[str, Any]) -> dict[str, str]:
         if collapse and collapse is not main and collapse["title"] != main["title"]:
             line += f"; then {collapse['title']}"
         line += " (observed)"
+        began = main["evidence"].get("began_in")
+        if began:  # one event seen first on another curve (diagnose.events)
+            line += (f"; the same event began in {began} at "
+                     f"{at(data, main['evidence']['axis'], main['evidence']['began_at'])}")
         others = len(diag["findings"]) - 1 - (1 if collapse and collapse is not main else 0)
         if others > 0:
             line += f"; {others} more finding{'s' if others > 1 else ''} below"
