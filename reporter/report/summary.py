@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.report.filters import code_fence, fmt_number
+from reporter.report.filters import code_fence, fmt_number, fmt_ratio
 from reporter.report.narrative import at
 
 # icons that common text fonts carry (no emoji font needed), beside the word, never alone
@@ -161,10 +161,23 @@ def _replay_evidence(data: dict, opt: dict, untested: str) -> dict[str, str]:
 def _no_option_evidence(data: dict) -> str:
     run = data["run"]
     points = sum((run.get("counts") or {}).values()) or run.get("length", 0)
-    if not data["diagnosis"]["findings"]:
-        return (f"every one of the {points} logged loss points was tested by the rules "
-                "stated below; a rule can miss an instability smaller than its thresholds")
-    return data["recommendation"]["text"]
+    findings = data["diagnosis"]["findings"]
+    tested = f"every one of the {points} logged loss points was tested by the rules stated below"
+    if not findings:
+        return f"{tested}; a rule can miss an instability smaller than its thresholds"
+    grad = next((f for f in findings if f["kind"] == "grad_spike"), None)
+    if grad is not None and len(findings) == 1 and grad["evidence"].get("loss_ratio"):
+        ev = grad["evidence"]
+        return (f"at {at(data, ev['axis'], ev['onset'])} grad_norm was "
+                f"{fmt_ratio(ev['ratio'])} its level and {ev['loss_metric']} "
+                f"{fmt_ratio(ev['loss_ratio'])} its own; {tested}")
+    count = len(findings)
+    text = (f"{tested}; the {'finding above was' if count == 1 else f'{count} findings were'} "
+            "read from the logged values")
+    if not {f["kind"] for f in findings} & {"spike", "divergence", "collapse"}:
+        text += (", and none is a spike, divergence or collapse that a learning-rate option "
+                 "addresses")
+    return text
 
 
 def marks_legend() -> list[dict[str, str]]:

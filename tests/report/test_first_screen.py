@@ -145,3 +145,17 @@ def test_an_assumed_base_lr_is_marked_assumed_and_the_evidence_gives_a_ratio(tmp
     assert "no config was found" in head and "only the ratio is known" in head
     row = next(line for line in md.splitlines() if line.startswith("| **Initial LR**"))
     assert "(A)" in row and "(S)" not in row
+
+
+def test_evidence_without_an_option_does_not_repeat_the_recommendation(tmp_path):
+    """A run whose only finding has no option (a loss that never fell): the evidence line says
+    what was tested, not the recommended action a second time."""
+    path = tmp_path / "history.json"
+    flat = [2.0 + 0.01 * ((i * 7) % 5) for i in range(40)]
+    path.write_text(json.dumps({"train_loss": flat}))
+    data = reporter.analyze(path, confirm="off").to_dict()
+    assert data["recommendation"]["option"] is None and data["diagnosis"]["findings"]
+    md = render(data, "md")
+    evidence = next(line for line in md.splitlines() if line.startswith("> **Evidence ("))
+    assert data["recommendation"]["text"][:40] not in evidence
+    assert "logged loss points was tested" in evidence and ".." not in evidence
