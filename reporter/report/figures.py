@@ -184,6 +184,13 @@ def describe(data: dict[str, Any], file: str) -> dict[str, str] | None:
     return {"file": file, "alt": "; ".join(alt) + ".", "caption": ". ".join(caption) + "."}
 
 
+def trial_epochs(conf: dict[str, Any], base: int, length: int) -> range:
+    """The epochs (named from ``base``) of a confirmation curve of ``length`` points: from 0,
+    or from K for a trial rewound to the checkpoint saved after K epochs."""
+    first = base + int((conf.get("rewind") or {}).get("epoch") or 0)
+    return range(first, first + length)
+
+
 def confirmation_figure(data: dict[str, Any]) -> bytes | None:
     """Validation loss of every confirmation trial: one panel per setting, a line per seed."""
     conf = data.get("confirmation")
@@ -192,15 +199,19 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
     curves = conf["curves"]
     names = list(curves)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(min(2.6 * len(names), CSS_WIDTH / 100), 3.2), dpi=DPI)
     axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
     base = _base(data, "epoch")  # the report's one convention, for the trainings' epochs too
     titles = {"current": "current settings"}
     titles.update({o["key"]: f"option {i + 1}" for i, o in enumerate(data["options"])})
+    rewind = conf.get("rewind") or {}
     for ax, name in zip(axes, names, strict=True):
         for seed_curve in curves[name]:
-            ax.plot(range(base, base + len(seed_curve)), seed_curve, lw=1)
+            ax.plot(trial_epochs(conf, base, len(seed_curve)), seed_curve, lw=1)
+        if rewind.get("failure_epoch") is not None:
+            ax.axvline(base + rewind["failure_epoch"], color="0.5", ls=":", lw=1)
         t = conf["trials"][name]
         ax.set_title(
             f"{titles.get(name, name)}\nspiked {t['spiked']}/{t['n']}, "
@@ -210,8 +221,13 @@ def confirmation_figure(data: dict[str, Any]) -> bytes | None:
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
         _x_axis(ax, "epoch", base)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))  # narrow panels
         ax.set_xlabel("")
     axes[0].set_ylabel(f"val loss, {conf['subject']} (measured)")
-    fig.supxlabel(f"epoch of each training (counted from {base}, as in this report)", fontsize=9)
+    since = f"\ntrained from the checkpoint saved after {rewind['epoch']} epochs" if rewind else ""
+    if rewind.get("failure_epoch") is not None:
+        since += "; dotted: where your run failed"
+    fig.supxlabel(f"epoch of each training (counted from {base}, as in this report){since}",
+                  fontsize=9)
     fig.tight_layout()
     return _png(fig)

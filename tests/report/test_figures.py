@@ -47,3 +47,13 @@ def test_spiking_run_figure_words_name_its_spike_and_the_replay_kinds(tmp_path):
     assert "constant at 0.01" in words["alt"]
     assert "the spike from epoch 13 shaded" in words["caption"]
     assert "solid while exact (E)" in words["caption"]
+
+
+def test_rewound_trials_are_drawn_from_the_checkpoint_epoch():
+    """A trial rewound to the checkpoint saved after K epochs starts at epoch K, not 0."""
+    from reporter.report.figures import trial_epochs
+
+    assert list(trial_epochs({}, 0, 3)) == [0, 1, 2]
+    assert list(trial_epochs({"rewind": None}, 1, 2)) == [1, 2]
+    assert list(trial_epochs({"rewind": {"epoch": 2}}, 0, 3)) == [2, 3, 4]
+    assert list(trial_epochs({"rewind": {"epoch": 2}}, 1, 3)) == [3, 4, 5]
