@@ -50,12 +50,14 @@ def fmt_number(v: float | None) -> str:
 
 
 def fmt_ratio(ratio: float) -> str:
-    """``10.2×`` for small ratios, ``28,462×`` for large ones.
+    """``10.2×`` for small ratios, ``28,462×`` for large ones, ``3.0e+12×`` past a million.
 
-    >>> fmt_ratio(10.24), fmt_ratio(28462.2)
-    ('10.2×', '28,462×')
+    >>> fmt_ratio(10.24), fmt_ratio(28462.2), fmt_ratio(2954455192398.0)
+    ('10.2×', '28,462×', '3.0e+12×')
     """
-    return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:,.0f}×"
+    if ratio < 100:
+        return f"{ratio:.1f}×"
+    return f"{ratio:,.0f}×" if ratio < 1e6 else f"{ratio:.1e}×"
 
 
 def fmt_value(value: Any) -> str:
