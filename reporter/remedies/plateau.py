@@ -132,16 +132,36 @@ def choose_patience(
         f"{whose} {start.patience}) at least reacts sooner afterwards")
 
 
-def _lead(base: Plan, start: Any, patience: int, factor: float, metric: np.ndarray,
+def _lead(base: Plan, start: Any, patience: int, factor: float, metric: Any,
           onset: int | None) -> int | None:
-    """Points between the first reduction taking effect and the onset (None: no reduction)."""
+    """Points between the first reduction taking effect and the onset (None: no reduction).
+
+    ``metric`` is an array or a ``Copy``: anything whose ``[:n]`` gives its first n points."""
     if onset is None:
         return None
     spec = replace(start, patience=patience, factor=factor)
-    head = metric[: onset + 1]  # what comes after the onset cannot move a reduction before it
-    traj = replay.lr_trajectory(spec, base.learning_rate, len(head), head)
-    first = traj.first("reduce")
-    return None if first is None else onset - (first.index + 1)
+    # what comes after the onset cannot move a reduction before it
+    first = first_reduction(spec, base.learning_rate, metric, onset + 1)
+    return None if first is None else onset - (first + 1)
+
+
+FIRST_PREFIX = 1024  # points replayed first when looking for the first reduction
+
+
+def first_reduction(spec: Any, lr: float, metric: Any, n: int) -> int | None:
+    """Index of the first ``reduce`` event of the replay of ``spec`` over ``metric[:n]``.
+
+    The plateau rules are online (a step sees only the metrics before it), so the first
+    reduction of a prefix is the first reduction of the whole: the replay runs over a prefix
+    of ``FIRST_PREFIX`` points, eight times longer each time it finds none, up to ``n``. On a
+    noisy million-point curve a small patience fires within the first few hundred points.
+    """
+    length = min(n, FIRST_PREFIX)
+    while True:
+        first = replay.lr_trajectory(spec, lr, length, metric[:length]).first("reduce")
+        if first is not None or length >= n:
+            return None if first is None else first.index
+        length = min(n, 8 * length)
 
 
 def curve_noise(metric: np.ndarray, onset: int | None) -> float:
@@ -164,7 +184,13 @@ def perturbed(metric: np.ndarray, sigma: float, onset: int | None) -> Perturbed:
 
 class Perturbed:
     """The perturbed copies, drawn one at a time and the same on every pass (seeded): a
-    hundred copies of a million-point curve would take 800 MB at once (issue 8, item 8)."""
+    hundred copies of a million-point curve would take 800 MB at once (issue 8, item 8).
+
+    Copy k draws its ``onset`` normals right after copy k - 1's, from one generator seeded 0,
+    and scales them by σ (``rng.normal(0, σ, onset)``: the same numbers); the exponentials and
+    products are computed only for the points a replay reads (``Copy[:n]``). A yielded copy is
+    valid until the next one is drawn (they share one buffer).
+    """
 
     def __init__(self, y: np.ndarray, sigma: float, onset: int | None) -> None:
         self.y, self.sigma, self.onset = y, sigma, onset
@@ -175,10 +201,30 @@ class Perturbed:
     def __iter__(self):
         rng = np.random.default_rng(0)
         onset = self.onset or 0
+        normals = np.empty(onset)
         for _ in range(len(self)):
-            c = self.y.copy()
-            c[:onset] = self.y[:onset] * np.exp(rng.normal(0.0, self.sigma, onset))
-            yield c
+            rng.standard_normal(onset, out=normals)
+            yield Copy(self.y, self.sigma, normals)
+
+
+class Copy:
+    """One perturbed copy: ``y[i] * exp(σ z[i])`` before the onset, ``y[i]`` from it on."""
+
+    def __init__(self, y: np.ndarray, sigma: float, normals: np.ndarray) -> None:
+        self.y, self.sigma, self.normals = y, sigma, normals
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        """The copy's points ``key`` (a slice from the start: ``copy[:n]``)."""
+        if not isinstance(key, slice) or key.start not in (None, 0) or key.step not in (None, 1):
+            raise TypeError("a perturbed copy is read by prefix: copy[:n]")
+        n = len(self.y) if key.stop is None else min(key.stop, len(self.y))
+        out = self.y[:n].copy()
+        k = min(n, len(self.normals))
+        out[:k] = self.y[:k] * np.exp(self.sigma * self.normals[:k])
+        return out
 
 
 def tighter_clip(base: Plan, ctx: Context) -> tuple[float | None, str]:

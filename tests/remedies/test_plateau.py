@@ -15,6 +15,7 @@ from reporter.remedies.plateau import (
     _lead,
     curve_noise,
     faster_plateau,
+    first_reduction,
     perturbed,
 )
 
@@ -73,3 +74,26 @@ def test_curve_noise_measures_a_noisy_curve_and_floors_a_smooth_one():
     noisy = smooth * np.exp(rng.normal(0, 0.2, 30))
     assert curve_noise(smooth, 30) == 0.02
     assert 0.1 < curve_noise(noisy, 30) < 0.4
+
+
+def test_first_reduction_on_prefixes_is_the_full_replays():
+    # the replay reads growing prefixes; the first reduction must be the whole curve's
+    rng = np.random.default_rng(1)
+    y = (1 + np.arange(5000)) ** -0.3 * np.exp(rng.normal(0, 0.002, 5000))
+    y[3000:] = y[3000]  # improvements stop late: found only after a longer prefix
+    for spec in (replay.ReduceLROnPlateau(patience=20), replay.KerasReduceLROnPlateau(patience=3),
+                 replay.ReduceLROnPlateau(patience=6000)):
+        full = replay.lr_trajectory(spec, 1.0, len(y), y).first("reduce")
+        got = first_reduction(spec, 1.0, y, len(y))
+        assert got == (None if full is None else full.index)
+
+
+def test_perturbed_copies_are_the_seeded_normal_draws():
+    y = np.linspace(2.0, 1.0, 50)
+    rng = np.random.default_rng(0)
+    copies = perturbed(y, 0.1, 30)
+    assert len(copies) == 100
+    for copy in copies:
+        expected = y.copy()
+        expected[:30] = y[:30] * np.exp(rng.normal(0.0, 0.1, 30))
+        assert np.array_equal(copy[:50], expected) and np.array_equal(copy[:7], expected[:7])
