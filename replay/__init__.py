@@ -33,6 +33,7 @@ from replay.torch_decays import (
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from replay.trajectory import lr_trajectory
 from replay.types import Event, Trajectory
+from replay.ultralytics import UltralyticsSchedule
 from replay.warmup import linear_warmup, warmup_factor
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "SpecError",
     "StepLR",
     "Trajectory",
+    "UltralyticsSchedule",
     "ZClip",
     "clip_scale",
     "counterfactual",

@@ -37,6 +37,7 @@ from replay.torch_decays import (
     PolynomialLR,
 )
 from replay.torch_schedulers import ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR
+from replay.ultralytics import ULTRALYTICS_KINDS, ultralytics_call
 
 __all__ = ["FUNCTION_ARGS", "HF_FUNCTIONS", "KERAS_METRIC_MODES", "SPEC_NAMES"]
 
@@ -338,4 +339,5 @@ SPEC_NAMES: dict[str, dict[str, Callable[..., Any]]] = {
     },
     "lightning": {"EarlyStopping": lightning_early_stopping},
     "zclip": {"ZClip": ZClip},
+    "ultralytics": {kind: ultralytics_call(kind) for kind in ULTRALYTICS_KINDS},
 }

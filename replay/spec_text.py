@@ -21,6 +21,7 @@ from replay.early_stopping import EarlyStopping
 from replay.hf_schedules import HF_SCHEDULER_TYPES, HFScheduler
 from replay.keras_callbacks import KerasLearningRateScheduler, KerasReduceLROnPlateau
 from replay.names import SPEC_NAMES
+from replay.ultralytics import UltralyticsSchedule
 
 __all__ = ["ALWAYS_SHOWN", "spec_call", "spec_text"]
 
@@ -33,6 +34,7 @@ ALWAYS_SHOWN: dict[str, tuple[str, ...]] = {
     "hf:EarlyStoppingCallback": ("early_stopping_patience",),
     "torch:CosineAnnealingLR": ("T_max", "eta_min"),
     "torch:StepLR": ("step_size", "gamma"),
+    **{f"ultralytics:{kind}": ("lrf",) for kind in ("linear", "cos")},
     **{f"hf:{kind}": ("num_warmup_steps",) for kind in HF_SCHEDULER_TYPES if kind != "constant"},
 }
 
@@ -103,6 +105,7 @@ _WRITERS: dict[type, Callable[[Any], SpecCall]] = {
     KerasReduceLROnPlateau: lambda s: ("keras", "ReduceLROnPlateau", _fields(s)),
     KerasLearningRateScheduler: lambda s: ("keras", "LearningRateScheduler", _fields(s)),
     ZClip: lambda s: ("zclip", "ZClip", _fields(s)),
+    UltralyticsSchedule: lambda s: ("ultralytics", s.kind, _fields(s, skip="kind")),
 }
 
 

@@ -111,7 +111,7 @@ def test_parse_spec_hf_functions_are_aliases_of_the_scheduler_types(text, expect
         ("EarlyStopping(patience=3)", r"^unknown torch name 'EarlyStopping'",
          "write keras:EarlyStopping(...) or lightning:EarlyStopping(...)"),
         ("tourch:StepLR(3)", r"^unknown framework 'tourch' in 'tourch:StepLR\(3\)' \(choose "
-         r"from torch, keras, hf, lightning, zclip\)$", "did you mean 'torch'?"),
+         r"from torch, keras, hf, lightning, zclip, ultralytics\)$", "did you mean 'torch'?"),
         ("StepLR(step_size=2, gama=0.5)",
          r"^torch:StepLR has no parameter 'gama' \(parameters: step_size, gamma\)$",
          "did you mean 'gamma'?"),

@@ -39,6 +39,7 @@ from replay import (
     SequentialLR,
     SpecError,
     StepLR,
+    UltralyticsSchedule,
     ZClip,
     parse_spec,
     spec_text,
@@ -93,6 +94,8 @@ ROUND_TRIP = [
     EarlyStopping(patience=3, min_delta=0.01, mode="max", semantics="hf"),
     ZClip(alpha=0.9, z_thresh=3.0, max_grad_norm=None, eps=1e-8, warmup_steps=10,
           clip_option="mean", clip_factor=0.5, skip_update_on_spike=True),
+    UltralyticsSchedule("linear", 25, nb=55, nw=165, stepped="end"),
+    UltralyticsSchedule("cos", 10, lrf=0.2, nb=59, nw=177, warmup_bias_lr=0.0, bias=True),
 ]  # fmt: skip
 
 #: specs that hold a Python function: spec_text names it, the parser refuses it
@@ -124,7 +127,8 @@ def test_spec_text_any_spec_parses_back_to_the_same_spec(spec):
 
 @pytest.mark.parametrize("spec", ROUND_TRIP, ids=lambda s: spec_text(s).partition("(")[0])
 def test_spec_text_any_spec_starts_with_its_framework(spec):
-    assert spec_text(spec).partition(":")[0] in ("torch", "keras", "hf", "lightning", "zclip")
+    assert spec_text(spec).partition(":")[0] in ("torch", "keras", "hf", "lightning", "zclip",
+                                                   "ultralytics")
 
 
 @pytest.mark.parametrize(
