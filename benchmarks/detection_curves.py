@@ -423,6 +423,8 @@ def to_run(c: Curves, name: str):
                                    "wall_time": np.nan, "value": y, "segment": 0}))
     frame = pd.concat(parts, ignore_index=True).astype({"step": "Int64"})[list(SCALAR_COLUMNS)]
     meta = dict(c.meta)
+    if c.sums:  # the parts of a summed loss, as the Ultralytics reader records them
+        meta["loss_parts"] = {total: list(canonical(parts)) for total, parts in c.sums.items()}
     if c.epochs is not None:
         meta["epoch_kind"] = c.epoch_kind
     return Run(name=name, source=Path(name), format="synthetic", scalars=frame,

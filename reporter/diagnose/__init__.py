@@ -78,7 +78,7 @@ def diagnose(run: Run) -> Diagnosis:
     from reporter.diagnose.coverage import coverage
     from reporter.diagnose.reaction import overfitting, slow_reaction
     from reporter.diagnose.selection import find_selection, with_selection
-    from reporter.diagnose.series import LOSS_METRICS, curves
+    from reporter.diagnose.series import LOSS_METRICS, curves, train_loss_parts
 
     found = curves(run)
     # a GAN's generator loss plays against the discriminator: its level need not fall, so
@@ -91,8 +91,13 @@ def diagnose(run: Run) -> Diagnosis:
             findings.extend(_curve_findings(
                 curve, trend=not (adversarial and metric == "train/loss")))
     from reporter.diagnose.grad_spikes import find_grad_spikes
+    from reporter.diagnose.parts import part_findings
 
     findings.extend(find_grad_spikes(found.get("grad_norm"), found.get("train/loss")))
+    beside = _event_curves(found, parts := train_loss_parts(run))
+    for metric in beside:
+        findings.extend(part_findings(found[metric], found.get("train/loss")) if metric in parts
+                        else _event_findings(found[metric]))
     watched = found.get("val/loss") or found.get("train/loss")
     findings.extend(_context_findings(run, found, watched))
     diagnosis = Diagnosis(findings, found)
@@ -114,7 +119,7 @@ def diagnose(run: Run) -> Diagnosis:
             findings.append(over)
     losses = [m for m in LOSS_METRICS if m in found]
     diagnosis.coverage = coverage(
-        run, found, losses, [c.metric for c in evals],
+        run, found, [*losses, *beside], [c.metric for c in evals],
         trend=[m for m in losses if not (adversarial and m == "train/loss")],
         spike_stuck=stuck, tail_loss=watched.metric if watched is not None else None)
     order = {"critical": 0, "warning": 1, "info": 2}
@@ -141,6 +146,27 @@ def _validation_curves(found: dict[str, Curve]) -> list[str]:
 
     return [name for name in found if name == "val/loss"
             or ((kind := loss_kind(name)) is not None and kind.role == "val")]
+
+
+def _event_curves(found: dict[str, Curve], parts: tuple[str, ...]) -> list[str]:
+    """The loss curves beside the analysed ones that the event rules read too: a GAN's
+    discriminator loss (a spike or a NaN there is the same failure as on the generator's) and
+    the parts a training loss is the sum of (a spike of one part is diluted in the total)."""
+    from reporter.ingest.aliases import loss_kind
+
+    return [name for name in found if name not in ("train/loss", "val/loss") and (
+        name in parts or ((kind := loss_kind(name)) is not None
+                          and kind.role == "discriminator"))]
+
+
+def _event_findings(curve: Curve) -> list[Finding]:
+    """The event rules alone (non-finite values, spikes) on a GAN's discriminator loss (its
+    level may rise by design: no trend rule)."""
+    from reporter.diagnose.divergence import find_divergence
+    from reporter.diagnose.spike_findings import spike_findings
+
+    div = find_divergence(curve)
+    return [*([div] if div else []), *spike_findings(curve)]
 
 
 def _curve_findings(curve: Curve, *, trend: bool = True) -> list[Finding]:

@@ -24,7 +24,10 @@ CRITERION = (
     f"{SMOOTH_POINTS} around it, so per-step noise does not break the band) and that level is "
     f"at least {MIN_RATIO_TO_FIRST:g}× the first logged value (back at or above where training "
     f"started), after the loss had been at most {MAX_BEST_TO_LEVEL:g}× that level; checked "
-    "after the last spike, or over the whole curve when there is none"
+    "after the last spike, or over the whole curve when there is none; the climb to it (from "
+    "the last point at or below halfway between the best value and the plateau to the last "
+    "point below the plateau's band) is no longer than the plateau itself (a loss that "
+    "climbs for longer than it stays flat is rising slowly, not collapsed)"
 )
 
 
@@ -49,6 +52,9 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
     ratio = level / first if first else float("inf")
     if ratio < MIN_RATIO_TO_FIRST or best > MAX_BEST_TO_LEVEL * level:
         return None
+    climb = _climb(y, begin, (best + level) / 2, level * (1 - FLAT_SPREAD / 2))
+    if climb > len(y) - begin:
+        return None  # it climbed for longer than it stayed flat: a slow rise, not a collapse
     return Finding(
         kind="collapse",
         severity="critical",
@@ -63,6 +69,7 @@ def find_collapse(curve: Curve, *, start: int | None = None) -> Finding | None:
             "first_value": first,
             "ratio_to_first": ratio,
             "best_before": best,
+            "climb_points": climb,
         },
         criterion=CRITERION,
         caveats=(
@@ -86,6 +93,20 @@ def _spread(tail: np.ndarray, level: float) -> float:
         return 0.0
     lo, hi = np.quantile(tail, [0.05, 0.95])
     return float((hi - lo) / level)
+
+
+def _climb(y: np.ndarray, begin: int, half: float, below: float) -> int:
+    """Points from the last one before ``begin`` at or below ``half`` to the last one before
+    ``begin`` below ``below`` (each as the median of its ``SMOOTH_POINTS`` neighbours): how
+    long the loss took to climb from halfway to the plateau's band; 0 when it jumped."""
+    from reporter.diagnose.spikes import centred_median
+
+    med = centred_median(y[:begin], SMOOTH_POINTS)
+    under = np.flatnonzero(med <= half)
+    if not len(under):
+        return 0
+    rising = np.flatnonzero(med[under[-1]:] < below)
+    return int(rising[-1]) if len(rising) else 0
 
 
 def _flat_tail_start(y: np.ndarray, earliest: int, need: int) -> int | None:

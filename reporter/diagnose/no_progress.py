@@ -170,19 +170,30 @@ def _chance_classes(level: float) -> int | None:
 # ---------------------------------------------------------------- slow divergence
 
 RISE_RATIO = 1.2
+RISE_MIN_RATIO = 1.05
+RISE_NOISE_MULTIPLE = 8.0
 RISE_SMOOTH_FRACTION = 0.05
 RISE_TAIL_FRACTION = 0.1
 RISE_MIN_POINTS = 5
 RISE_SMOOTH_MIN = 9
 RISE_MIN_SPAN = 10
 RISE_SPAN_FRACTION = 0.2
+RISE_FLOOR_SHARE = 0.1
+RISE_PEAK_SHARE = 0.5
 RISE_CRITERION = (
     f"over ≥{MIN_POINTS} logged points, the median of the last {RISE_TAIL_FRACTION:.0%} of the "
     f"points (at least {RISE_MIN_POINTS}) is ≥ {RISE_RATIO:g}× the lowest level of the curve "
     f"(its running median over {RISE_SMOOTH_FRACTION:.0%} of the points, at least "
-    f"{RISE_SMOOTH_MIN}), reached ≥ max({RISE_MIN_SPAN}, {RISE_SPAN_FRACTION:.0%} of the "
-    "points) before the end, with no "
-    "spike, collapse or divergence that explains the rise; the onset is the lowest point"
+    f"{RISE_SMOOTH_MIN}), or ≥ {RISE_MIN_RATIO:g}× it on a quiet curve where that rise is ≥ "
+    f"{RISE_NOISE_MULTIPLE:g}× its own standard error (the points' scatter about the running "
+    "median, 1.4826 × the median absolute log distance, over the square roots of the tail's "
+    "and the running median's point counts); the lowest level reached ≥ "
+    f"max({RISE_MIN_SPAN}, {RISE_SPAN_FRACTION:.0%} of the points) before the end, with no "
+    "spike, collapse or divergence that explains the rise; the onset is where the curve left "
+    f"its floor: the last point before the rise within {RISE_FLOOR_SHARE:.0%} of the rise "
+    "above the lowest level; the running median's highest point after the onset is in the "
+    f"last {1 - RISE_PEAK_SHARE:.0%} of the stretch from the onset to the end (still "
+    "climbing late: a step up that has been coming down since is not a slow divergence)"
 )
 RISE_CAVEAT = (
     "A training loss that turns and climbs slowly, without a jump, usually means the updates "
@@ -208,21 +219,31 @@ def find_slow_divergence(curve: Curve) -> Finding | None:
     end = float(np.nanmedian(y[-k:]))
     lowest = float(smooth[low])
     span = max(RISE_MIN_SPAN, int(RISE_SPAN_FRACTION * n))
-    if lowest <= 0 or n - 1 - low < span or end < RISE_RATIO * lowest:
+    if lowest <= 0 or n - 1 - low < span or end < RISE_MIN_RATIO * lowest:
         return None
+    error = _rise_error(y, smooth, k, w)
+    if end < RISE_RATIO * lowest and not np.log(end / lowest) >= RISE_NOISE_MULTIPLE * error:
+        return None
+    turn = _left_floor(smooth, low, n - k, lowest + RISE_FLOOR_SHARE * (end - lowest))
+    top = turn + int(np.nanargmax(smooth[turn:]))
+    if top - turn < RISE_PEAK_SHARE * (n - 1 - turn):
+        return None  # it jumped early and has come down since: a step, not a slow climb
     return Finding(
         kind="slow_divergence",
         severity="warning",
-        title=f"{curve.metric} turned up at {curve.label(low)} and rose slowly to "
+        title=f"{curve.metric} turned up at {curve.label(turn)} and rose slowly to "
         f"{fmt_number(end)}, {end / lowest:.2g}× its lowest level {fmt_number(lowest)}",
         metric=curve.metric,
-        start=float(curve.x[low]),
+        start=float(curve.x[turn]),
         end=float(curve.x[-1]),
         evidence={
             "lowest_level": lowest,
             "lowest_at": float(curve.x[low]),
+            "turn_at": float(curve.x[turn]),
+            "highest_at": float(curve.x[top]),
             "end_level": end,
             "ratio": end / lowest,
+            "rise_error": error,
             "smoothing_points": w,
             "tail_points": k,
             "axis": curve.axis,
@@ -230,3 +251,24 @@ def find_slow_divergence(curve: Curve) -> Finding | None:
         criterion=RISE_CRITERION,
         caveats=(RISE_CAVEAT,),
     )
+
+
+def _rise_error(y: np.ndarray, smooth: np.ndarray, k: int, w: int) -> float:
+    """The standard error of ``log(tail median / lowest running median)``: the points'
+    scatter about the running median (a robust σ of the log distances), over the square roots
+    of the point counts of the two medians (1.25: a median's error over a mean's)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.abs(np.log(y / smooth))
+    dist = dist[np.isfinite(dist)]
+    if not len(dist):
+        return float("inf")
+    sigma = 1.4826 * float(np.median(dist))
+    return 1.25 * sigma * float(np.sqrt(1 / k + 1 / w))
+
+
+def _left_floor(smooth: np.ndarray, low: int, stop: int, floor: float) -> int:
+    """The last position in ``[low, stop)`` whose running median is at or below ``floor``
+    (where the curve left its lowest level and began to rise)."""
+    part = smooth[low:max(stop, low + 1)]
+    near = np.flatnonzero(part <= floor)
+    return low + int(near[-1]) if len(near) else low

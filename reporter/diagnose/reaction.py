@@ -11,6 +11,8 @@ OVERFIT_RISE = 0.10
 OVERFIT_MIN_POINTS = 3
 OVERFIT_TRAIN_FALL = 0.03
 TRAIN_LEVEL_POINTS = 5
+OVERFIT_FLOOR_SHARE = 0.05
+OVERFIT_FLOOR_NOISE = 2.0
 
 
 def slow_reaction(spike: Finding, lr: Curve | None, last_x: float) -> Finding | None:
@@ -69,6 +71,9 @@ def overfitting(train: Curve | None, val: Curve | None,
     if rise is None:
         return None
     best, low, end = rise
+    bottom = float(np.min(val.y[max(best - 1, 0):best + 2]))  # the lowest logged value there
+    turn = _turn(val, best, bottom + max(OVERFIT_FLOOR_SHARE * (end - bottom),
+                                         OVERFIT_FLOOR_NOISE * _scatter(val.y)))
     x_best = float(val.x[best])
     t_best = _train_at(train, x_best) if train is not None else None
     t_last = _train_at(train, float(val.x[-1])) if train is not None else None
@@ -82,13 +87,14 @@ def overfitting(train: Curve | None, val: Curve | None,
     return Finding(
         kind="overfitting",
         severity="warning",
-        title=f"{name} rose after {val.label(best)} while {why}",
+        title=f"{name} rose after {val.label(turn)} while {why}",
         metric=val.metric,
-        start=x_best,
+        start=float(val.x[turn]),
         end=float(val.x[-1]),
         evidence={
             "val_best": low,
             "val_best_at": x_best,
+            "rise_from": float(val.x[turn]),
             "val_last": float(val.y[-1]),
             "val_end": end,
             "train_at_val_best": t_best,
@@ -101,8 +107,11 @@ def overfitting(train: Curve | None, val: Curve | None,
             f"validation loss ≥ {1 + OVERFIT_RISE:g}× its lowest point (as a median of 3), "
             f"while the training loss (median of its {TRAIN_LEVEL_POINTS} logged points up to "
             f"each) fell ≥ {OVERFIT_TRAIN_FALL:.0%} since that point, or another evaluation "
-            f"set's end stayed below {1 + OVERFIT_RISE / 2:g}× its level there; checked on every "
-            "evaluation set, also when the run has a spike"
+            f"set's end stayed below {1 + OVERFIT_RISE / 2:g}× its level there; the rise starts "
+            f"where the loss left its floor: the last logged point within "
+            f"{OVERFIT_FLOOR_SHARE:.0%} of the rise, or {OVERFIT_FLOOR_NOISE:g}× the curve's "
+            "scatter about its median of 3 if larger, above the lowest logged value; checked "
+            "on every evaluation set, also when the run has a spike"
         ),
     )
 
@@ -119,6 +128,23 @@ def _rise(val: Curve | None) -> tuple[int, float, float] | None:
     if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
         return None
     return best, float(smooth[best]), end
+
+
+def _turn(val: Curve, best: int, floor: float) -> int:
+    """The last logged point from ``best`` on, before the end's points, at or below ``floor``:
+    where the loss left its lowest level (on a flat floor the lowest point is where the noise
+    put it, not where the rise began)."""
+    v = val.y
+    stop = max(len(v) - max(OVERFIT_MIN_POINTS, len(v) // 10), best + 1)
+    near = np.flatnonzero(v[best:stop] <= floor)
+    return best + (int(near[-1]) if len(near) else 0)
+
+
+def _scatter(v: np.ndarray) -> float:
+    """A robust σ of the points about their median of 3 (1.4826 × the median absolute
+    distance; 0 for a curve without noise)."""
+    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
+    return 1.4826 * float(np.median(np.abs(v - smooth)))
 
 
 def _steady(other: Curve, x: float) -> bool:

@@ -56,13 +56,21 @@ STEP_AXIS_MIN_PER_EPOCH = 3
 CURVE_METRICS = (*LOSS_METRICS, "lr", "grad_norm")
 
 
-def curve_metrics(names) -> tuple[str, ...]:
-    """``CURVE_METRICS`` plus the run's extra loss curves (``EXTRA_LOSS_ROLES``), sorted."""
+def curve_metrics(names, parts=()) -> tuple[str, ...]:
+    """``CURVE_METRICS`` plus the run's extra loss curves (``EXTRA_LOSS_ROLES``) and the
+    ``parts`` of its training loss among ``names``, sorted."""
     from reporter.ingest.aliases import loss_kind
 
-    extra = sorted(n for n in names if n not in CURVE_METRICS
-                   and (kind := loss_kind(n)) is not None and kind.role in EXTRA_LOSS_ROLES)
+    extra = sorted(n for n in names if n not in CURVE_METRICS and (n in parts or (
+        (kind := loss_kind(n)) is not None and kind.role in EXTRA_LOSS_ROLES)))
     return (*LOSS_METRICS, *extra, *CURVE_METRICS[len(LOSS_METRICS):])
+
+
+def train_loss_parts(run: Run) -> tuple[str, ...]:
+    """The metrics the training loss is the sum of (``meta["loss_parts"]``, set by a reader
+    that adds the total itself: Ultralytics logs box, cls and dfl losses and no total)."""
+    parts = (run.meta.get("loss_parts") or {}).get("train/loss") or ()
+    return tuple(str(p) for p in parts)
 
 
 def curves(run: Run) -> dict[str, Curve]:
@@ -113,7 +121,7 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
     progress = run.meta.get("epoch_kind") == "progress"
     out: dict[str, Curve] = {}
     where = rows.groupby("metric", sort=False).indices  # one pass, not one per metric
-    for metric in curve_metrics(where):
+    for metric in curve_metrics(where, train_loss_parts(run)):
         part = rows.iloc[where[metric]] if metric in where else rows.iloc[:0]
         if len(part):
             x = part[axis].to_numpy(dtype=float) if axis == "step" else \
@@ -147,7 +155,7 @@ def _lr_in_effect(lr: Curve, watched: Curve | None) -> Curve:
 
 def _columns(run: Run, wide, axis: str, smoothing: str) -> dict[str, Curve]:
     out: dict[str, Curve] = {}
-    for metric in curve_metrics(getattr(wide, "columns", ())):
+    for metric in curve_metrics(getattr(wide, "columns", ()), train_loss_parts(run)):
         if metric not in getattr(wide, "columns", ()):
             continue
         col = wide[metric]

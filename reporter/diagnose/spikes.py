@@ -12,7 +12,13 @@ progress). That quantile is zero for a curve that only goes down (progress is no
 about one standard deviation σ of multiplicative Gaussian noise, so ``NOISE_MULTIPLE`` = 6 asks
 for a rise of about 6 σ above the level. For a spike early in the curve (fewer than
 ``NOISE_PREFIX_RESIDUALS`` full windows before it) the windows outside the spike episode are
-used, and the noise is not checked with fewer than ``NOISE_MIN_RESIDUALS`` windows.
+used, and the noise is not checked with fewer than ``NOISE_MIN_RESIDUALS`` windows. A jump
+that *holds*, each of its first ``SHIFT_POINTS`` points ≥ ``SPIKE_RATIO`` × the level and ≥
+``SHIFT_MULTIPLE`` × the noise above it, is a spike too: its evidence adds up over those points
+(a noisy per-step log's level shift that no single point shows at 6 σ). Near zero, where the
+absolute scatter is as large as the level, the rise is compared with the absolute scatter of
+the last ``NOISE_LOCAL`` points (a loss that fell by decades scattered far more, in absolute
+terms, while it was high).
 
 The spike's onset is the first such point, its peak the highest point of the episode, and it
 has *recovered* once the loss comes back to less than halfway between the level and the
@@ -37,6 +43,8 @@ NOISE_MULTIPLE = 6.0
 NOISE_RECENT = 200
 NOISE_LOCAL = 20  # the noise is the larger of the quantiles over the last 200 and the last 20
 NOISE_MIN_RESIDUALS = 6
+SHIFT_POINTS = 3  # a jump that holds this many points is judged on its lowest point
+SHIFT_MULTIPLE = 4.0
 QUANTA = 3  # a rise must span this many steps of the log's rounding
 ROUNDED_LEVEL = 10  # below this many rounding steps, a point's noise is the rounding's
 NOISE_PREFIX_RESIDUALS = 12
@@ -50,11 +58,13 @@ CRITERION = (
     f"{NOISE_QUANTILE:.0%} quantile of the relative distances of the last {NOISE_RECENT} "
     f"earlier points, or of the last {NOISE_LOCAL} if larger, from the median of their "
     f"{NOISE_WINDOW} neighbours, times the level; where the same quantile of the absolute "
-    "distances is as large as the level (a loss near zero), the rise itself is compared with "
-    "that absolute noise: 0 for a curve that only falls, about one standard deviation of "
-    "multiplicative noise; for an early spike, the points outside the spike are used; not "
+    f"distances of the last {NOISE_LOCAL} points is as large as the level (a loss near zero), "
+    "the rise itself is compared with that absolute noise: 0 for a curve that only falls, "
+    "about one standard deviation of multiplicative noise; for an early spike, the points "
+    f"outside the spike are used), or a jump that holds: each of its first {SHIFT_POINTS} points "
+    f"≥ {SPIKE_RATIO:g}× the level and ≥ {SHIFT_MULTIPLE:g}× the noise above it; the noise is not "
     f"checked with fewer than {NOISE_MIN_RESIDUALS} such windows, nor where the level is below "
-    f"{ROUNDED_LEVEL} steps of the log's rounding); a rise of ≥ {QUANTA} such steps (the "
+    f"{ROUNDED_LEVEL} steps of the log's rounding; a rise of ≥ {QUANTA} such steps (the "
     "smallest difference between two logged values), so rounding alone is never a spike; "
     "recovered when back below halfway between the level and that threshold; a spike that "
     f"starts in the first {WARMUP_POINTS} points (or the first {WARMUP_FRACTION:.0%} of a long "
@@ -194,7 +204,7 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
     against the absolute noise (a relative noise says nothing there).
     """
     end = _recovery(y, i, level * np.sqrt(ratio))
-    absolute = _noise(resid[1], i, end)
+    absolute = _noise(resid[1], i, end, recent=NOISE_LOCAL)
     if absolute is not None and absolute >= level:
         if y[i] - level < k * absolute:
             return None
@@ -202,7 +212,8 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
         noise_abs = absolute
     else:
         noise = _noise(resid[0], i, end)
-        if noise is not None and np.log(y[i] / level) < k * noise:
+        if noise is not None and np.log(y[i] / level) < k * noise \
+                and not _held(y, i, level, ratio, SHIFT_MULTIPLE * noise):
             return None
         need = max(np.log(ratio), k * noise if noise is not None else 0.0)
         back = level * float(np.exp(0.5 * need))
@@ -277,8 +288,20 @@ def _residuals(y: np.ndarray, quantum: float = 0.0,
     return out
 
 
-def _noise(resid: np.ndarray, i: int, end: int | None) -> float | None:
-    """``NOISE_QUANTILE`` of the last ``NOISE_RECENT`` residuals wholly before position ``i``.
+def _held(y: np.ndarray, i: int, level: float, ratio: float, need: float) -> bool:
+    """Whether the ``SHIFT_POINTS`` points from ``i`` are all finite and each is ≥ ``ratio`` ×
+    ``level`` with a log rise of ≥ ``need``: a jump that holds, whose evidence adds up over
+    those points (healthy noise rarely puts several points in a row that far up)."""
+    part = y[i:i + SHIFT_POINTS]
+    if len(part) < SHIFT_POINTS or not np.isfinite(part).all():
+        return False
+    low = float(part.min())
+    return low >= ratio * level and np.log(low / level) >= need
+
+
+def _noise(resid: np.ndarray, i: int, end: int | None,
+           recent: int = NOISE_RECENT) -> float | None:
+    """``NOISE_QUANTILE`` of the last ``recent`` residuals wholly before position ``i``.
 
     With fewer than ``NOISE_PREFIX_RESIDUALS`` of those (a spike early in the curve), the
     residuals whose windows lie wholly outside the episode ``[i, end)`` are used, after it too;
@@ -286,10 +309,10 @@ def _noise(resid: np.ndarray, i: int, end: int | None) -> float | None:
     """
     half = NOISE_WINDOW // 2
     stop = max(i - half, 0)
-    before = resid[max(stop - NOISE_RECENT, 0):stop]
+    before = resid[max(stop - recent, 0):stop]
     before = before[np.isfinite(before)]
     if len(before) < NOISE_PREFIX_RESIDUALS and end is not None:
-        after = resid[end + half:end + half + NOISE_RECENT]
+        after = resid[end + half:end + half + recent]
         before = np.concatenate([before, after[np.isfinite(after)]])
     if len(before) < NOISE_MIN_RESIDUALS:
         return None

@@ -170,6 +170,19 @@ def test_make_case_is_seeded_and_the_onset_is_the_injected_point():
     assert ya[q] >= 2.5 * np.median(ya[max(q - 5, 0):q])  # grade medium: ×3 the level
 
 
+def test_to_run_records_a_summed_loss_and_its_parts_as_the_ultralytics_reader_does():
+    from detection_curves import to_run
+
+    curves, _ = make_case("healthy", 6, 8)  # index 6: the YOLO family
+    assert curves.family == "yolo"
+    run = to_run(curves, "yolo")
+    assert run.meta["loss_parts"]["train/loss"] == ["train/box_loss", "train/cls_loss",
+                                                    "train/dfl_loss"]
+    total = run.series("train/loss")["value"].to_numpy()
+    parts = sum(run.series(p)["value"].to_numpy() for p in run.meta["loss_parts"]["train/loss"])
+    assert np.allclose(total, parts)
+
+
 def test_realogs_labels_file_reads_with_four_scored_anomalies():
     rows = read_labels()
     by = {r.folder: r for r in rows}

@@ -150,3 +150,89 @@ def test_diagnose_gan_generator_loss_is_not_judged_by_its_trend(tmp_path):
                                 "D_loss": [0.6] * 60}))
     kinds = {f.kind for f in reporter.analyze(path, confirm="off").diagnosis.findings}
     assert "divergence" in kinds
+
+
+# --- slow divergence: a quiet rise, where it left its floor, a step that came down ---
+
+
+def test_find_slow_divergence_quiet_small_rise_is_found_by_its_standard_error():
+    # 1% noise: an 11% rise over the last half is many standard errors, below the 1.2x ratio
+    n = 200
+    t = np.arange(n)
+    y = (2.0 * np.exp(-t / 20) + 2.0) * (1 + 0.12 * np.clip(t - 100, 0, None) / 100)
+    f = find_slow_divergence(_curve(y * _noisy(n, 4, 0.01)))
+    assert f is not None and f.evidence["ratio"] < 1.2
+    assert np.log(f.evidence["ratio"]) >= 8 * f.evidence["rise_error"]
+
+
+def test_find_slow_divergence_noisy_floor_with_the_same_rise_is_none():
+    # 8% noise: the same 11% rise is within the standard error of the two medians
+    n = 200
+    t = np.arange(n)
+    y = (2.0 * np.exp(-t / 20) + 2.0) * (1 + 0.12 * np.clip(t - 100, 0, None) / 100)
+    assert find_slow_divergence(_curve(y * _noisy(n, 4, 0.08))) is None
+
+
+def test_find_slow_divergence_onset_is_where_a_flat_floor_ends():
+    # flat (noisy) from 30 to 120, then a rise: the lowest point of the floor is where the
+    # noise put it; the turn is where the curve left the floor
+    n = 240
+    t = np.arange(n)
+    y = np.where(t < 30, 3.0 - t / 30, 2.0) * (1 + 0.8 * (np.clip(t - 120, 0, None) / 120))
+    f = find_slow_divergence(_curve(y * _noisy(n, 5, 0.02)))
+    assert f is not None and 110 <= f.start <= 150 and f.evidence["lowest_at"] <= f.start
+
+
+def test_find_slow_divergence_step_up_that_comes_down_since_is_none():
+    # YOLO's close-mosaic step (r13): a jump at 60% of the run, falling again after it
+    n = 250
+    t = np.arange(n)
+    y = 2.0 + np.exp(-t / 30) + np.where(t >= 150, 0.4 * np.exp(-(t - 150) / 200), 0.0)
+    assert find_slow_divergence(_curve(y * _noisy(n, 6, 0.005))) is None
+
+
+def test_find_collapse_slow_climb_back_to_the_start_is_a_slow_divergence(make_run):
+    # a loss that climbs for 100 points to 0.85x its first value and holds there for the last
+    # 20 is rising, not collapsed onto a flat plateau
+    n = 200
+    t = np.arange(n)
+    low = 0.4 + 1.6 * np.exp(-t / 15)
+    y = np.where(t < 80, low, low[79] + (1.7 - low[79]) * np.clip((t - 80) / 100, 0, 1))
+    y = y * _noisy(n, 7, 0.01)
+    assert find_collapse(_curve(y), start=0) is None
+    kinds = {f.kind for f in diagnose(make_run(train__loss=y.tolist())).findings}
+    assert "slow_divergence" in kinds and "collapse" not in kinds
+
+
+def test_find_collapse_jump_to_the_start_level_that_stays_is_still_a_collapse():
+    n = 200
+    t = np.arange(n)
+    y = np.where(t < 80, 0.4 + 1.6 * np.exp(-t / 15), 1.7) * _noisy(n, 7, 0.01)
+    f = find_collapse(_curve(y), start=0)
+    assert f is not None and 80 <= f.start <= 84 and f.evidence["climb_points"] <= 3
+
+
+# --- overfitting starts where the loss left its floor ---
+
+
+def test_diagnose_overfitting_starts_where_a_flat_floor_ends(make_run):
+    train = [1.0 - 0.04 * i for i in range(20)]
+    val = [1.0, 0.8, 0.7, 0.6, 0.600, 0.601, 0.602, 0.601, 0.602, 0.603, 0.62, 0.65, 0.68,
+           0.71, 0.74, 0.77, 0.8, 0.83, 0.86, 0.89]
+    over = diagnose(make_run(train__loss=train, val__loss=val)).first("overfitting")
+    assert over is not None and over.start == 9.0 and over.evidence["val_best_at"] <= 5.0
+    assert "after epoch 9" in over.title
+
+
+# --- the event rules on a GAN's discriminator loss ---
+
+
+def test_diagnose_discriminator_spike_is_found_and_its_level_is_not_judged(make_run):
+    g = (1.0 * _noisy(120, 8, 0.05)).tolist()
+    d = 0.5 * _noisy(120, 9, 0.05)
+    d[70] = 2.0
+    rising = 0.5 * np.linspace(1.0, 2.0, 120) * _noisy(120, 10, 0.02)
+    found = diagnose(make_run(train__loss=g, D_loss=d.tolist())).findings
+    assert [(f.kind, f.start) for f in found if f.metric == "D_loss"] == [("spike", 70.0)]
+    found = diagnose(make_run(train__loss=g, D_loss=rising.tolist())).findings
+    assert [f for f in found if f.metric == "D_loss"] == []

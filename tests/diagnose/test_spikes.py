@@ -180,3 +180,35 @@ def test_find_spikes_slow_drift_upwards_is_not_a_spike():
 def test_find_spikes_jump_after_a_drift_is_still_a_spike():
     y = np.array([1.0, 0.6, 0.3, 0.2, 0.21, 0.22, 0.23, 0.9, 0.9, 0.9])
     assert [s.onset for s in find_spikes(y)] == [7]
+
+
+# --- a jump that holds, and the absolute noise of a loss near zero ---
+
+
+def _log_noise(seed: int, n: int, sigma: float) -> np.ndarray:
+    return np.exp(sigma * np.random.default_rng(seed).standard_normal(n))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_find_spikes_jump_that_holds_is_found_where_one_point_is_not(seed):
+    # σ 0.2 of log (the rule's noise estimate is about 0.26 here): a 3.5x jump (log 1.25) is
+    # under the one-point test's 6x noise; one such point that falls back is not a spike,
+    # three points in a row that far up are
+    y = _log_noise(seed, 300, 0.2)
+    single = y.copy()
+    single[200] = 3.5 * np.median(y[195:200])
+    assert [s for s in find_spikes(single) if s.onset == 200] == []
+    y[200:] *= 3.5
+    assert 200 in [s.onset for s in find_spikes(y)]
+
+
+def test_find_spikes_loss_near_zero_judged_by_its_noise_now_not_its_past():
+    # a memorising fine-tune rounded to 4 decimals: the loss fell from 1.0 to 0.001 over 250
+    # points and stayed there; its absolute scatter while falling was larger than the 0.0049
+    # jump at point 280, its scatter now is the rounding's
+    n = 300
+    t = np.arange(n)
+    y = np.round(np.maximum(10 ** (-3 * t / 250), 1e-3) * _log_noise(1, n, 0.1), 4)
+    y[280] = 0.0059
+    (s,) = find_spikes(y)
+    assert s.onset == 280 and s.recovered
