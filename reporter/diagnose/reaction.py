@@ -122,7 +122,7 @@ def _rise(val: Curve | None) -> tuple[int, float, float] | None:
     if val is None or len(val) < OVERFIT_MIN_POINTS + 2 or not np.isfinite(val.y).all():
         return None
     v = val.y
-    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
+    smooth = _median3(v)
     best = int(np.argmin(smooth))
     end = float(np.median(v[-max(OVERFIT_MIN_POINTS, len(v) // 10):]))
     if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
@@ -140,11 +140,17 @@ def _turn(val: Curve, best: int, floor: float) -> int:
     return best + (int(near[-1]) if len(near) else 0)
 
 
+def _median3(v: np.ndarray) -> np.ndarray:
+    """Each point as the median of itself and its two neighbours (of two at the ends)."""
+    from reporter.diagnose.spikes import centred_median
+
+    return centred_median(v, 3)
+
+
 def _scatter(v: np.ndarray) -> float:
     """A robust σ of the points about their median of 3 (1.4826 × the median absolute
     distance; 0 for a curve without noise)."""
-    smooth = np.array([np.median(v[max(i - 1, 0):i + 2]) for i in range(len(v))])
-    return 1.4826 * float(np.median(np.abs(v - smooth)))
+    return 1.4826 * float(np.median(np.abs(v - _median3(v))))
 
 
 def _steady(other: Curve, x: float) -> bool:
