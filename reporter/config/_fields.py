@@ -256,6 +256,7 @@ def note_unmapped(ctx: Context) -> None:
     ]
     if ambiguous:
         ctx.notes.append("ambiguous keys not mapped: " + ", ".join(ambiguous))
-    warmup = [leaf.key for leaf in ctx.found if UNMODELLED.search(leaf.name) and leaf.value]
+    warmup = [leaf.key for leaf in ctx.found
+              if UNMODELLED.search(leaf.name) and leaf.value and leaf.order not in ctx.used]
     if warmup:
         ctx.notes.append("LR warm-up not modelled: " + ", ".join(warmup))

@@ -21,6 +21,7 @@ from reporter.config._fields import (
     read_scheduler,
 )
 from reporter.config._load import load_config, tag_suffix
+from reporter.config._ultralytics import read_ultralytics
 from reporter.config.keys import (
     BATCH_NAMES,
     EPOCH_NAMES,
@@ -67,6 +68,8 @@ def read_setup(config_path: Path, *, display_root: Path | None = None) -> Traini
     _, setup.batch_size = _read_count(ctx, "batch_size", BATCH_NAMES)
     setup.clip_grad_norm = read_clipping(ctx)
     setup.scheduler = read_scheduler(ctx, epochs_leaf, setup.epochs)
+    if config_path.name == "args.yaml" and setup.scheduler is None:
+        setup.scheduler = read_ultralytics(ctx, setup)
     setup.early_stopping = read_early_stopping(ctx, config_path.name == "args.yaml")
     note_unmapped(ctx)
 

@@ -64,7 +64,14 @@ def infer_missing_schedule(setup: TrainingSetup, diagnosis: Diagnosis,
     """When no scheduler was configured, adopt one that reproduces every logged LR.
 
     Returns what was tried (for the report), or None when there was nothing to infer from.
+    An Ultralytics run is identified among its trainer's own schedules, with its args.yaml.
     """
+    if run is not None and run.meta.get("app") == "ultralytics":
+        from reporter.fidelity.ultralytics import identify_ultralytics
+
+        found = identify_ultralytics(setup, run)
+        if found is not None:
+            return found
     if setup.scheduler is not None:
         return None
     if run is not None and run.meta.get("framework") == "hf":

@@ -12,6 +12,7 @@ from replay import spec_text
 from reporter.diagnose.series import values_at
 from reporter.fidelity.checks import FidelityCheck, StopCheck
 from reporter.fidelity.per_update import hf_step_check
+from reporter.fidelity.ultralytics import lr_rtol
 from reporter.ingest.run import PRINTED
 
 HAND_WRITTEN = "counter > patience"
@@ -34,7 +35,7 @@ def check_fidelity(
     (``per_step``), where their schedules step.
     """
     printed = run is not None and run.meta.get("precision") == PRINTED
-    verdict, used = _per_epoch(setup, diagnosis, printed)
+    verdict, used = _per_epoch(setup, diagnosis, printed, rtol=lr_rtol(run))
     per_step = hf_step_check(setup, run) if run is not None else None
     verdict["per_step"] = per_step
     if per_step is not None and per_step.matches and verdict["status"] != "match":
@@ -45,7 +46,8 @@ def check_fidelity(
 
 
 def _per_epoch(
-    setup: TrainingSetup, diagnosis: Diagnosis, printed: bool = False
+    setup: TrainingSetup, diagnosis: Diagnosis, printed: bool = False,
+    rtol: float | None = None,
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     curves = diagnosis.curves
     watched = curves.get("val/loss") or curves.get("train/loss")
@@ -67,7 +69,8 @@ def _per_epoch(
     logged = values_at(lr_curve, watched.x)
     first = logged[np.isfinite(logged)]
     base = setup.learning_rate if setup.learning_rate is not None else float(first[0])
-    rtol = printed_rtol(logged) if printed else 1e-6
+    if rtol is None:  # an Ultralytics results.csv gives its own (its writer's digits)
+        rtol = printed_rtol(logged) if printed else 1e-6
     fid = replay.fidelity(spec, base, watched.y, logged, rtol=rtol)
     used = logged
     if fid.alignment == "after_step":

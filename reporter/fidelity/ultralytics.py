@@ -1,0 +1,118 @@
+"""An Ultralytics run's schedule, identified from its logged ``lr/pg*`` (with the settings
+of its ``args.yaml`` when one was found) and adopted when the replay reproduces every
+logged value of the weights group and the bias group (``replay.ultralytics_infer``).
+
+results.csv writes ``%.5g`` (up to 8.3) or ``%.6g`` (8.4): values are compared to half a
+unit in that last digit (:func:`lr_rtol`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from replay import UltralyticsSchedule, spec_text
+from replay.ultralytics_infer import Known, infer_ultralytics, printed_digits_rtol
+from reporter.config.setup import Provenance
+
+if TYPE_CHECKING:
+    from reporter.config.setup import TrainingSetup
+    from reporter.ingest.run import Run
+
+#: the other groups, bias first where each release puts it (8.0-8.3: 0; 8.4: 2; YOLOv5: 0)
+OTHER_GROUPS = ("lr/pg0", "lr/pg2", "x/lr0", "x/lr2")
+STEPPED = {"start": "stepped at the start of each epoch (Ultralytics 8.3 and later)",
+           "end": "stepped after each epoch's LR was recorded (YOLOv5, Ultralytics up to 8.1)"}
+
+
+def is_ultralytics(run: Run | None) -> bool:
+    return run is not None and run.meta.get("app") == "ultralytics"
+
+
+def lr_groups(run: Run) -> tuple[np.ndarray, np.ndarray | None, str | None] | None:
+    """``(weights group, bias group, its column)`` by epoch index; the bias group is the
+    other group that differs from the weights one (the first other group when none does)."""
+    wide = run.by_epoch()
+    if "lr" not in wide:
+        return None
+    weights = wide["lr"].to_numpy(dtype=float)
+    others = [(name, wide[name].to_numpy(dtype=float)) for name in OTHER_GROUPS if name in wide]
+    for name, values in others:
+        both = np.isfinite(values) & np.isfinite(weights)
+        if not np.array_equal(values[both], weights[both]):
+            return weights, values, name
+    return (weights, others[0][1], others[0][0]) if others else (weights, None, None)
+
+
+def lr_rtol(run: Run | None) -> float | None:
+    """The tolerance an Ultralytics run's logged LR allows (None for other runs)."""
+    if not is_ultralytics(run) or run is None or not run.has("lr"):
+        return None
+    return printed_digits_rtol(run.series("lr")["value"].to_numpy(dtype=float))
+
+
+def _known(setup: TrainingSetup) -> Known | None:
+    """What ``args.yaml`` fixed; None when a config named a schedule of another kind."""
+    spec = setup.scheduler
+    if spec is None:
+        return Known()
+    if not isinstance(spec, UltralyticsSchedule):
+        return None
+    return Known(spec.kind, spec.epochs, setup.learning_rate, spec.lrf, spec.warmup_bias_lr)
+
+
+def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | None:
+    """Identify the schedule of an Ultralytics run from its logged LR and adopt it when it
+    reproduces every logged value; what was tried, for the report (None: nothing to do)."""
+    known = _known(setup)
+    groups = lr_groups(run)
+    if known is None or groups is None:
+        return None
+    weights, bias, bias_name = groups
+    logged = weights if bias is None else np.concatenate([weights, bias])
+    rtol = printed_digits_rtol(logged)
+    found = infer_ultralytics(weights, bias, known=known, rtol=rtol, top=1)
+    names = "lr/pg1" + (f" and {bias_name}" if bias_name else "")
+    count = int(np.isfinite(logged).sum())
+    if not found:
+        return {"adopted": False, "text": "no Ultralytics schedule fits the epochs after "
+                                           "the logged warm-up"}
+    best = found[0]
+    spec = best.spec
+    result = {"adopted": False, "spec": spec_text(spec), "score": best.score,
+              "alignment": best.alignment, "base_lr": best.base_lr, "unit": "epoch"}
+    if best.score < 1.0:
+        result["text"] = (f"the closest Ultralytics schedule, {spec_text(spec)} from "
+                          f"{best.base_lr:g}, reproduces {best.score:.0%} of the {count} logged "
+                          f"values of {names}, so it is not used")
+        return result
+    assert isinstance(spec, UltralyticsSchedule)
+    source = "args.yaml's settings and the logged LR" if setup.scheduler else "the logged LR"
+    how = (f"identified from {source}: {spec_text(spec)} from lr0 {best.base_lr:g} reproduces "
+           f"all {count} logged values of {names} to {rtol:.4%}, the precision results.csv "
+           f"printed; {_warmup_text(spec)}; {STEPPED[spec.stepped]}")
+    setup.scheduler = spec
+    setup.provenance["scheduler"] = Provenance(note=how)
+    if setup.learning_rate is None:
+        setup.learning_rate = best.base_lr
+        setup.provenance["learning_rate"] = Provenance(
+            note="lr0 read from the logged LR" + _auto_note(setup))
+    if setup.epochs is None:
+        setup.epochs = spec.epochs
+        setup.provenance["epochs"] = Provenance(note="the schedule's length, read from the "
+                                                     "logged LR")
+    result.update(adopted=True, text=how)
+    return result
+
+
+def _warmup_text(spec: UltralyticsSchedule) -> str:
+    if spec.nw == 0:
+        return "no warm-up shows in the log"
+    return (f"the warm-up's {spec.nw} iterations and {spec.nb} batches per epoch read from "
+            f"the {spec.warmup_epochs()} warm-up epochs")
+
+
+def _auto_note(setup: TrainingSetup) -> str:
+    prov = setup.provenance.get("learning_rate")
+    return f" ({prov.note})" if prov is not None and prov.note.startswith("not ") else ""
