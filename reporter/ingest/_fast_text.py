@@ -5,21 +5,24 @@ microseconds a line; a dense log holds 20,000 lines a megabyte. This module feed
 the lines that can change what it reads and handles the rest at C speed:
 
 - nanoGPT optimizer-step lines ``iter N: loss X, time …`` with no ``:``/``=`` after the loss
-  (so no ``lr=`` pair) are found by one bytes regex per chunk and their numbers converted
-  together (``float`` over the joined tokens, straight into numpy arrays);
+  (so no ``lr=`` pair) are found from the chunk's line heads and their numbers read in numpy
+  columns (``_decimals``: the same doubles as ``float``); a line whose loss token is not a
+  plain decimal is read by ``float`` (the parser's number grammar where ``float`` reads it),
+  else by the parser;
 - a line is *neutral* when it holds none of the words the parser reacts to (``epoch``,
   ``step``, ``iter`` in any case, ``{``, the fatal-line words of ``_fatal``, ANSI escapes,
   backspaces) and, while the parser still collects lines that may be console-table rows
   before a header, does not start like one: the parser would read nothing from it, so it is
-  skipped;
+  skipped. The words are looked for only in the lines holding one of their rarer letters
+  (``p``, ``c``, ``y``, ``w`` in any case), found by one ``bytes.translate`` per chunk;
 - every other line goes to the parser with its line number, in file order, as before.
 
 The lines before the first point (the probe that decides between built-in shapes and mined
 templates), the lines read while the parser is inside a traceback, a Keras epoch or a
 console table, and the file's last line are read line by line. A run of bulk lines whose
-step goes back (a new segment) or whose numbers ``float`` cannot read is read line by line
-too, so both paths give the same points, notes and line numbers. Files read with mined
-templates (``_templates``) and ``--pattern`` are read line by line.
+step goes back (a new segment) is read line by line too, so both paths give the same points,
+notes and line numbers. Files read with mined templates (``_templates``) and ``--pattern``
+are read line by line.
 """
 
 from __future__ import annotations
@@ -29,32 +32,37 @@ from collections.abc import Iterator
 from typing import Any, Final, Protocol
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
+from reporter.ingest._decimals import MAX_DIGITS, decimals, integers, kinds
 from reporter.ingest._lines import fragments
 
 __all__ = ["CHUNK_BYTES", "PROBE_STEP", "feed"]
 
 CHUNK_BYTES = 1 << 22  # (not Final: the tests set small values to cross chunk edges)
 PROBE_STEP = 256  # lines read one by one at a time until the parser has read a point
-_NUM: Final = (rb"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?"
-               rb"|(?i:nan|infinity|inf)(?![A-Za-z]))")
-# a nanoGPT step line's head, led by the newline before it: ``N: loss X``. Where ``float``
-# reads the loss token, it is what the parser's regex reads (the same number grammar); where
-# it does not, the lines are read by the parser. The rest of the line must hold no ``:``/``=``
-# (no ``lr=`` pair) and no ``\r``.
-_ITER: Final = re.compile(rb"\niter (\d+: loss (?:[-+.0-9eE]+|[-+]?(?i:nan|inf(?:inity)?)"
-                          rb"(?![A-Za-z])))")
-_HEAD: Final = np.frombuffer(b"iter ", np.uint8)
-_MARK: Final = b"\n\x00"  # what replaces a bulk line's head in the chunk's remainder
-# every byte but these is deleted to find the bulk lines whose rest holds ``:``, ``=``, ``\r``
-_OTHER_BYTES: Final = bytes(b for b in range(256) if b not in b"\n\x00:=\r")
-# words (in a lower-cased chunk) that make a line worth the parser's attention; the last
+# a nanoGPT step line as the parser reads it (where ``float`` reads the loss token, it is
+# what the parser's number regex reads); the vectorized path reads the same lines
+_ROW: Final = re.compile(rb"iter (\d+): loss ([-+.0-9eE]+|[-+]?(?i:nan|inf(?:inity)?)"
+                         rb"(?![A-Za-z]))")
+_HEAD: Final = b"iter "
+_LOSS: Final = np.frombuffer(b": loss ", np.uint8)
+_TOKEN_WIDTH: Final = MAX_DIGITS + 4  # a sign, digits, a point and the byte after them
+_WIDTH: Final = MAX_DIGITS + 1 + len(_LOSS) + _TOKEN_WIDTH  # the bytes after ``iter ``
+# words (in a lower-cased line) that make a line worth the parser's attention; the last
 # ones are UTF-8 letters that match ``s``/``i``/``k`` in the parser's case-insensitive regexes
 _WORDS: Final = (b"epoch", b"step", b"traceback (most", b"emory", b"nccl", b"verflow",
-                 b"dataloader w")
-_RARE: Final = (b"{", b"\x1b", b"\x08", b"\xc4\xb0", b"\xc4\xb1", b"\xc5\xbf", b"\xe2\x84\xaa")
-# every byte but the first of a ``_RARE`` word is deleted to skip them all in one pass
-_NOT_RARE: Final = bytes(b for b in range(256) if b not in b"{\x1b\x08\xc4\xc5\xe2")
+                 b"dataloader w", b"{", b"\x1b", b"\x08", b"\xc4\xb0", b"\xc4\xb1", b"\xc5\xbf",
+                 b"\xe2\x84\xaa")
+# one byte of each word above, and the upper-case letters of ``iter``: a line with none of
+# them holds none of the words, nor ``iter`` in another case than the lower one
+_LETTERS: Final = b"pPcCyYwW{\x1b\x08\xc4\xc5\xe2ITER"
+_IS_LETTER: Final = np.zeros(256, dtype=bool)
+_IS_LETTER[list(_LETTERS)] = True
+# every byte but these is deleted: the letters, and what finds the bulk lines whose rest
+# holds ``:``, ``=`` or ``\r``
+_NOT_KEPT: Final = bytes(b for b in range(256) if b not in b"\n:=\r" + _LETTERS)
+_LOWER: Final = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
 # the first byte of a line (or of a ``\r`` state) that may become a console-table row before
 # a header: a digit or another non-letter, ``Class``/``all``, or a letter a capture prefix
 # starts with
@@ -132,13 +140,21 @@ def _slow(parser: Parser, data: bytes, first: int, probe_lines: int | None,
     return True
 
 
-def _offsets(data: bytes, word: bytes) -> Any:
-    """The offset of every occurrence of ``word`` in ``data`` (split: no Python loop)."""
-    pieces = data.split(word)
-    if len(pieces) == 1:
+def _offsets(text: bytes, word: bytes) -> Any:
+    """The offset of each occurrence of ``word`` in ``text``."""
+    if word not in text:
         return np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))[:-1] + len(word)
-    return np.cumsum(lengths) - len(word)
+    return np.asarray([m.start() for m in re.finditer(re.escape(word), text)], dtype=np.int64)
+
+
+def _runs(lines: list[int]) -> Iterator[tuple[int, int]]:
+    """``[start, stop)`` of each run of consecutive numbers in the sorted ``lines``."""
+    start = None
+    for a, b in zip(lines, [*lines[1:], None], strict=False):
+        start = a if start is None else start
+        if b != a + 1:
+            yield start, a + 1
+            start = None
 
 
 class _Chunk:
@@ -152,82 +168,117 @@ class _Chunk:
         self.last = last
         self.ranks = ranks
         self.starts = np.flatnonzero(np.frombuffer(self.chunk, np.uint8) == 10)  # line heads
-        self.heads = self.starts  # the line heads of the buffer searched (``_line_of``)
+        self.lines = len(self.starts) - 1
+        self._lowered: bytes | None = None
+
+    @property
+    def lowered(self) -> bytes:
+        if self._lowered is None:
+            self._lowered = self.chunk.translate(_LOWER)
+        return self._lowered
 
     def read(self) -> None:
         if not self.parser.bulk_ready() or b"\x00" in self.chunk:
-            self._slow_lines(0, len(self.starts) - 1)
+            self._slow_lines(0, self.lines)
             return
-        rows = _ITER.findall(self.chunk)
-        lowered = self.chunk.lower()
-        if lowered.count(b"iter") == len(rows):  # every 'iter' heads a bulk row
-            buffer, marks = self.chunk, self._iter_lines()
-        else:  # the bulk rows blanked out, to find the other lines that hold 'iter'
-            buffer = _ITER.sub(_MARK, self.chunk) if rows else self.chunk
-            lowered = buffer.lower()
-            self.heads = np.flatnonzero(np.frombuffer(buffer, np.uint8) == 10)
-            marks = self._line_of(np.flatnonzero(np.frombuffer(buffer, np.uint8) == 0), buffer)
-        wanted = sorted(self._wanted(buffer, lowered, marks) | self._with_pairs(buffer, marks))
-        done = 0  # lines before this one are read
-        taken = 0  # bulk rows before this one are read
-        for line in [*wanted, len(self.starts) - 1]:
-            upto = int(np.searchsorted(marks, line))  # bulk rows before the line
-            if not self._bulk(rows[taken:upto], line):
-                self._slow_lines(done, line)
-            taken = upto + (1 if upto < len(marks) and marks[upto] == line else 0)
-            if line < len(self.starts) - 1:
-                self._slow_lines(line, line + 1)
-            done = line + 1
+        heads, unread, rows, steps, values = self._rows()
+        wanted = self._wanted(heads, rows) | set(unread.tolist())
+        if wanted:
+            keep = np.ones(self.lines + 1, dtype=bool)
+            keep[list(wanted)] = False
+            keep = keep[rows]
+            rows, steps, values = rows[keep], steps[keep], values[keep]
+        done = taken = 0  # lines and bulk rows before these are read
+        for start, stop in [*_runs(sorted(wanted)), (self.lines, self.lines)]:
+            upto = int(np.searchsorted(rows, start))  # bulk rows before the run
+            if not self._bulk(steps[taken:upto], values[taken:upto], start):
+                self._slow_lines(done, start)
+            taken = upto
+            self._slow_lines(start, stop)
+            done = stop
             if not self.parser.bulk_ready():
-                self._slow_lines(done, len(self.starts) - 1)
+                self._slow_lines(done, self.lines)
                 return
 
-    def _iter_lines(self) -> Any:
-        """The index of each line that starts with ``iter ``."""
+    def _rows(self) -> tuple[Any, Any, Any, Any, Any]:
+        """The lines that start with ``iter ``: all, those whose numbers are not read, and
+        the bulk rows with their steps and losses."""
         data = np.frombuffer(self.chunk, np.uint8)
-        heads = self.starts[:-1] + 1
-        found = np.ones(len(heads), dtype=bool)
+        starts = self.starts[:-1] + 1
+        found = np.ones(len(starts), dtype=bool)
         for offset, byte in enumerate(_HEAD):
-            found &= data[np.minimum(heads + offset, len(data) - 1)] == byte
-        return np.flatnonzero(found)
+            found &= data[np.minimum(starts + offset, len(data) - 1)] == byte
+        heads = np.flatnonzero(found)
+        padded = np.frombuffer(self.chunk + b"\n" * _WIDTH, np.uint8)
+        window = sliding_window_view(padded, _WIDTH)[starts[heads] + len(_HEAD)]
+        ok, steps, values = _iter_numbers(window)
+        for index in np.flatnonzero(~ok).tolist():  # not plain decimals: ``float`` or parser
+            match = _ROW.match(self.chunk, int(starts[heads[index]]))
+            try:
+                steps[index], values[index] = float(match[1]), float(match[2])  # type: ignore[index]
+                ok[index] = True
+            except (TypeError, ValueError):
+                pass
+        return heads, heads[~ok], heads[ok], steps[ok], values[ok]
 
-    def _with_pairs(self, buffer: bytes, marks: Any) -> set[int]:
-        """The bulk rows whose line goes on with ``:``, ``=`` or ``\r`` (the parser reads
-        them: an ``lr=`` pair, a progress bar)."""
-        kept = np.frombuffer(buffer.translate(None, _OTHER_BYTES), np.uint8)
-        heads = np.flatnonzero(kept == 10)[marks]
-        bad = kept[heads + 2] != 10  # a row keeps its ':' after the step, or the blank mark
-        if buffer is self.chunk:
-            bad |= kept[heads + 1] != ord(":")
-        return {int(i) for i in marks[bad]}
-
-    def _line_of(self, positions: Any, buffer: bytes) -> Any:
-        """The 0-based line index of each offset in ``buffer`` (the chunk or its copy with
-        the bulk rows blanked out: the same lines)."""
-        return np.searchsorted(self.heads, positions, side="right") - 1
-
-    def _wanted(self, buffer: bytes, lowered: bytes, marks: Any) -> set[int]:
+    def _wanted(self, heads: Any, rows: Any) -> set[int]:
         """The lines the parser must see (see the module docstring)."""
-        leads = buffer.translate(None, _NOT_RARE)  # the lead bytes of the rare words present
-        rare = [word for word in _RARE if word[:1] in leads] if leads else []
-        hits = [_offsets(lowered, word) for word in (*_WORDS, *rare)]
-        wanted = {int(i) for i in np.unique(self._line_of(np.concatenate(hits), buffer))}
+        kept = np.frombuffer(self.chunk.translate(None, _NOT_KEPT), np.uint8)
+        letter = _IS_LETTER[kept]
+        wanted = self._with_pairs(rows, kept[~letter]) | self._word_lines(kept, letter, heads)
+        if self.chunk.count(b"iter") != len(heads):  # 'iter' elsewhere than at a head
+            wanted.update(set(self._lines_with(b"iter")) - set(heads.tolist()))
         if self.parser.orphans_open():
-            data = np.frombuffer(buffer, np.uint8)
-            wanted.update(int(i) for i in np.flatnonzero(_ORPHAN_START[data[self.heads[:-1] + 1]]))
-            if b"\r" in buffer:
+            data = np.frombuffer(self.chunk, np.uint8)
+            wanted.update(np.flatnonzero(_ORPHAN_START[data[self.starts[:-1] + 1]]).tolist())
+            if b"\r" in self.chunk:
                 states = np.flatnonzero(data == 13)
-                wanted.update(int(i) for i in self._line_of(
-                    states[_ORPHAN_START[data[states + 1]]], buffer))
+                wanted.update(self._line_of(states[_ORPHAN_START[data[states + 1]]]).tolist())
         if self.last:
             wanted |= self._tail()
-        return {i for i in wanted if 0 <= i < len(self.starts) - 1}
+        return {i for i in wanted if 0 <= i < self.lines}
+
+    def _word_lines(self, kept: Any, letter: Any, heads: Any) -> set[int]:
+        """The lines holding one of ``_WORDS``, or ``iter`` but not as a head (any case);
+        ``kept`` is the chunk with only newlines, ``_LETTERS`` and a few more bytes. The
+        words are looked for in the lines holding a letter, or in the whole chunk when these
+        lines make most of it."""
+        if not letter.any():
+            return set()
+        candidates = np.unique(np.cumsum(kept == 10)[letter] - 1)
+        if (self.starts[candidates + 1] - self.starts[candidates]).sum() * 2 > len(self.chunk):
+            text, line_of = self.lowered, self._line_of
+        else:
+            pieces = [self._bytes(i, i + 1) for i in candidates.tolist()]
+            text = b"".join(pieces).lower()
+            ends = np.cumsum([len(piece) for piece in pieces])
+            line_of = lambda at: candidates[np.searchsorted(ends, at, side="right")]  # noqa: E731
+        found = {i for word in _WORDS for i in line_of(_offsets(text, word)).tolist()}
+        return found | (set(line_of(_offsets(text, b"iter")).tolist()) - set(heads.tolist()))
+
+    def _lines_with(self, word: bytes) -> list[int]:
+        """The lines holding ``word`` (lower case) in any case."""
+        return self._line_of(_offsets(self.lowered, word)).tolist()
+
+    def _with_pairs(self, rows: Any, kept: Any) -> set[int]:
+        """The bulk rows whose line goes on with ``:``, ``=`` or ``\r`` (the parser reads
+        them: an ``lr=`` pair, a progress bar); ``kept``: the chunk with only these bytes
+        and newlines."""
+        if not len(rows):
+            return set()
+        at = np.flatnonzero(kept == 10)[rows]
+        bad = (kept[at + 1] != ord(":")) | (kept[at + 2] != 10)
+        return set(rows[bad].tolist())
+
+    def _line_of(self, positions: Any) -> Any:
+        """The 0-based line index of each offset in the chunk."""
+        return np.searchsorted(self.starts, positions, side="right") - 1
 
     def _tail(self) -> set[int]:
         """The file's last lines, up to the last one the parser would see (its state at the
         end, e.g. the fatal-line count, is set by that line)."""
         tail: set[int] = set()
-        for index in range(len(self.starts) - 2, -1, -1):
+        for index in range(self.lines - 1, -1, -1):
             tail.add(index)
             text = self._bytes(index, index + 1).decode("utf-8", "replace")
             if any(True for _ in fragments([text], ranks=self.ranks)):
@@ -241,16 +292,29 @@ class _Chunk:
         if stop > start:
             _slow(self.parser, self._bytes(start, stop), self.first + start, None, self.ranks)
 
-    def _bulk(self, rows: list[bytes], stop: int) -> bool:
+    def _bulk(self, steps: Any, values: Any, stop: int) -> bool:
         """Bulk rows before line ``stop``; False: read those lines line by line instead."""
-        if not rows:
+        if not len(steps):
             return True
-        tokens = b" ".join(rows).replace(b": loss ", b" ").split()  # step, loss, step, ...
-        try:
-            numbers = np.fromiter(map(float, tokens), np.float64, len(tokens))
-        except ValueError:
-            return False
-        if not self.parser.bulk_iter(numbers[0::2], numbers[1::2]):
+        if not self.parser.bulk_iter(steps, values):
             return False
         self.parser.number = self.first + stop - 1
         return True
+
+
+def _iter_numbers(window: Any) -> tuple[Any, Any, Any]:
+    """``(ok, steps, losses)`` of rows ``N: loss X…`` (the bytes after ``iter ``)."""
+    digits = (window[:, :MAX_DIGITS + 1] - 48) < 10
+    size = digits.argmin(axis=1)  # the step's digits (0: none, or more than MAX_DIGITS)
+    ok = np.zeros(len(window), dtype=bool)
+    steps = np.zeros(len(window), dtype=np.float64)
+    values = np.zeros(len(window), dtype=np.float64)
+    widths = kinds(size[size > 0])
+    for width in widths:
+        chosen = slice(None) if widths == [width] and size.all() else size == width
+        block = window[chosen]
+        loss = width + len(_LOSS)
+        read, values[chosen] = decimals(block[:, loss:loss + _TOKEN_WIDTH])
+        ok[chosen] = read & (block[:, width:loss] == _LOSS).all(axis=1)
+        steps[chosen] = integers(block[:, :width])
+    return ok, steps, values
