@@ -16,7 +16,6 @@ import struct
 from typing import Any
 
 _LENGTH = struct.Struct("<Q")
-_TAIL = 64  # records starting this close to the end go through the slow path
 _MASK_DELTA = 0xA282EAD8
 
 
@@ -158,7 +157,7 @@ def _extend(b: Any, size: int, pos: int, pattern: Any) -> tuple[int, Any, Any]:
     within = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     heads = (pos + np.arange(cycles, dtype=np.int64)[:, None] * stride + within).ravel()
     expected = np.tile(pattern, cycles)
-    found = _gather(b, heads, 8).copy().view("<u8")[:, 0].astype(np.int64)
+    found = _rows(b, heads, 8).view("<u8")[:, 0].astype(np.int64)
     bad = np.flatnonzero(found != expected)
     count = int(bad[0]) if len(bad) else len(heads)
     new_pos = int(heads[count]) if count < len(heads) else pos + cycles * stride
@@ -174,71 +173,116 @@ def _crc_ok(buf: Any, pos: int, length: int, crc) -> bool:
     return masked_crc(bytes(buf[start:start + length]), crc) == data_crc
 
 
-def _gather(b: Any, starts: Any, width: int) -> Any:
-    """``width`` bytes from each start, as an (n, width) array (no copy of the buffer).
-
-    Starts closer than ``width`` to the end are clamped; the records concerned are the last
-    few bytes of the file, which ``decode_simple`` leaves to the slow path.
-    """
-    import numpy as np
-
-    windows = np.lib.stride_tricks.sliding_window_view(b, width)
-    return windows[np.minimum(starts, len(b) - width)]
-
-
 def decode_simple(buf: Any, offsets: Any, lengths: Any) -> dict[str, Any]:
     """Vectorised decode of the ``tag + simple_value`` layout.
 
     Returns ``mask`` (records decoded here), and for those records ``wall_time``, ``step``,
     ``value`` (float32 widened to float64), ``tag_id`` and ``tags`` (the distinct tag texts).
+
+    Records are grouped by length: the bytes of a group's records are copied into one
+    (records, length) matrix, and since the step varint's length fixes where every later
+    field starts, each field is a column range of the matrix.
     """
     import numpy as np
 
-    b = np.frombuffer(buf, dtype=np.uint8)
-    d, n = offsets, lengths
-    if len(d) == 0:  # no complete record (the windows below need a few bytes of file)
-        return {"mask": np.zeros(0, dtype=bool), "wall_time": np.zeros(0), "value": np.zeros(0),
-                "step": np.zeros(0, dtype=np.int64), "tag_id": np.zeros(0, dtype=np.int64),
-                "tags": []}
-    ok = (n >= 20) & (d + _TAIL <= len(b)) & (b[np.minimum(d, len(b) - 1)] == 0x09)
-    has_step = _gather(b, d + 9, 1)[:, 0] == 0x10
-    raw = _gather(b, d + 10, 10)
-    ends = raw < 0x80
-    step_len = np.argmax(ends, axis=1) + 1
-    ok &= ends.any(axis=1) & (step_len < 10)
-    step = np.zeros(len(d), dtype=np.int64)
-    for i in range(9):  # column by column: no (n, 10) int64 temporaries
-        part = (raw[:, i] & 0x7F).astype(np.int64) << (7 * i)
-        step |= np.where(i < step_len, part, 0)
-    step = np.where(has_step, step, 0)
-    p = np.where(has_step, d + 10 + step_len, d + 9)
-    head = _gather(b, p, 6)  # 2a S 0a V 0a T
-    ok &= (head[:, 0] == 0x2A) & (head[:, 2] == 0x0A) & (head[:, 4] == 0x0A)
-    tag_len = head[:, 5].astype(np.int64)
-    summary_len, value_len = head[:, 1].astype(np.int64), head[:, 3].astype(np.int64)
-    ok &= (summary_len < 0x80) & (value_len < 0x80) & (tag_len < 0x80)
-    ok &= (value_len == tag_len + 7) & (summary_len == value_len + 2)
-    value_at = p + 6 + tag_len
-    ok &= _gather(b, value_at, 1)[:, 0] == 0x15
-    ok &= value_at + 5 == d + n
+    count = len(offsets)
+    ok = np.zeros(count, dtype=bool)
+    cols = {"wall_time": np.zeros(count), "value": np.zeros(count),
+            "step": np.zeros(count, dtype=np.int64), "tag_id": np.zeros(count, dtype=np.int64)}
+    tags: dict[str, int] = {}
+    short = np.flatnonzero((lengths >= _MIN_SIMPLE) & (lengths <= _MAX_SIMPLE))
+    by_length = short[np.argsort(lengths[short].astype(np.uint8), kind="stable")]
+    sizes = np.bincount(lengths[short], minlength=_MAX_SIMPLE + 1)
+    first = 0
+    for length in np.flatnonzero(sizes).tolist():
+        index = by_length[first:first + sizes[length]]
+        first += sizes[length]
+        _decode_group(_rows(buf, offsets[index], length), index, ok, cols, tags)
     sel = np.flatnonzero(ok)
-    wall = _gather(b, d[sel] + 1, 8).copy().view("<f8")[:, 0]
-    value = _gather(b, value_at[sel] + 1, 4).copy().view("<f4")[:, 0].astype(np.float64)
-    tags, tag_id = _tag_ids(b, p[sel] + 6, tag_len[sel])
-    return {"mask": ok, "wall_time": wall, "step": step[sel], "value": value,
-            "tag_id": tag_id, "tags": tags}
+    return {"mask": ok, **{k: v[sel] for k, v in cols.items()}, "tags": list(tags)}
 
 
-def _tag_ids(b: Any, starts: Any, lengths: Any) -> tuple[list[str], Any]:
+_MIN_SIMPLE = 20  # 09 wall(8) 2a S 0a V 0a T tag 15 f32(4), no step, empty tag
+_MAX_SIMPLE = 20 + 10 + 118  # a 9-byte step varint (with its key) and a 118-byte tag
+_MAX_STEP_BYTES = 9  # 63 bits: a negative step (10 bytes) goes through the slow path
+
+
+def _rows(buf: Any, starts: Any, width: int) -> Any:
+    """``width`` bytes from each start, as an (n, width) uint8 matrix (one copy per record)."""
     import numpy as np
 
-    if len(starts) == 0:
-        return [], np.zeros(0, dtype=np.int64)
-    width = int(lengths.max()) + 1
-    block = _gather(b, starts, width)
-    block[np.arange(width) >= lengths[:, None]] = 0
-    block[:, -1] = lengths  # the length joins the key, so trailing NULs cannot collide
-    keys = np.ascontiguousarray(block).view(f"V{width}")[:, 0]
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    tags = [bytes(block[i, :lengths[i]]).decode("utf-8", errors="replace") for i in first]
-    return tags, inverse.reshape(-1)
+    items = np.ndarray(shape=(len(buf) - width + 1,), dtype=f"V{width}", buffer=buf,
+                       strides=(1,))
+    return items[starts].view(np.uint8).reshape(len(starts), width)
+
+
+def _decode_group(rows: Any, index: Any, ok: Any, cols: dict[str, Any],
+                  tags: dict[str, int]) -> None:
+    """Decode the records ``index`` (all of one length, their bytes ``rows``) into ``cols``.
+
+    Layout: ``09 wall:f64 [10 step:varint] 2a S 0a V 0a T tag 15 value:f32`` with
+    ``V = T + 7`` and ``S = V + 2`` (one-byte lengths); ``p`` is where ``2a`` sits.
+    """
+    import numpy as np
+
+    width = rows.shape[1]
+    good = rows[:, 0] == 0x09
+    has_step = rows[:, 9] == 0x10
+    span = min(_MAX_STEP_BYTES, width - _MIN_SIMPLE - 1)  # the step's key takes a byte
+    if span > 0:
+        varint = rows[:, 10:10 + span] < 0x80
+        p = np.where(has_step, 11 + np.argmax(varint, axis=1), 9)
+        p[has_step & ~varint.any(axis=1)] = 0  # a step varint longer than the record allows
+    else:
+        p = np.where(has_step, 0, 9)
+    for at in np.unique(p[good & (p > 0)]).tolist():
+        member = np.flatnonzero(good & (p == at))
+        sub = rows if len(member) == len(rows) else rows[member]  # mostly one layout
+        tag_len = width - at - 11
+        fits = ((sub[:, at] == 0x2A) & (sub[:, at + 1] == tag_len + 9)
+                & (sub[:, at + 2] == 0x0A) & (sub[:, at + 3] == tag_len + 7)
+                & (sub[:, at + 4] == 0x0A) & (sub[:, at + 5] == tag_len)
+                & (sub[:, width - 5] == 0x15))
+        if not fits.all():
+            sub, member = sub[fits], member[fits]
+        member = index[member]
+        step = np.zeros(len(sub), dtype=np.int64)
+        for i in range(at - 10):  # the varint's bytes, least significant first
+            step |= (sub[:, 10 + i] & 0x7F).astype(np.int64) << (7 * i)
+        ok[member] = True
+        cols["step"][member] = step
+        cols["wall_time"][member] = np.ascontiguousarray(sub[:, 1:9]).view("<f8")[:, 0]
+        cols["value"][member] = np.ascontiguousarray(sub[:, width - 4:]).view("<f4")[:, 0]
+        cols["tag_id"][member] = _tag_ids(sub[:, at + 6:at + 6 + tag_len], tags)
+
+
+_PEELED = 16  # distinct tags of one record length found by comparison before sorting
+
+
+def _tag_ids(block: Any, tags: dict[str, int]) -> Any:
+    """The id of each row's tag (the rows of ``block`` are its bytes), new tags added to
+    ``tags`` (text -> id) in order of first appearance."""
+    import numpy as np
+
+    rows, width = block.shape
+    words = np.zeros((rows, -(-width // 8) * 8 or 8), dtype=np.uint8)
+    words[:, :width] = block
+    keys = words.view("<u8")
+    ids = np.empty(rows, dtype=np.int64)
+    left = np.arange(rows)
+    for _ in range(_PEELED):
+        if not len(left):
+            return ids
+        same = (keys[left] == keys[left[0]]).all(axis=1)
+        ids[left[same]] = _tag_id(bytes(block[left[0]]), tags)
+        left = left[~same]
+    if len(left):  # many tags of one length: sort the rest
+        _, first, inverse = np.unique(keys[left], axis=0, return_index=True,
+                                      return_inverse=True)
+        found = np.array([_tag_id(bytes(block[left[i]]), tags) for i in first])
+        ids[left] = found[inverse.reshape(-1)]
+    return ids
+
+
+def _tag_id(raw: bytes, tags: dict[str, int]) -> int:
+    return tags.setdefault(raw.decode("utf-8", errors="replace"), len(tags))

@@ -332,3 +332,36 @@ def test_per_batch_spike_inside_an_epoch_reaches_the_detectors(tmp_path):
     spike = diagnose(run).first("spike", "train/loss")
     assert spike is not None and spike.start == 3.0 and spike.evidence["onset_index"] == 13
     assert spike.evidence["peak_value"] == pytest.approx(8 * 3.5 * base)
+
+
+def test_fast_decode_equals_the_protobuf_decoder_on_every_record(tmp_path):
+    """Steps of every varint length (0 omitted, negative: ten bytes), tags of one length
+    (more than are told apart by comparison), long and non-UTF-8 tags, other layouts."""
+    import numpy as np
+
+    from reporter.ingest import _tfrecord
+    from reporter.ingest._tfwriter import record, scalar_event
+
+    steps = [0, 1, 127, 128, 16383, 16384, 2**21, 2**35, 2**62, 2**64 - 1]  # the last: -1
+    tags = [f"t{i:02d}" for i in range(20)] + ["", "x" * 118, "y" * 119, "lr"]
+    events = [scalar_event(1.7e9 + i, s, t, i * 0.25 - 3.0)
+              for i, (s, t) in enumerate((s, t) for s in steps for t in tags)]
+    bad_tag = scalar_event(1.0, 5, "ab", 2.0).replace(b"ab", b"\xff\xfe")
+    other = b"\x09" + struct.pack("<d", 1.7e9) + b"\x1a\x0dbrain.Event:2"
+    data = b"".join(record(e) for e in [other, *events, bad_tag, events[3] + b"\x20\x01"])
+    offsets, lengths = _tfrecord.frame(data, [], "x")
+    fast = _tfrecord.decode_simple(data, offsets, lengths)
+    decoded = [pb.event(data[o:o + n]) for o, n in zip(offsets.tolist(), lengths.tolist(),
+                                                       strict=True)]
+    expected = [(e.values[0].tag, e.step, e.wall_time, e.values[0].simple_value)
+                for e, m in zip(decoded, fast["mask"], strict=True) if m]
+    got = [(fast["tags"][t], s, w, v) for t, s, w, v in zip(
+        fast["tag_id"].tolist(), fast["step"].tolist(), fast["wall_time"].tolist(),
+        fast["value"].tolist(), strict=True)]
+    assert got == expected
+    # what the fast path leaves: the file_version, the negative steps, a longer-than-one-byte
+    # tag length, and the event with an extra field
+    missed = np.flatnonzero(~fast["mask"]).tolist()
+    assert missed == sorted([0, *(1 + 9 * len(tags) + i for i in range(len(tags))),
+                             *(1 + k * len(tags) + 22 for k in range(9)), len(decoded) - 1])
+    assert "\ufffd\ufffd" in fast["tags"] and len(fast["tags"]) == 24
