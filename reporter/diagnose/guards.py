@@ -143,15 +143,19 @@ def _rolling_before(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray,
 
 def _flat_before(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Where the (up to) ``window`` values before a point are all equal (and finite), and that
-    value."""
-    import pandas as pd
-
-    prev = pd.Series(y).shift(1).rolling(window, min_periods=1)
-    hi, lo = prev.max().to_numpy(), prev.min().to_numpy()
-    finite_all = pd.Series(~np.isfinite(y)).shift(1, fill_value=False).astype(float).rolling(
-        window, min_periods=1).sum().to_numpy() == 0
-    flat = finite_all & (hi == lo)
-    return flat, hi
+    value: no non-finite value and no change between neighbours inside the window."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    idx = np.arange(n)
+    lo = np.maximum(idx - window, 0)
+    bad = np.concatenate([[0], np.cumsum(~np.isfinite(y))])
+    # changes[j]: neighbours that differ among y[0..j]; the window is y[lo..idx-1]
+    changes = np.concatenate([[0], np.cumsum(y[1:] != y[:-1])])
+    last = np.maximum(idx - 1, 0)
+    flat = (idx > 0) & (bad[idx] == bad[lo]) & (changes[last] == changes[lo])
+    value = np.full(n, np.nan)
+    value[flat] = y[last[flat]]
+    return flat, value
 
 
 def killlossspike(y: np.ndarray, patience: int = 4, multiplier: float = 2.0,

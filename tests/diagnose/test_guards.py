@@ -210,3 +210,18 @@ def test_replay_scores_alarms_against_the_findings():
 
 def test_firing_episodes_counts_runs_once():
     assert firing_episodes(np.array([0, 1, 1, 0, 1, 0, 1, 1], bool)).tolist() == [1, 4, 6]
+
+
+def test_flat_window_is_all_equal_finite_values_before_the_point():
+    from reporter.diagnose.guards import _flat_before
+
+    rng = np.random.default_rng(4)
+    y = rng.choice([1.0, 2.0, 0.0, -0.0, np.nan, np.inf], 300)
+    for window in (1, 3, 30):
+        flat, value = _flat_before(y, window)
+        for i in range(len(y)):
+            before = y[max(i - window, 0):i]
+            expected = len(before) > 0 and bool(np.isfinite(before).all()) and len(
+                set(before.tolist())) == 1
+            assert flat[i] == expected
+            assert not expected or value[i] == before[0]
