@@ -23,6 +23,8 @@ TORCH_DEFAULT_THRESHOLD = 1e-4
 def framework_of(setup: TrainingSetup, run: Run) -> str:
     """The logs' framework when they say, else the config's guess."""
     logged = run.meta.get("framework", "unknown")
+    if logged == "unknown" and run.meta.get("app") == "ultralytics":
+        return "ultralytics"  # its own trainer: torch underneath, its own arguments
     return logged if logged != "unknown" else setup.framework
 
 
@@ -34,6 +36,9 @@ def adapt_setup(setup: TrainingSetup, run: Run) -> TrainingSetup:
     if framework == setup.framework and framework not in ("keras", "hf"):
         return setup
     setup.framework = framework
+    if framework == "ultralytics":
+        _ultralytics_clipping(setup)
+        return setup
     note = f"{framework} semantics, because the logs were written by {framework}"
     if framework == "keras" and isinstance(setup.scheduler, replay.ReduceLROnPlateau):
         torch_spec = setup.scheduler
@@ -68,6 +73,16 @@ def _from_trainer_state(setup: TrainingSetup, run: Run) -> None:
         setup.provenance["early_stopping"] = Provenance(
             file=where, key="stateful_callbacks.EarlyStoppingCallback",
             note="recorded by the Trainer")
+
+
+def _ultralytics_clipping(setup: TrainingSetup) -> None:
+    """The Ultralytics trainer clips every update's gradient norm at 10 (a constant in
+    ``BaseTrainer.optimizer_step``, read in 8.0.200 to 8.4.190; no argument sets it)."""
+    if setup.clip_grad_norm is None:
+        setup.clip_grad_norm = 10.0
+        setup.provenance["clip_grad_norm"] = Provenance(
+            note="the Ultralytics trainer's own clip_grad_norm_(max_norm=10.0) in "
+                 "optimizer_step")
 
 
 def is_plateau(spec: Any) -> bool:

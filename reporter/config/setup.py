@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FRAMEWORKS = ("torch", "keras", "hf", "lightning", "unknown")
+FRAMEWORKS = ("torch", "keras", "hf", "lightning", "ultralytics", "unknown")
 
 
 @dataclass(frozen=True)

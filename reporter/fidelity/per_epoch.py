@@ -96,7 +96,8 @@ def _per_epoch(
             f"Replaying {spec_text(spec)} from LR {base:g} over the logged "
             f"{watched.metric} reproduces every logged LR; the log records "
             f"{timing}."
-            + (f" (Compared to the precision the log printed: {rtol:.2%}.)"
+            + (f" (Compared to the precision the log printed: "
+               f"{f'{rtol:.2%}' if rtol >= 1e-4 else f'{rtol * 100:.1g}%'}.)"
                if rtol > 1e-6 else "")
         )
     elif setup.scheduler is None:

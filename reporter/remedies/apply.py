@@ -1,6 +1,6 @@
 """How to apply an option in the run's own framework: the lines a user pastes or the
 arguments they set (Keras callbacks and optimizer arguments, HF ``TrainingArguments`` keys,
-torch classes, Lightning ``Trainer`` arguments).
+torch classes, Lightning ``Trainer`` arguments, Ultralytics train arguments).
 
 Argument names are the frameworks' own, as in the installed sources:
 ``keras.callbacks.ReduceLROnPlateau(monitor, factor, patience, mode, min_delta, cooldown,
@@ -253,6 +253,39 @@ class LightningWriter(TorchWriter):
                 f'"lr_scheduler": {{"scheduler": scheduler, "interval": "epoch"{monitor}}}}}']
 
 
+class UltralyticsWriter(TorchWriter):
+    """Ultralytics train arguments (``model.train(...)``, ``yolo train ...``, args.yaml keys):
+    ``lr0``, ``lrf``, ``cos_lr``, ``warmup_epochs`` (``ultralytics/cfg/default.yaml``)."""
+
+    name = "ultralytics"
+
+    def scheduler(self, spec: Any, opt: Option) -> list[str]:
+        if getattr(self, "_scheduler_done", False):
+            return []
+        self._scheduler_done = True
+        if isinstance(spec, replay.UltralyticsSchedule):
+            return [f"cos_lr={spec.kind == 'cos'}", f"lrf={spec.lrf:g}"]
+        if isinstance(spec, replay.CosineAnnealingLR):
+            lrf = spec.eta_min / opt.plan.learning_rate if opt.plan.learning_rate else 0.0
+            return ["cos_lr=True", f"lrf={lrf:.3g}  # the final LR as a fraction of lr0; "
+                    f"Ultralytics' cosine runs over all epochs (T_max {spec.T_max} here)"]
+        return [f"# {replay.spec_text(spec)}: Ultralytics has no such argument; set the LR of "
+                "trainer.optimizer.param_groups in an on_fit_epoch_end callback"]
+
+    def clip(self, value: Any) -> list[str]:
+        return [f"# max_norm={_number(value)}: the trainer clips at 10.0 in "
+                "BaseTrainer.optimizer_step, no argument changes it; override optimizer_step"]
+
+    def learning_rate(self, value: Any) -> list[str]:
+        return [f"lr0={_number(value)}  # with optimizer=auto lr0 is ignored: also name the "
+                "optimizer it chose (its log line 'optimizer: AdamW(lr=...)')"]
+
+    def warmup(self, length: int, opt: Option) -> list[str]:
+        return [f"warmup_epochs={length}  # a linear warm-up over the batches of {length} "
+                "epochs (at least 100 batches up to 8.4.0)"]
+
+
 WRITERS: dict[str, type[TorchWriter]] = {
     "torch": TorchWriter, "keras": KerasWriter, "hf": HFWriter, "lightning": LightningWriter,
+    "ultralytics": UltralyticsWriter,
 }

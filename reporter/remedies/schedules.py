@@ -20,6 +20,8 @@ SLOWER = "a lower LR also slows early training; measure how much before adopting
 
 def cosine(base: Plan, ctx: Context) -> Option:
     """Cosine annealing over the run's epochs down to 1% of the base LR."""
+    if isinstance(base.scheduler, replay.UltralyticsSchedule) and not base.learning_rate_assumed:
+        return _ultralytics_cosine(base, base.scheduler)
     t_max = base.epochs
     eta_min = round_sig(base.learning_rate * COSINE_FLOOR)
     spec = replay.CosineAnnealingLR(T_max=t_max, eta_min=eta_min)
@@ -45,11 +47,25 @@ def cosine(base: Plan, ctx: Context) -> Option:
     return Option("cosine", "Cosine annealing", plan, changes, rationale)
 
 
+def _ultralytics_cosine(base: Plan, spec: replay.UltralyticsSchedule) -> Option:
+    """The trainer's own ``cos_lr``: one_cycle from lr0 to ``lrf * lr0`` over its epochs,
+    after the same per-batch warm-up (replayed exactly, warm-up included)."""
+    cos = replace(spec, kind="cos", lrf=COSINE_FLOOR)
+    rationale = [
+        f"cos_lr: the trainer's own cosine over its {cos.epochs} epochs, after the same warm-up",
+        f"lrf = {COSINE_FLOOR:g}: the LR ends at {COSINE_FLOOR:.0%} of lr0 "
+        f"{base.learning_rate:g}",
+        f"lr0 stays {base.learning_rate:g}: raising it would make the early epochs riskier",
+    ]
+    plan = replace(base, scheduler=cos, observed_scale=None)
+    return Option("cosine", "Cosine annealing", plan, {"scheduler": cos}, rationale)
+
+
 def lower_lr(base: Plan, ctx: Context) -> Option:
     """Half the LR the run had when the spike began (relative when the LR is assumed)."""
     if base.learning_rate_assumed:
         return _relative_lr(base)
-    if ctx.per_step_spec is not None or (
+    if ctx.per_step_spec is not None or _multiplies_lr0(base) or (
         isinstance(base.scheduler, replay.ConstantSchedule) and varies(ctx.observed_lr)
     ):
         return _scaled_base(base, ctx)
@@ -78,6 +94,12 @@ def _relative_lr(base: Plan) -> Option:
     return Option("lower_lr", "Lower learning rate", plan, changes, rationale, [SLOWER])
 
 
+def _multiplies_lr0(base: Plan) -> bool:
+    """An Ultralytics schedule: every LR it sets (warm-up included) is lr0 times a factor,
+    so a lower lr0 scales the whole run's LR (the bias warm-up's start excepted)."""
+    return isinstance(base.scheduler, replay.UltralyticsSchedule)
+
+
 def varies(lr: np.ndarray | None) -> bool:
     """True when the logged LR takes more than one value."""
     finite = lr[np.isfinite(lr)] if lr is not None else np.array([])
@@ -89,7 +111,7 @@ def _scaled_base(base: Plan, ctx: Context) -> Option:
     the log): every LR of the run is halved."""
     lr = round_sig(base.learning_rate * LOWER_LR_FRACTION)
     scale = lr / base.learning_rate
-    known = ctx.per_step_spec is not None
+    known = ctx.per_step_spec is not None or _multiplies_lr0(base)
     rationale = [
         f"{lr:g} = {LOWER_LR_FRACTION:.0%} of the base LR {base.learning_rate:g}; the schedule "
         "stays as it is, so every LR it sets is scaled by the same factor"
@@ -104,7 +126,7 @@ def cosine_already(scheduler: Any, per_step: Any) -> str | None:
     """The run's own cosine schedule as text, when it already anneals with one."""
     for spec in (scheduler, per_step):
         name = type(spec).__name__
-        kind = getattr(spec, "lr_scheduler_type", "")
-        if name.startswith("Cosine") or "cosine" in str(kind):
+        kind = getattr(spec, "lr_scheduler_type", "") or getattr(spec, "kind", "")
+        if name.startswith("Cosine") or "cosine" in str(kind) or kind == "cos":
             return replay.spec_text(spec)
     return None

@@ -73,3 +73,22 @@ def test_torch_equivalent_of_keras_plateau_gives_the_same_lr_on_random_series():
         torch_lr = replay.lr_trajectory(torch_spec, 0.1, 60, series).lr
         # equal up to Keras' float32 storage of the LR
         np.testing.assert_allclose(torch_lr, keras_lr, rtol=1e-6, err_msg=str(keras_spec))
+
+
+def test_ultralytics_run_gets_its_trainer_semantics_and_clipping(tmp_path):
+    # a results.csv of the real trainer's LR (tests/replay/data/ultralytics.json), %.6g
+    import json
+
+    data = Path(__file__).resolve().parents[1] / "replay" / "data" / "ultralytics.json"
+    case = next(c for c in json.loads(data.read_text())["cases"] if c["kind"] == "cos")
+    lines = ["epoch,time,train/box_loss,val/box_loss,lr/pg0,lr/pg1,lr/pg2"]
+    for e in range(case["epochs"]):
+        lr = [case["lr"][f"lr/pg{g}"][e] for g in range(3)]
+        lines.append(",".join(f"{v:.6g}" for v in (e + 1, e, 2 - e / 20, 2.5 - e / 20, *lr)))
+    (tmp_path / "results.csv").write_text("\n".join(lines) + "\n")
+    a = reporter.analyze(tmp_path, confirm="off")
+    assert a.setup.framework == "ultralytics"
+    assert a.fidelity.status == "match"
+    assert a.fidelity.scheduler == "ultralytics:cos(epochs=12, lrf=0.05, nb=40, nw=120)"
+    clip = next(f for f in a.setup.fields if f.name.startswith("gradient clipping"))
+    assert "optimizer_step" in clip.source

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+import replay
 from reporter.remedies.apply import code_lines
 from reporter.remedies.catalog import replay_plan
 from reporter.remedies.plateau import faster_plateau
-from reporter.remedies.schedules import cosine
+from reporter.remedies.schedules import cosine, lower_lr
 
 
 def _options(framework, falling, ctx_of, plan_of):
@@ -69,3 +70,20 @@ def test_an_assumed_lr_is_named_where_the_code_uses_it(falling, ctx_of, plan_of)
     assert "initial_learning_rate=lr" in lines[1]
     known = cosine(plan_of(1e-3), ctx)
     assert not any(line.startswith("lr = ") for line in code_lines(known, ctx))
+
+
+#: the train arguments the Ultralytics writer may set (keys of ultralytics/cfg/default.yaml)
+ULTRALYTICS_ARGS = {"lr0", "lrf", "cos_lr", "warmup_epochs"}
+
+
+def test_ultralytics_run_gets_its_train_arguments(falling, ctx_of, plan_of):
+    ctx = ctx_of(falling, 30, framework="ultralytics", lr=1e-3, grad=[1.0] * 40)
+    base = plan_of(1e-2, scheduler=replay.UltralyticsSchedule("linear", 40, nb=50, nw=150))
+    cos, lower, plateau = (build(base, ctx) for build in (cosine, lower_lr, faster_plateau))
+    cos_lines, lower_lines = code_lines(cos, ctx), code_lines(lower, ctx)
+    assert cos_lines == ["cos_lr=True", "lrf=0.01"]
+    assert lower_lines[0].startswith("lr0=0.005  # with optimizer=auto lr0 is ignored")
+    keys = {line.split("=")[0] for line in cos_lines + lower_lines}
+    assert keys <= ULTRALYTICS_ARGS
+    # no plateau argument exists: said in a comment, never written as a torch class
+    assert all(line.startswith("#") for line in code_lines(plateau, ctx))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+import replay
 from reporter.remedies.apply import code_lines
 from reporter.remedies.catalog import replay_plan
 from reporter.remedies.plan import Relative
-from reporter.remedies.schedules import cosine, lower_lr
+from reporter.remedies.schedules import cosine, cosine_already, lower_lr
 
 
 def test_assumed_lr_is_halved_relatively_never_as_a_number(falling, ctx_of, plan_of):
@@ -32,3 +35,22 @@ def test_cosine_floor_is_relative_when_the_lr_is_assumed(falling, ctx_of, plan_o
     assert isinstance(opt.changes["scheduler.eta_min"], Relative)
     lines = code_lines(opt, ctx_of(falling, 30))
     assert "eta_min=0.01 * lr" in lines[1]
+
+
+def test_ultralytics_cosine_is_its_own_cos_lr_with_the_same_warmup(falling, ctx_of, plan_of):
+    ctx = ctx_of(falling, 30, framework="ultralytics")
+    run = replay.UltralyticsSchedule("linear", 40, nb=50, nw=150, stepped="end")
+    opt = cosine(plan_of(1e-2, scheduler=run), ctx)
+    assert opt.plan.scheduler == replay.UltralyticsSchedule("cos", 40, 0.01, nb=50, nw=150,
+                                                            stepped="end")
+    assert cosine_already(replay.UltralyticsSchedule("cos", 40), None) is not None
+
+
+def test_ultralytics_lower_lr_halves_lr0_and_keeps_the_schedule(falling, ctx_of, plan_of):
+    lr = np.linspace(0.01, 0.002, 40)  # the run's schedule, not constant
+    ctx = ctx_of(falling, 30, framework="ultralytics")
+    ctx.observed_lr = lr
+    run = replay.UltralyticsSchedule("linear", 40)
+    opt = lower_lr(plan_of(1e-2, scheduler=run), ctx)
+    assert opt.changes == {"learning_rate": 0.005} and opt.plan.observed_scale == 0.5
+    assert "(assuming" not in opt.rationale[0]
