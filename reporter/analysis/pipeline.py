@@ -30,7 +30,7 @@ from reporter.analysis.model import (
     SettingRow,
     SetupInfo,
 )
-from reporter.analysis.thin import thin_series
+from reporter.analysis.thin import plain_series, thin_series
 from reporter.config import find_run_config, framework_written, plan_patch, read_setup
 from reporter.config.semantics import adapt_setup, is_plateau
 from reporter.config.setup import TrainingSetup
@@ -170,7 +170,7 @@ def analyze(
         patches=_patches(setup, opts, root),
     )
     # the plot series thinned for the report (every finding above used every point)
-    return analysis if full_series else thin_series(analysis)
+    return plain_series(analysis) if full_series else thin_series(analysis)
 
 
 def _confirm_task(confirm: str, *, device: str = "auto", resume: str | Path | None = None,
@@ -458,12 +458,12 @@ def _option_info(opt, per_step=None) -> OptionInfo:
 
 
 def _series(diagnosis, aligned) -> dict[str, Series]:
-    out = {name: Series(tuple(curve.x.tolist()), tuple(curve.y.tolist()), curve.axis)
-           for name, curve in diagnosis.curves.items()}
+    """The plot series as the curves' arrays: ``thin_series`` / ``plain_series`` make them
+    tuples (after thinning, so a million points are never turned into Python floats)."""
+    out = {name: Series(curve.x, curve.y, curve.axis) for name, curve in diagnosis.curves.items()}
     if aligned is not None:
         watched = diagnosis.curves.get("val/loss") or diagnosis.curves.get("train/loss")
-        out["lr_used"] = Series(tuple(watched.x.tolist()), tuple(np.asarray(aligned).tolist()),
-                                watched.axis)
+        out["lr_used"] = Series(watched.x, np.asarray(aligned), watched.axis)
     return out
 
 

@@ -9,6 +9,9 @@ step). The curve the replays are aligned with (``lr_used``, else the watched los
 replayed LR keep one shared set of positions, so position ``i`` of a replay still belongs to
 ``x[i]`` of that curve; ``conditional_from`` becomes a position in the thinned replay.
 ``reporter analyze --full-series`` keeps every point.
+
+The pipeline hands the series over as the curves' numpy arrays (a million-point curve costs
+a second to turn into Python floats and back); what leaves here is plain tuples.
 """
 
 from __future__ import annotations
@@ -71,13 +74,32 @@ def _extremes(a: np.ndarray, width: int) -> np.ndarray:
 
 
 def _take(values: Sequence, keep: np.ndarray) -> tuple:
+    if isinstance(values, np.ndarray):
+        return tuple(values[keep[keep < len(values)]].tolist())
     return tuple(values[i] for i in keep.tolist() if i < len(values))
+
+
+def _plain(values: Sequence) -> tuple:
+    return tuple(values.tolist()) if isinstance(values, np.ndarray) else values
+
+
+def _plain_series(s: Series) -> Series:
+    """``s`` with tuples of Python numbers (the pipeline passes the curves' arrays)."""
+    if isinstance(s.x, np.ndarray) or isinstance(s.y, np.ndarray):
+        return replace(s, x=_plain(s.x), y=_plain(s.y))
+    return s
 
 
 def _thin_series(s: Series, keep: np.ndarray | None) -> Series:
     if keep is None:
-        return s
+        return _plain_series(s)
     return replace(s, x=_take(s.x, keep), y=_take(s.y, keep))
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return a == b
 
 
 def _position(i: int | None, keep: np.ndarray, n: int) -> int | None:
@@ -100,22 +122,30 @@ def _aligned(series: dict[str, Series], anchor: str | None) -> list[str]:
     if anchor is None:
         return []
     same = [m for m in ("val/loss", "train/loss") if m in series and m != anchor
-            and series[m].x == series[anchor].x]
+            and _same(series[m].x, series[anchor].x)]
     return [anchor, *same[:1]]
 
 
+def plain_series(analysis: Analysis) -> Analysis:
+    """The analysis with every point of its plot series, as tuples (``--full-series``)."""
+    return replace(analysis, series={m: _plain_series(s) for m, s in analysis.series.items()})
+
+
 def thin_series(analysis: Analysis) -> Analysis:
-    """The analysis with its plot series and replayed LRs thinned (unchanged when every series
-    is short enough), and a note saying how."""
+    """The analysis with its plot series and replayed LRs thinned (only made plain when every
+    series is short enough), and a note saying how."""
     series = analysis.series
     anchor = "lr_used" if "lr_used" in series else next(
         (m for m in ("val/loss", "train/loss") if m in series), None)
     replays = [analysis.current.replay, *(o.replay for o in analysis.options)]
     group = _aligned(series, anchor)
     out: dict[str, Series] = {}
+    thinned = False
     for name, s in series.items():
         if name not in group:
-            out[name] = _thin_series(s, keep_indices(len(s.x), [s.y]))
+            own = keep_indices(len(s.x), [s.y])
+            thinned |= own is not None
+            out[name] = _thin_series(s, own)
     keep = None
     if anchor is not None:
         n = len(series[anchor].x)
@@ -124,8 +154,8 @@ def thin_series(analysis: Analysis) -> Analysis:
                                 *(r.lr for r in replays if r is not None)], cond)
         out.update({m: _thin_series(series[m], keep) for m in group})
     biggest = max((len(s.x) for s in series.values()), default=0)
-    if all(out[m] is series[m] for m in out):
-        return analysis
+    if not thinned and keep is None:
+        return replace(analysis, series={m: out[m] for m in series})
     current = analysis.current
     options = analysis.options
     if keep is not None:
