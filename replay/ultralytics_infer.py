@@ -240,11 +240,13 @@ def infer_ultralytics(
                 if nw > 0 and nb > nw + 1:
                     continue
                 spec = replace(base, nb=nb, nw=nw)
-                for start in _bias_start(b, spec, lr0, known):
+                for start in _bias_start(b, spec, lr0, known):  # shortest decimals first
                     spec = replace(spec, warmup_bias_lr=start)
                     score, first = _score(spec, lr0, groups, rtol)
-                    key = repr((spec, lr0))
-                    found.setdefault(key, Candidate(spec, lr0, score, "used", first))
+                    found.setdefault(repr((spec, lr0)),
+                                     Candidate(spec, lr0, score, "used", first))
+                    if score == 1.0:
+                        break
     return sorted(found.values(), key=_rank)[:top]
 
 

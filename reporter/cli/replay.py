@@ -342,6 +342,8 @@ def _run_infer(args) -> int:
     hf_steps = (run.meta.get("framework") == "hf" and unit == "step"
                 and isinstance(total, int) and total >= logged.size)
     found = infer_schedule(logged, metrics, total_steps=total if hf_steps else None)
+    found, own = _with_ultralytics(run, found)
+    note = note or own
     count = int(np.isfinite(logged).sum())
     if args.format == "json":
         doc = [
@@ -375,6 +377,24 @@ def _run_infer(args) -> int:
         lines.append(line)
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _with_ultralytics(run, found: list) -> tuple[list, str | None]:
+    """An Ultralytics run's own trainer schedules ranked with the others (ties go to them),
+    and a note on how they were scored."""
+    from reporter.fidelity.ultralytics import is_ultralytics, lr_groups
+
+    groups = lr_groups(run) if is_ultralytics(run) else None
+    if groups is None:
+        return found, None
+    from replay.ultralytics_infer import infer_ultralytics, printed_digits_rtol
+
+    weights, bias, name = groups
+    rtol = printed_digits_rtol(weights if bias is None else np.concatenate([weights, bias]))
+    own = infer_ultralytics(weights, bias, rtol=rtol)
+    ranked = sorted(own + found, key=lambda c: -c.score)[:max(len(found), len(own))]
+    return ranked, (f"ultralytics: candidates score lr/pg1{f' and {name}' if name else ''} "
+                    f"together, to {rtol:.2g} (the digits results.csv printed)")
 
 
 def _infer_series(run, lr_name: str, metric: str, *, per: str | None = None):

@@ -492,3 +492,24 @@ def test_replay_help_says_what_metrics_accepts(capsys):
     assert "NaN, Infinity and null (read as NaN) are accepted" in text
     assert "A plateau schedule over N epochs needs N-1 values" in text
     assert "a stopping rule reads one value per check, the first N" in text
+
+
+def test_replay_infer_ranks_the_ultralytics_trainers_own_schedule_first(tmp_path, capsys):
+    from dataclasses import replace
+
+    from replay import UltralyticsSchedule
+
+    spec = UltralyticsSchedule("linear", 20, nb=30, nw=100, stepped="end")
+    rows = ["epoch,train/box_loss,val/box_loss,lr/pg0,lr/pg1,lr/pg2"]
+    for e in range(20):  # an 8.0 writer: epochs from 0, '%.5g', biases in group 0
+        weights = f"{spec.logged(0.01, e):.5g}"
+        bias = f"{replace(spec, bias=True).logged(0.01, e):.5g}"
+        rows.append(f"{e},{2 - e / 20},{2.2 - e / 20},{bias},{weights},{weights}")
+    log = tmp_path / "results.csv"
+    log.write_text("\n".join(rows) + "\n")
+    assert main(["replay", "--infer", str(log), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    best = doc["candidates"][0]
+    assert best["call"] == "ultralytics:linear(epochs=20, lrf=0.01, nb=30, nw=100, stepped='end')"
+    assert (best["score"], best["base_lr"]) == (1.0, 0.01)
+    assert "lr/pg1 and lr/pg0 together, to 5e-05" in doc["note"]
