@@ -186,10 +186,9 @@ class Perturbed:
     """The perturbed copies, drawn one at a time and the same on every pass (seeded): a
     hundred copies of a million-point curve would take 800 MB at once (issue 8, item 8).
 
-    Copy k draws its ``onset`` normals right after copy k - 1's, from one generator seeded 0,
-    and scales them by σ (``rng.normal(0, σ, onset)``: the same numbers); the exponentials and
-    products are computed only for the points a replay reads (``Copy[:n]``). A yielded copy is
-    valid until the next one is drawn (they share one buffer).
+    Copy k draws its noise from its own generator, ``np.random.default_rng(k)``, so each copy's
+    first points can be drawn without the rest: a replay that finds its first reduction within
+    the first thousand points draws a thousand normals, not one per point before the onset.
     """
 
     def __init__(self, y: np.ndarray, sigma: float, onset: int | None) -> None:
@@ -199,19 +198,20 @@ class Perturbed:
         return 0 if self.onset is None else PERTURBED_COPIES
 
     def __iter__(self):
-        rng = np.random.default_rng(0)
-        onset = self.onset or 0
-        normals = np.empty(onset)
-        for _ in range(len(self)):
-            rng.standard_normal(onset, out=normals)
-            yield Copy(self.y, self.sigma, normals)
+        for k in range(len(self)):
+            yield Copy(self.y, self.sigma, self.onset or 0, seed=k)
 
 
 class Copy:
-    """One perturbed copy: ``y[i] * exp(σ z[i])`` before the onset, ``y[i]`` from it on."""
+    """One perturbed copy: ``y[i] × exp(N(0, σ²))`` before the onset, ``y[i]`` from it on.
 
-    def __init__(self, y: np.ndarray, sigma: float, normals: np.ndarray) -> None:
-        self.y, self.sigma, self.normals = y, sigma, normals
+    The normals are drawn in order as far as a read needs them (drawing them in parts gives
+    the same numbers as drawing them at once)."""
+
+    def __init__(self, y: np.ndarray, sigma: float, onset: int, *, seed: int) -> None:
+        self.y, self.sigma, self.onset = y, sigma, min(onset, len(y))
+        self._rng = np.random.default_rng(seed)
+        self._normals = np.zeros(0)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -221,9 +221,12 @@ class Copy:
         if not isinstance(key, slice) or key.start not in (None, 0) or key.step not in (None, 1):
             raise TypeError("a perturbed copy is read by prefix: copy[:n]")
         n = len(self.y) if key.stop is None else min(key.stop, len(self.y))
+        k = min(n, self.onset)
+        if k > len(self._normals):
+            more = self._rng.normal(0.0, self.sigma, k - len(self._normals))
+            self._normals = np.concatenate([self._normals, more])
         out = self.y[:n].copy()
-        k = min(n, len(self.normals))
-        out[:k] = self.y[:k] * np.exp(self.sigma * self.normals[:k])
+        out[:k] = self.y[:k] * np.exp(self._normals[:k])
         return out
 
 
