@@ -14,7 +14,8 @@ for a rise of about 6 σ above the level. For a spike early in the curve (fewer 
 ``NOISE_PREFIX_RESIDUALS`` full windows before it) the windows outside the spike episode are
 used, and the noise is not checked with fewer than ``NOISE_MIN_RESIDUALS`` windows. A jump
 that *holds*, each of its first ``SHIFT_POINTS`` points ≥ ``SPIKE_RATIO`` × the level and ≥
-``SHIFT_MULTIPLE`` × the noise above it, is a spike too: its evidence adds up over those points
+``SHIFT_MULTIPLE`` × the noise above it (widened by ``√((1 + ρ) / (1 − ρ))``, ρ the noise's
+correlation from one point to the next), is a spike too: its evidence adds up over those points
 (a noisy per-step log's level shift that no single point shows at 6 σ). Near zero, where the
 absolute scatter is as large as the level, the rise is compared with the absolute scatter of
 the last ``NOISE_LOCAL`` points (a loss that fell by decades scattered far more, in absolute
@@ -45,6 +46,8 @@ NOISE_LOCAL = 20  # the noise is the larger of the quantiles over the last 200 a
 NOISE_MIN_RESIDUALS = 6
 SHIFT_POINTS = 3  # a jump that holds this many points is judged on its lowest point
 SHIFT_MULTIPLE = 4.0
+SHIFT_MAX_CORRELATION = 0.8
+CORRELATION_WINDOW = 21
 QUANTA = 3  # a rise must span this many steps of the log's rounding
 ROUNDED_LEVEL = 10  # below this many rounding steps, a point's noise is the rounding's
 NOISE_PREFIX_RESIDUALS = 12
@@ -62,9 +65,10 @@ CRITERION = (
     "the rise itself is compared with that absolute noise: 0 for a curve that only falls, "
     "about one standard deviation of multiplicative noise; for an early spike, the points "
     f"outside the spike are used), or a jump that holds: each of its first {SHIFT_POINTS} points "
-    f"≥ {SPIKE_RATIO:g}× the level and ≥ {SHIFT_MULTIPLE:g}× the noise above it; the noise is not "
-    f"checked with fewer than {NOISE_MIN_RESIDUALS} such windows, nor where the level is below "
-    f"{ROUNDED_LEVEL} steps of the log's rounding; a rise of ≥ {QUANTA} such steps (the "
+    f"≥ {SPIKE_RATIO:g}× the level and ≥ {SHIFT_MULTIPLE:g}× the noise above it, times "
+    "√((1 + ρ) / (1 − ρ)) for a noise whose consecutive points correlate by ρ > 0; the noise "
+    f"is not checked with fewer than {NOISE_MIN_RESIDUALS} such windows, nor where the level is "
+    f"below {ROUNDED_LEVEL} steps of the log's rounding; a rise of ≥ {QUANTA} such steps (the "
     "smallest difference between two logged values), so rounding alone is never a spike; "
     "recovered when back below halfway between the level and that threshold; a spike that "
     f"starts in the first {WARMUP_POINTS} points (or the first {WARMUP_FRACTION:.0%} of a long "
@@ -213,7 +217,7 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
     else:
         noise = _noise(resid[0], i, end)
         if noise is not None and np.log(y[i] / level) < k * noise \
-                and not _held(y, i, level, ratio, SHIFT_MULTIPLE * noise):
+                and not _held(y, i, level, ratio, noise):
             return None
         need = max(np.log(ratio), k * noise if noise is not None else 0.0)
         back = level * float(np.exp(0.5 * need))
@@ -288,15 +292,35 @@ def _residuals(y: np.ndarray, quantum: float = 0.0,
     return out
 
 
-def _held(y: np.ndarray, i: int, level: float, ratio: float, need: float) -> bool:
+def _held(y: np.ndarray, i: int, level: float, ratio: float, noise: float) -> bool:
     """Whether the ``SHIFT_POINTS`` points from ``i`` are all finite and each is ≥ ``ratio`` ×
-    ``level`` with a log rise of ≥ ``need``: a jump that holds, whose evidence adds up over
-    those points (healthy noise rarely puts several points in a row that far up)."""
+    ``level`` with a log rise of ≥ ``SHIFT_MULTIPLE`` × ``noise``, widened by the noise's own
+    correlation from one point to the next: a jump that holds, whose evidence adds up over
+    those points only as far as their noise is independent (a noise that wanders, as a PINN's
+    does, puts several points in a row up more often)."""
     part = y[i:i + SHIFT_POINTS]
     if len(part) < SHIFT_POINTS or not np.isfinite(part).all():
         return False
     low = float(part.min())
-    return low >= ratio * level and np.log(low / level) >= need
+    if low < ratio * level:
+        return False
+    rho = _lag1(y[max(i - NOISE_RECENT, 0):i])
+    return np.log(low / level) >= SHIFT_MULTIPLE * noise * np.sqrt((1 + rho) / (1 - rho))
+
+
+def _lag1(y: np.ndarray) -> float:
+    """The correlation of consecutive log distances from the centred median of
+    ``CORRELATION_WINDOW`` points (wider than the noise's: a 5-point median follows a noise
+    that wanders and hides its correlation); 0 when negative or unmeasured, at most
+    ``SHIFT_MAX_CORRELATION``."""
+    y = y[np.isfinite(y) & (y > 0)]
+    if len(y) < 2 * CORRELATION_WINDOW:
+        return 0.0
+    r = np.log(y) - np.log(centred_median(y, CORRELATION_WINDOW))
+    a, b = r[:-1], r[1:]
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.clip(np.corrcoef(a, b)[0, 1], 0.0, SHIFT_MAX_CORRELATION))
 
 
 def _noise(resid: np.ndarray, i: int, end: int | None,

@@ -202,6 +202,28 @@ def test_find_spikes_jump_that_holds_is_found_where_one_point_is_not(seed):
     assert 200 in [s.onset for s in find_spikes(y)]
 
 
+def _wandering(seed: int, n: int = 1000, sigma: float = 0.2, rho: float = 0.5) -> np.ndarray:
+    """A falling loss with AR(1) noise of log-std ``sigma`` (a PINN's noise wanders)."""
+    rng = np.random.default_rng(seed)
+    e = rng.standard_normal(n) * sigma * np.sqrt(1 - rho**2)
+    out, a = np.empty(n), rng.standard_normal() * sigma
+    for i in range(n):
+        a = rho * a + e[i]
+        out[i] = a
+    return np.exp(out) * (1 + np.exp(-np.arange(n) / 100))
+
+
+@pytest.mark.parametrize("seed", [6, 13, 15, 26, 33])
+def test_find_spikes_wandering_noise_three_points_up_is_not_a_jump_that_holds(seed):
+    # correlated noise puts a few points in a row up together: the held test widens by
+    # √((1 + ρ) / (1 − ρ)); without it, each of these series has a "jump that holds"
+    from reporter.diagnose import spikes
+
+    y = _wandering(seed)
+    assert find_spikes(y) == []
+    assert 0.3 <= spikes._lag1(y[:500]) <= 0.7
+
+
 def test_find_spikes_loss_near_zero_judged_by_its_noise_now_not_its_past():
     # a memorising fine-tune rounded to 4 decimals: the loss fell from 1.0 to 0.001 over 250
     # points and stayed there; its absolute scatter while falling was larger than the 0.0049
