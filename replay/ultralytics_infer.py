@@ -154,13 +154,39 @@ def _warmup(log: _Log, spec: UltralyticsSchedule, lr0: float) -> Iterator[tuple[
             nw = 1 / (slope - intercept)
             for dw, db in itertools.product((0, -1, 1), (0, -1, 1)):
                 yield max(round(slope * nw) + db, 1), max(round(nw) + dw, 1)
-    elif ratios[0][0] == 0:  # one partial epoch: the 100-iteration floor, or one epoch
+            yield from _by_warmup_epochs(slope * nw, 1 / slope)
+    elif ratios[0][0] == 0:
+        # one partial epoch (nb <= nw < 2 nb): its value gives (nb - 1) / nw alone; the
+        # 100-iteration floor, then one and one and a half warm-up epochs, stand for it
         q0 = ratios[0][1]
         yield round(FLOOR * q0 + 1), FLOOR
-        if q0 < 1:
-            nb = round(1 / (1 - q0))
-            yield nb, nb
+        for epochs in (1.0, 1.5):
+            if epochs * q0 < 1:
+                nb = round(1 / (1 - epochs * q0))
+                yield nb, round(epochs * nb)
     yield 0, 0  # the log's own warm-up unexplained: scored without one
+
+
+def _by_warmup_epochs(nb_fit: float, ratio: float) -> Iterator[tuple[int, int]]:
+    """``(nb, round(warmup_epochs * nb))`` for ``nb`` within 5 % of the fit: the slope gives
+    ``nw / nb`` (the warm-up epochs) far better than the intercept gives ``nb`` when the log
+    printed 5 digits and ``nb`` is in the hundreds."""
+    spread = max(2, round(0.05 * nb_fit))
+    centre = round(nb_fit)
+    nearest = sorted(range(max(centre - spread, 1), centre + spread + 1),
+                     key=lambda nb: abs(nb - nb_fit))  # the closest to the fit first
+    for epochs in dict.fromkeys([round(ratio * 2) / 2, round(ratio, 1), round(ratio, 2)]):
+        for nb in nearest:
+            yield nb, round(epochs * nb)
+
+
+def _warmup_fits(log: _Log, spec: UltralyticsSchedule, lr0: float) -> bool:
+    """The weights group's warm-up epochs alone reproduced (before any full replay)."""
+    k = min(spec.warmup_epochs(), log.n)
+    replayed = np.array([spec.logged(lr0, e) for e in range(k)])
+    values = log.values[:k]
+    present = np.isfinite(values)
+    return bool(_close(replayed[present], values[present], log.rtol).all())
 
 
 def _bias_start(bias: FloatArray | None, spec: UltralyticsSchedule, lr0: float,
@@ -236,10 +262,13 @@ def infer_ultralytics(
                 continue
             lr0, lrf = _snapped(log, kind, s, epochs, lr0, lrf, known)
             base = UltralyticsSchedule(kind, epochs, lrf, stepped=stepped)
+            tried: set[tuple[int, int]] = set()
             for nb, nw in _warmup(log, base, lr0):
-                if nw > 0 and nb > nw + 1:
-                    continue
                 spec = replace(base, nb=nb, nw=nw)
+                if (nb, nw) in tried or (nw > 0 and nb > nw + 1) or (
+                        len(tried) > 9 and not _warmup_fits(log, spec, lr0)):
+                    continue  # past the first guesses, only those that fit the warm-up
+                tried.add((nb, nw))
                 for start in _bias_start(b, spec, lr0, known):  # shortest decimals first
                     spec = replace(spec, warmup_bias_lr=start)
                     score, first = _score(spec, lr0, groups, rtol)

@@ -8,11 +8,12 @@ unit in that last digit (:func:`lr_rtol`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from replay import UltralyticsSchedule, spec_text
+from replay import Candidate, UltralyticsSchedule, spec_text
 from replay.ultralytics_infer import Known, infer_ultralytics, printed_digits_rtol
 from reporter.config.setup import Provenance
 
@@ -72,7 +73,7 @@ def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | Non
     weights, bias, bias_name = groups
     logged = weights if bias is None else np.concatenate([weights, bias])
     rtol = printed_digits_rtol(logged)
-    found = infer_ultralytics(weights, bias, known=known, rtol=rtol, top=1)
+    found = infer_ultralytics(weights, bias, known=known, rtol=rtol, top=1000)
     names = "lr/pg1" + (f" and {bias_name}" if bias_name else "")
     count = int(np.isfinite(logged).sum())
     if not found:
@@ -91,7 +92,7 @@ def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | Non
     source = "args.yaml's settings and the logged LR" if setup.scheduler else "the logged LR"
     how = (f"identified from {source}: {spec_text(spec)} from lr0 {best.base_lr:g} reproduces "
            f"all {count} logged values of {names} to {rtol:.4%}, the precision results.csv "
-           f"printed; {_warmup_text(spec)}; {STEPPED[spec.stepped]}")
+           f"printed; {_warmup_text(spec, found)}; {STEPPED[spec.stepped]}")
     setup.scheduler = spec
     setup.provenance["scheduler"] = Provenance(note=how)
     if setup.learning_rate is None:
@@ -106,11 +107,23 @@ def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | Non
     return result
 
 
-def _warmup_text(spec: UltralyticsSchedule) -> str:
+def _warmup_text(spec: UltralyticsSchedule, found: list[Candidate]) -> str:
+    """Where the warm-up's numbers come from, and how far the log pins them down."""
     if spec.nw == 0:
         return "no warm-up shows in the log"
-    return (f"the warm-up's {spec.nw} iterations and {spec.nb} batches per epoch read from "
-            f"the {spec.warmup_epochs()} warm-up epochs")
+    partial = -(-(spec.nw + 1) // spec.nb) - 1  # epochs that end inside the warm-up
+    if partial <= 1:
+        return (f"the warm-up ends in epoch 1, so the log gives only (nb - 1) / nw = "
+                f"{(spec.nb - 1) / spec.nw:.4g}; nb {spec.nb} and nw {spec.nw} stand for it")
+    text = (f"the warm-up's {spec.nw} iterations and {spec.nb} batches per epoch read from "
+            f"its {partial} partial epochs")
+    core = replace(spec, nb=0, nw=0, warmup_bias_lr=0.0)
+    same = sorted({c.spec.nb for c in found if c.score == 1.0 and isinstance(
+        c.spec, UltralyticsSchedule) and replace(c.spec, nb=0, nw=0, warmup_bias_lr=0.0) == core})
+    if len(same) > 1:
+        text += (f" (the printed digits do not tell nb apart: every nb tried from {same[0]} to "
+                 f"{same[-1]} reproduces them; {spec.nb} is the closest to the fit)")
+    return text
 
 
 def _auto_note(setup: TrainingSetup) -> str:

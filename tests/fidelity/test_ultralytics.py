@@ -95,3 +95,33 @@ def test_realogs_ultralytics_runs_are_identified(run: str, spec: str, count: int
     assert f"{spec_text(setup.scheduler)} from {setup.learning_rate:g}" == spec
     assert f"all {count} logged values" in result["text"]
     assert fid.status == "match"
+
+
+def _printed_run(folder: Path, spec: UltralyticsSchedule, lr0: float, epochs: int) -> Path:
+    """An 8.0-style results.csv (epochs from 0, ``%.5g``, biases in group 0) of ``spec``."""
+    from dataclasses import replace
+
+    lines = ["epoch,train/box_loss,val/box_loss,lr/pg0,lr/pg1,lr/pg2"]
+    for e in range(epochs):
+        w, b = spec.logged(lr0, e), replace(spec, bias=True).logged(lr0, e)
+        lines.append(",".join(f"{v:.5g}" for v in (e, 2 - e / 200, 2.2 - e / 200, b, w, w)))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.csv").write_text("\n".join(lines) + "\n")
+    return folder / "results.csv"
+
+
+def test_ultralytics_nb_the_printed_digits_cannot_pin_is_said(tmp_path: Path) -> None:
+    spec = UltralyticsSchedule("linear", 100, nb=1830, nw=5490)
+    setup = TrainingSetup()
+    result, _ = _analyse(_printed_run(tmp_path, spec, 0.01, 100), setup)
+    assert result["adopted"], result
+    assert setup.scheduler.nw == 3 * setup.scheduler.nb  # the warm-up epochs are pinned
+    assert "the printed digits do not tell nb apart" in result["text"]
+
+
+def test_ultralytics_warmup_ending_in_epoch_one_gives_a_ratio_only(tmp_path: Path) -> None:
+    spec = UltralyticsSchedule("cos", 60, 0.2, nb=37, nw=56)
+    setup = TrainingSetup()
+    result, fid = _analyse(_printed_run(tmp_path, spec, 0.01, 60), setup)
+    assert result["adopted"] and fid.status == "match", result
+    assert f"(nb - 1) / nw = {36 / 56:.4g}" in result["text"]
