@@ -117,6 +117,7 @@ def read(path: Path, *, verify_crc: bool = False):
     groups = _groups(path)
     notes: list[str] = []
     frames, starts = [], {}
+    present: set[str] = set()  # the metric names of the rows read (a set per file, not per row)
     plugins: dict[str, str | None] = {}
     keras = False
     for group, files in groups:
@@ -134,6 +135,7 @@ def read(path: Path, *, verify_crc: bool = False):
                 keras |= bool(by_epoch.any())
             names = np.asarray([_metric_name(t, group) for t in tags] or [""], dtype=object)
             rows["metric"] = names[tag_id]
+            present.update(names[np.bincount(tag_id, minlength=len(names)) > 0].tolist())
             rows["segment"] = np.full(len(rows["value"]), segment, dtype=np.int64)
             frames.append(pd.DataFrame(rows))
     if len(groups) == 1 and len(groups[0][1]) > 1:
@@ -141,10 +143,10 @@ def read(path: Path, *, verify_crc: bool = False):
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if table.empty:
         raise LogFormatError(path, "no scalar values in the event file(s)")
-    skipped = [m for m in table["metric"].unique() if m.startswith(_SKIP_TAGS)]
+    skipped = [m for m in present if m.startswith(_SKIP_TAGS)]
     if skipped:
         table = table[~table["metric"].isin(skipped)]
-    table, meta, step_kind = _interpret(table, keras, notes)
+    table, meta, step_kind = _interpret(table, keras, notes, present.difference(skipped))
     meta["precision"] = "float32"  # simple_value and TF2 scalars: 1e40 reads as inf
     return finish_keeping_batches(path, ID, table, step_kind=step_kind, notes=notes,
                                   meta=meta, starts=starts)
@@ -280,9 +282,10 @@ def _scalar(value: pb.Value, plugins: dict[str, str | None]) -> float | None:
     return None
 
 
-def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, str]:
-    """Epoch column, canonical names, framework and step kind from the tags present."""
-    tags = set(table["metric"].unique())
+def _interpret(table: Any, keras: bool, notes: list[str], tags: set[str]
+               ) -> tuple[Any, dict, str]:
+    """Epoch column, canonical names, framework and step kind from the tags present (``tags``:
+    the distinct values of ``table["metric"]``)."""
     meta: dict[str, Any] = {"framework": "unknown", "lr_timing": "unknown"}
     if is_ultralytics(tags):
         table = table.assign(epoch=table["step"] - 1.0)
@@ -313,7 +316,7 @@ def _interpret(table: Any, keras: bool, notes: list[str]) -> tuple[Any, dict, st
     if meta["framework"] == "lightning":
         names, meta["granularity"] = metric_names(list(table["metric"].unique()))
     else:
-        names = {t: canonical_name(t) for t in table["metric"].unique()}
+        names = {t: canonical_name(t) for t in tags}
     table = table.assign(metric=table["metric"].map(names))
     return table, meta, step_kind
 
