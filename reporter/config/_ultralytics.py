@@ -22,8 +22,8 @@ from reporter.config.setup import Provenance, TrainingSetup
 #: ultralytics/cfg/default.yaml
 DEFAULTS: dict[str, Any] = {"lrf": 0.01, "cos_lr": False, "warmup_epochs": 3.0,
                             "warmup_bias_lr": 0.1, "optimizer": "auto"}
-AUTO_LR = ("optimizer 'auto' ignores lr0 and chooses the LR itself (SGD 0.01 above 10,000 "
-           "iterations, else AdamW at round(0.002 * 5 / (4 + classes), 6))")
+AUTO_LR = ("optimizer 'auto' ignores lr0 and chooses the LR itself (0.01 with SGD, MuSGD in "
+           "8.4, above 10,000 iterations, else AdamW at round(0.002 * 5 / (4 + classes), 6))")
 #: keys of an args.yaml that are no training setting reporter maps (``mode: train``)
 NOT_SETTINGS = ("mode",)
 

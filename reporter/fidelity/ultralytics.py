@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from replay import Candidate, UltralyticsSchedule, spec_text
+from replay.ultralytics import warmup_iterations
 from replay.ultralytics_infer import Known, infer_ultralytics, printed_digits_rtol
+from reporter.config._context import as_float
 from reporter.config.setup import Provenance
 
 if TYPE_CHECKING:
@@ -92,13 +94,14 @@ def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | Non
     source = "args.yaml's settings and the logged LR" if setup.scheduler else "the logged LR"
     how = (f"identified from {source}: {spec_text(spec)} from lr0 {best.base_lr:g} reproduces "
            f"all {count} logged values of {names} to {rtol:.4%}, the precision results.csv "
-           f"printed; {_warmup_text(spec, found)}; {STEPPED[spec.stepped]}")
+           f"printed; {_warmup_text(spec, found)}{_warmup_rule(spec, setup)}; "
+           f"{STEPPED[spec.stepped]}")
     setup.scheduler = spec
     setup.provenance["scheduler"] = Provenance(note=how)
     if setup.learning_rate is None:
         setup.learning_rate = best.base_lr
         setup.provenance["learning_rate"] = Provenance(
-            note="lr0 read from the logged LR" + _auto_note(setup))
+            note="lr0 read from the logged LR" + _auto_note(setup, best.base_lr))
     if setup.epochs is None:
         setup.epochs = spec.epochs
         setup.provenance["epochs"] = Provenance(note="the schedule's length, read from the "
@@ -126,6 +129,32 @@ def _warmup_text(spec: UltralyticsSchedule, found: list[Candidate]) -> str:
     return text
 
 
-def _auto_note(setup: TrainingSetup) -> str:
+def _auto_note(setup: TrainingSetup, lr0: float) -> str:
+    """Why the config's lr0 was not used, or the class count whose ``optimizer=auto`` LR
+    ``lr0`` equals (AdamW's ``round(0.002 * 5 / (4 + nc), 6)``), when no config says."""
     prov = setup.provenance.get("learning_rate")
-    return f" ({prov.note})" if prov is not None and prov.note.startswith("not ") else ""
+    if prov is not None and prov.note.startswith("not "):
+        return f" ({prov.note})"
+    classes = round(0.01 / lr0 - 4) if lr0 > 0 else 0
+    if setup.optimizer is None and 1 <= classes <= 100_000 and \
+            round(0.002 * 5 / (4 + classes), 6) == lr0:
+        return (f"; it equals what optimizer 'auto' gives AdamW for {classes} classes, "
+                "round(0.002 * 5 / (4 + classes), 6)")
+    return ""
+
+
+def _warmup_rule(spec: UltralyticsSchedule, setup: TrainingSetup) -> str:
+    """Which release's warm-up length the config's ``warmup_epochs`` gives ``nw`` by."""
+    epochs = as_float(setup.raw.get("warmup_epochs")) if setup.raw else None
+    if epochs is None or spec.nw == 0:
+        return ""
+    rules = [(warmup_iterations(epochs, spec.nb, spec.epochs), "max(round(warmup_epochs * nb), "
+              "100), up to 8.4.0"),
+             (warmup_iterations(epochs, spec.nb, spec.epochs, floor=False),
+              "round(min(warmup_epochs, epochs - 1) * nb), 8.4.190")]
+    matching = [text for nw, text in rules if nw == spec.nw]
+    rule = " and by ".join(matching) + (" alike" if len(matching) > 1 else "")
+    if not matching:
+        return (f"; args.yaml's warmup_epochs {epochs:g} gives neither release's warm-up length"
+                f" with nb {spec.nb} ({rules[0][0]} or {rules[1][0]} iterations)")
+    return f"; nw is args.yaml's warmup_epochs {epochs:g} by {rule}"

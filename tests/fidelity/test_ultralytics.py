@@ -125,3 +125,22 @@ def test_ultralytics_warmup_ending_in_epoch_one_gives_a_ratio_only(tmp_path: Pat
     result, fid = _analyse(_printed_run(tmp_path, spec, 0.01, 60), setup)
     assert result["adopted"] and fid.status == "match", result
     assert f"(nb - 1) / nw = {36 / 56:.4g}" in result["text"]
+
+
+def test_ultralytics_warmup_length_names_the_release_rule_it_follows(tmp_path: Path) -> None:
+    case = CASES["cos-8-AdamW"]  # warmup_epochs 2.5, nb 7: 18 iterations, under the old floor
+    path = _results_csv(tmp_path, case)
+    (tmp_path / "args.yaml").write_text("epochs: 8\noptimizer: AdamW\nlr0: 0.001\ncos_lr: true\n"
+                                        "warmup_epochs: 2.5\nwarmup_bias_lr: 0.05\n")
+    setup = read_setup(tmp_path / "args.yaml")
+    result, fid = _analyse(path, setup)
+    assert result["adopted"] and fid.status == "match", result
+    assert "nw is args.yaml's warmup_epochs 2.5 by round(min(warmup_epochs, epochs - 1) * nb)" \
+        ", 8.4.190;" in result["text"]
+
+
+@pytest.mark.skipif(not REALOGS.is_dir(), reason=f"no real logs at {REALOGS}")
+def test_realogs_r16_lr0_is_what_auto_gives_adamw_for_two_classes() -> None:
+    setup = TrainingSetup()
+    _analyse(REALOGS / "r16_ultralytics_csv" / "results.csv", setup)
+    assert "optimizer 'auto' gives AdamW for 2 classes" in setup.provenance["learning_rate"].note
