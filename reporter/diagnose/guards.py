@@ -121,17 +121,17 @@ def _rolling_before(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray,
     s1 = np.concatenate([[0.0], np.cumsum(c)])
     s2 = np.concatenate([[0.0], np.cumsum(c * c)])
     nb = np.concatenate([[0], np.cumsum(bad)])
-    idx = np.arange(len(y))
-    lo = np.maximum(idx - window, 0)
-    count = (idx - lo).astype(float)
-    sum1 = s1[idx] - s1[lo] + ref * count
-    sum2_c = s2[idx] - s2[lo]
-    has_bad = (nb[idx] - nb[lo]) > 0
+    n = len(y)
+    count = np.minimum(np.arange(n), window).astype(float)
+    d1 = s1[:n] - _at_start(s1, window, n)  # the window's sum of c: y[max(i - window, 0):i]
+    sum1 = d1 + ref * count
+    sum2_c = s2[:n] - _at_start(s2, window, n)
+    has_bad = (nb[:n] - _at_start(nb, window, n)) > 0
     sum1[has_bad] = np.nan
     sum2_c[has_bad] = np.nan
     # mean of c and of c², from which the variance is taken (shift-invariant)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_c = (s1[idx] - s1[lo]) / count
+        mean_c = d1 / count
         var_pop = np.maximum(sum2_c / count - mean_c ** 2, 0.0)
     # a window of equal values has a variance of exactly 0 and that value as its mean, which
     # the running sums give only up to rounding
@@ -141,20 +141,27 @@ def _rolling_before(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray,
     return sum1, var_pop, count
 
 
+def _at_start(prefix: np.ndarray, window: int, n: int) -> np.ndarray:
+    """``prefix[max(i - window, 0)]`` for each point ``i < n`` (slices, no gather)."""
+    head = np.full(min(window, n), prefix[0])
+    return np.concatenate([head, prefix[:max(n - window, 0)]])
+
+
 def _flat_before(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Where the (up to) ``window`` values before a point are all equal (and finite), and that
     value: no non-finite value and no change between neighbours inside the window."""
     y = np.asarray(y, dtype=float)
     n = len(y)
-    idx = np.arange(n)
-    lo = np.maximum(idx - window, 0)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
     bad = np.concatenate([[0], np.cumsum(~np.isfinite(y))])
-    # changes[j]: neighbours that differ among y[0..j]; the window is y[lo..idx-1]
+    # changes[j]: neighbours that differ among y[0..j]; the window is y[lo..i-1]
     changes = np.concatenate([[0], np.cumsum(y[1:] != y[:-1])])
-    last = np.maximum(idx - 1, 0)
-    flat = (idx > 0) & (bad[idx] == bad[lo]) & (changes[last] == changes[lo])
+    last = np.concatenate([[0], changes[:-1]])  # changes[max(i - 1, 0)]
+    flat = (bad[:n] == _at_start(bad, window, n)) & (last == _at_start(changes, window, n))
+    flat[0] = False  # nothing before the first point
     value = np.full(n, np.nan)
-    value[flat] = y[last[flat]]
+    value[1:][flat[1:]] = y[:-1][flat[1:]]
     return flat, value
 
 
