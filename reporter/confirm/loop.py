@@ -39,6 +39,7 @@ from replay import (
     CosineAnnealingLR,
     ReduceLROnPlateau,
     StepLR,
+    UltralyticsSchedule,
     early_stop,
     warmup_factor,
 )
@@ -130,6 +131,8 @@ def build_scheduler(spec: TrialSpec, optimizer: torch.optim.Optimizer) -> Any:
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=sched.T_max, eta_min=sched.eta_min)
     if isinstance(sched, StepLR):
         return lr_scheduler.StepLR(optimizer, step_size=sched.step_size, gamma=sched.gamma)
+    if isinstance(sched, UltralyticsSchedule):  # per epoch: each epoch's logged factor
+        return lr_scheduler.LambdaLR(optimizer, lambda epoch: sched.logged(1.0, epoch))
     raise TypeError(f"no torch scheduler for {type(sched).__name__}")
 
 

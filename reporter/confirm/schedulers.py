@@ -22,6 +22,9 @@ def torch_trial_scheduler(spec: Any) -> tuple[Any, str | None]:
     """
     from reporter.confirm.spec import SCHEDULER_SPECS
 
+    if isinstance(spec, replay.UltralyticsSchedule) and spec.nw > 0:
+        return spec, (f"{spec_text(spec)} stepped per epoch: each warm-up epoch at the LR its "
+                      "last batch had (the trainer ramps it batch by batch)")
     if spec is None or isinstance(spec, SCHEDULER_SPECS):
         return spec, None
     if isinstance(spec, replay.KerasReduceLROnPlateau):

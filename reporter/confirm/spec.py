@@ -11,9 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from replay import ConstantSchedule, CosineAnnealingLR, EarlyStopping, ReduceLROnPlateau, StepLR
+from replay import (
+    ConstantSchedule,
+    CosineAnnealingLR,
+    EarlyStopping,
+    ReduceLROnPlateau,
+    StepLR,
+    UltralyticsSchedule,
+)
 
-SCHEDULER_SPECS = (ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR)
+SCHEDULER_SPECS = (ConstantSchedule, CosineAnnealingLR, ReduceLROnPlateau, StepLR,
+                   UltralyticsSchedule)
 
 PROXY_DESCRIPTION = (
     "Built-in proxy task, not your model: a {num_layers}-layer LSTM (hidden size {hidden_size}) "

@@ -60,3 +60,14 @@ def test_one_thread_turns_deterministic_algorithms_on_and_restores_the_callers()
     with one_thread():
         assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled()
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == before
+
+
+def test_ultralytics_schedule_trains_each_epoch_at_its_replayed_lr():
+    from replay import UltralyticsSchedule, lr_trajectory
+    from reporter.confirm.schedulers import torch_trial_scheduler
+
+    sched = UltralyticsSchedule("linear", 6, nb=4, nw=10, stepped="end")
+    curve = train_loop(TrialSpec(learning_rate=0.01, scheduler=sched, epochs=6), _parts(), seed=0)
+    assert np.allclose(curve.lr, lr_trajectory(sched, 0.01, 6).lr, rtol=1e-12)
+    _, note = torch_trial_scheduler(sched)
+    assert "each warm-up epoch at the LR its last batch had" in note
