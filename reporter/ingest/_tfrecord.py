@@ -199,6 +199,8 @@ def decode_simple(buf: Any, offsets: Any, lengths: Any) -> dict[str, Any]:
         first += sizes[length]
         _decode_group(_rows(buf, offsets[index], length), index, ok, cols, tags)
     sel = np.flatnonzero(ok)
+    if len(sel) and sel[-1] - sel[0] + 1 == len(sel):  # mostly all but the file_version
+        sel = slice(int(sel[0]), int(sel[-1]) + 1)
     return {"mask": ok, **{k: v[sel] for k, v in cols.items()}, "tags": list(tags)}
 
 
@@ -235,9 +237,13 @@ def _decode_group(rows: Any, index: Any, ok: Any, cols: dict[str, Any],
         p[has_step & ~varint.any(axis=1)] = 0  # a step varint longer than the record allows
     else:
         p = np.where(has_step, 0, 9)
-    for at in np.unique(p[good & (p > 0)]).tolist():
-        member = np.flatnonzero(good & (p == at))
-        sub = rows if len(member) == len(rows) else rows[member]  # mostly one layout
+    layouts = np.bincount(p[good & (p > 0)], minlength=1)
+    for at in np.flatnonzero(layouts).tolist():
+        if layouts[at] == len(rows):  # mostly one layout per length
+            sub, member = rows, np.arange(len(rows))
+        else:
+            member = np.flatnonzero(good & (p == at))
+            sub = rows[member]
         tag_len = width - at - 11
         fits = ((sub[:, at] == 0x2A) & (sub[:, at + 1] == tag_len + 9)
                 & (sub[:, at + 2] == 0x0A) & (sub[:, at + 3] == tag_len + 7)
@@ -265,20 +271,20 @@ def _tag_ids(block: Any, tags: dict[str, int]) -> Any:
     import numpy as np
 
     rows, width = block.shape
-    words = np.zeros((rows, -(-width // 8) * 8 or 8), dtype=np.uint8)
-    words[:, :width] = block
-    keys = words.view("<u8")
+    if width == 0:
+        return np.full(rows, _tag_id(b"", tags), dtype=np.int64)
+    keys = np.ascontiguousarray(block).view(f"V{width}")[:, 0]  # compared as whole items
     ids = np.empty(rows, dtype=np.int64)
     left = np.arange(rows)
     for _ in range(_PEELED):
         if not len(left):
             return ids
-        same = (keys[left] == keys[left[0]]).all(axis=1)
+        rest = keys if len(left) == rows else keys[left]
+        same = rest == rest[0]
         ids[left[same]] = _tag_id(bytes(block[left[0]]), tags)
         left = left[~same]
     if len(left):  # many tags of one length: sort the rest
-        _, first, inverse = np.unique(keys[left], axis=0, return_index=True,
-                                      return_inverse=True)
+        _, first, inverse = np.unique(keys[left], return_index=True, return_inverse=True)
         found = np.array([_tag_id(bytes(block[left[i]]), tags) for i in first])
         ids[left] = found[inverse.reshape(-1)]
     return ids

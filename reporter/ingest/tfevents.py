@@ -229,18 +229,24 @@ def _read_file(file: Path, notes: list[str], plugins: dict[str, str | None],
     index = {t: i for i, t in enumerate(tags)}
     slow_ids = [index.setdefault(t, len(index)) for t in slow["tag"]]
     tags = list(index)
-    order = np.concatenate([np.flatnonzero(fast["mask"]), np.asarray(slow["order"], np.int64)])
-    sort = np.argsort(order, kind="stable")
-    if stop is not None:
-        sort = sort[order[sort] < stop]
+    sort = None  # every scalar decoded by the fast path, in record order: nothing to merge
+    if slow["order"] or stop is not None:
+        order = np.concatenate([np.flatnonzero(fast["mask"]),
+                                np.asarray(slow["order"], np.int64)])
+        sort = np.argsort(order, kind="stable")
+        if stop is not None:
+            sort = sort[order[sort] < stop]
 
     def joined(fast_part: Any, slow_part: list, dtype: Any) -> Any:
+        if sort is None:
+            return fast_part
         return np.concatenate([fast_part, np.asarray(slow_part, dtype=dtype)])[sort]
 
+    tag_id = joined(fast["tag_id"], slow_ids, np.int64)
     return {
-        "tag_id": joined(fast["tag_id"], slow_ids, np.int64),
+        "tag_id": tag_id,
         "step": joined(fast["step"], slow["step"], np.int64),
-        "epoch": np.full(len(sort), np.nan),
+        "epoch": np.full(len(tag_id), np.nan),
         "wall_time": joined(fast["wall_time"], slow["wall"], np.float64),
         "value": joined(fast["value"], slow["value"], np.float64),
     }, tags, start
