@@ -2,8 +2,9 @@
 per-iteration warm-up, as ``results.csv`` logs it in ``lr/pg0``, ``lr/pg1``, ``lr/pg2``.
 
 Read from ``ultralytics/engine/trainer.py`` (``_setup_scheduler``, ``_do_train``) of the
-releases 8.0.200, 8.1.0, 8.3.0, 8.3.100, 8.4.0 and 8.4.190, and ``one_cycle`` in
-``ultralytics/utils/torch_utils.py``:
+releases 8.0.200, 8.1.0, 8.3.0, 8.3.100, 8.4.0 and 8.4.190, ``one_cycle`` in
+``ultralytics/utils/torch_utils.py``, and YOLOv5 7.0's ``train.py`` (the ``yolov5`` 7.0.14
+package):
 
 - the schedule is a torch ``LambdaLR`` stepped once per epoch with ``lf(x)``, linear
   ``max(1 - x/epochs, 0) * (1 - lrf) + lrf`` or, with ``cos_lr``, ``one_cycle(1, lrf,

@@ -382,7 +382,7 @@ def _run_infer(args) -> int:
 def _with_ultralytics(run, found: list) -> tuple[list, str | None]:
     """An Ultralytics run's own trainer schedules ranked with the others (ties go to them),
     and a note on how they were scored."""
-    from reporter.fidelity.ultralytics import is_ultralytics, lr_groups
+    from reporter.fidelity.ultralytics import group_names, is_ultralytics, lr_groups
 
     groups = lr_groups(run) if is_ultralytics(run) else None
     if groups is None:
@@ -393,8 +393,8 @@ def _with_ultralytics(run, found: list) -> tuple[list, str | None]:
     rtol = printed_digits_rtol(weights if bias is None else np.concatenate([weights, bias]))
     own = infer_ultralytics(weights, bias, rtol=rtol)
     ranked = sorted(own + found, key=lambda c: -c.score)[:max(len(found), len(own))]
-    return ranked, (f"ultralytics: candidates score lr/pg1{f' and {name}' if name else ''} "
-                    f"together, to {rtol:.2g} (the digits results.csv printed)")
+    return ranked, (f"ultralytics: candidates score {group_names(name)} together, to "
+                    f"{rtol:.2g} (the digits results.csv printed)")
 
 
 def _infer_series(run, lr_name: str, metric: str, *, per: str | None = None):

@@ -48,6 +48,13 @@ def lr_groups(run: Run) -> tuple[np.ndarray, np.ndarray | None, str | None] | No
     return (weights, others[0][1], others[0][0]) if others else (weights, None, None)
 
 
+def group_names(bias_name: str | None) -> str:
+    """``"lr/pg1 and lr/pg0"``: the weights group as the log names it (YOLOv5: ``x/lr1``)
+    and the bias group."""
+    weights = "x/lr1" if bias_name and bias_name.startswith("x/") else "lr/pg1"
+    return weights + (f" and {bias_name}" if bias_name else "")
+
+
 def lr_rtol(run: Run | None) -> float | None:
     """The tolerance an Ultralytics run's logged LR allows (None for other runs)."""
     if not is_ultralytics(run) or run is None or not run.has("lr"):
@@ -76,7 +83,7 @@ def identify_ultralytics(setup: TrainingSetup, run: Run) -> dict[str, Any] | Non
     logged = weights if bias is None else np.concatenate([weights, bias])
     rtol = printed_digits_rtol(logged)
     found = infer_ultralytics(weights, bias, known=known, rtol=rtol, top=1000)
-    names = "lr/pg1" + (f" and {bias_name}" if bias_name else "")
+    names = group_names(bias_name)
     count = int(np.isfinite(logged).sum())
     if not found:
         return {"adopted": False, "text": "no Ultralytics schedule fits the epochs after "

@@ -144,3 +144,24 @@ def test_realogs_r16_lr0_is_what_auto_gives_adamw_for_two_classes() -> None:
     setup = TrainingSetup()
     _analyse(REALOGS / "r16_ultralytics_csv" / "results.csv", setup)
     assert "optimizer 'auto' gives AdamW for 2 classes" in setup.provenance["learning_rate"].note
+
+
+def test_yolov5_results_csv_is_identified(tmp_path: Path) -> None:
+    """YOLOv5 7.0's train.py: the same schedule, stepped after the record, 100-iteration floor,
+    biases in group 0, columns x/lr0-2 written '%20.5g' with padded names."""
+    from dataclasses import replace
+
+    spec = UltralyticsSchedule("cos", 30, 0.1, nb=20, nw=100, stepped="end")
+    cols = ["epoch", "train/box_loss", "train/obj_loss", "val/box_loss", "x/lr0", "x/lr1",
+            "x/lr2"]
+    lines = [("%20s," * len(cols) % tuple(cols)).rstrip(",")]
+    for e in range(30):
+        w, b = spec.logged(0.01, e), replace(spec, bias=True).logged(0.01, e)
+        row = (e, 0.1 - e / 1000, 0.05, 0.09 - e / 1000, b, w, w)
+        lines.append(("%20.5g," * len(row) % row).rstrip(","))
+    (tmp_path / "results.csv").write_text("\n".join(lines) + "\n")
+    setup = TrainingSetup()
+    result, fid = _analyse(tmp_path / "results.csv", setup)
+    assert result["adopted"] and fid.status == "match", result
+    assert (setup.scheduler, setup.learning_rate) == (spec, 0.01)
+    assert "all 60 logged values of x/lr1 and x/lr0" in result["text"]
