@@ -125,5 +125,7 @@ def _rename(run: Any, source: str, target: str, *, replace: bool = False) -> Non
     if replace:
         frame = frame[frame["metric"] != target]
     frame = frame.copy()
+    if hasattr(frame["metric"], "cat") and target not in frame["metric"].cat.categories:
+        frame["metric"] = frame["metric"].cat.add_categories([target])  # a text log's codes
     frame.loc[frame["metric"] == source, "metric"] = target
     run.scalars = frame.reset_index(drop=True)

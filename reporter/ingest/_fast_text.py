@@ -46,7 +46,12 @@ PROBE_STEP = 256  # lines read one by one at a time until the parser has read a 
 _ROW: Final = re.compile(rb"iter (\d+): loss ([-+.0-9eE]+|[-+]?(?i:nan|inf(?:inity)?)"
                          rb"(?![A-Za-z]))")
 _HEAD: Final = b"iter "
+_HEAD_BYTES: Final = int.from_bytes(_HEAD, "little")  # the head as the low bytes of an int
+_HEAD_MASK: Final = (1 << 8 * len(_HEAD)) - 1
 _LOSS: Final = np.frombuffer(b": loss ", np.uint8)
+# ``: loss `` and the byte after it, read as one little-endian 8-byte integer
+_LOSS_BYTES: Final = int.from_bytes(b": loss \x00", "little")
+_LOSS_MASK: Final = (1 << 56) - 1
 _TOKEN_WIDTH: Final = MAX_DIGITS + 4  # a sign, digits, a point and the byte after them
 _WIDTH: Final = MAX_DIGITS + 1 + len(_LOSS) + _TOKEN_WIDTH  # the bytes after ``iter ``
 # words (in a lower-cased line) that make a line worth the parser's attention; the last
@@ -147,6 +152,14 @@ def _offsets(text: bytes, word: bytes) -> Any:
     return np.asarray([m.start() for m in re.finditer(re.escape(word), text)], dtype=np.int64)
 
 
+def _outside(lines: Any, heads: Any) -> set[int]:
+    """The ``lines`` (an array) that are not in the sorted array ``heads``."""
+    if not len(heads):
+        return set(lines.tolist())
+    at = np.minimum(np.searchsorted(heads, lines), len(heads) - 1)
+    return set(lines[heads[at] != lines].tolist())
+
+
 def _runs(lines: list[int]) -> Iterator[tuple[int, int]]:
     """``[start, stop)`` of each run of consecutive numbers in the sorted ``lines``."""
     start = None
@@ -203,23 +216,22 @@ class _Chunk:
     def _rows(self) -> tuple[Any, Any, Any, Any, Any]:
         """The lines that start with ``iter ``: all, those whose numbers are not read, and
         the bulk rows with their steps and losses."""
-        data = np.frombuffer(self.chunk, np.uint8)
         starts = self.starts[:-1] + 1
-        found = np.ones(len(starts), dtype=bool)
-        for offset, byte in enumerate(_HEAD):
-            found &= data[np.minimum(starts + offset, len(data) - 1)] == byte
-        heads = np.flatnonzero(found)
-        padded = np.frombuffer(self.chunk + b"\n" * _WIDTH, np.uint8)
-        window = sliding_window_view(padded, _WIDTH)[starts[heads] + len(_HEAD)]
-        ok, steps, values = _iter_numbers(window)
-        for index in np.flatnonzero(~ok).tolist():  # not plain decimals: ``float`` or parser
-            match = _ROW.match(self.chunk, int(starts[heads[index]]))
+        padded = np.frombuffer(self.chunk + b"\n" * (len(_HEAD) + _WIDTH), np.uint8)
+        window = sliding_window_view(padded, len(_HEAD) + _WIDTH)[starts]
+        lead = np.ascontiguousarray(window[:, :8]).view("<u8")[:, 0] & _HEAD_MASK
+        head = lead == _HEAD_BYTES
+        ok, steps, values = _iter_numbers(window[:, len(_HEAD):])  # every line: no copy
+        ok &= head
+        for index in np.flatnonzero(head & ~ok).tolist():  # not plain: ``float`` or parser
+            match = _ROW.match(self.chunk, int(starts[index]))
             try:
                 steps[index], values[index] = float(match[1]), float(match[2])  # type: ignore[index]
                 ok[index] = True
             except (TypeError, ValueError):
                 pass
-        return heads, heads[~ok], heads[ok], steps[ok], values[ok]
+        rows = np.flatnonzero(ok)
+        return np.flatnonzero(head), np.flatnonzero(head & ~ok), rows, steps[rows], values[rows]
 
     def _wanted(self, heads: Any, rows: Any) -> set[int]:
         """The lines the parser must see (see the module docstring)."""
@@ -227,7 +239,7 @@ class _Chunk:
         letter = _IS_LETTER[kept]
         wanted = self._with_pairs(rows, kept[~letter]) | self._word_lines(kept, letter, heads)
         if self.chunk.count(b"iter") != len(heads):  # 'iter' elsewhere than at a head
-            wanted.update(set(self._lines_with(b"iter")) - set(heads.tolist()))
+            wanted |= _outside(self._line_of(_offsets(self.lowered, b"iter")), heads)
         if self.parser.orphans_open():
             data = np.frombuffer(self.chunk, np.uint8)
             wanted.update(np.flatnonzero(_ORPHAN_START[data[self.starts[:-1] + 1]]).tolist())
@@ -254,11 +266,7 @@ class _Chunk:
             ends = np.cumsum([len(piece) for piece in pieces])
             line_of = lambda at: candidates[np.searchsorted(ends, at, side="right")]  # noqa: E731
         found = {i for word in _WORDS for i in line_of(_offsets(text, word)).tolist()}
-        return found | (set(line_of(_offsets(text, b"iter")).tolist()) - set(heads.tolist()))
-
-    def _lines_with(self, word: bytes) -> list[int]:
-        """The lines holding ``word`` (lower case) in any case."""
-        return self._line_of(_offsets(self.lowered, word)).tolist()
+        return found | _outside(line_of(_offsets(text, b"iter")), heads)
 
     def _with_pairs(self, rows: Any, kept: Any) -> set[int]:
         """The bulk rows whose line goes on with ``:``, ``=`` or ``\r`` (the parser reads
@@ -315,6 +323,7 @@ def _iter_numbers(window: Any) -> tuple[Any, Any, Any]:
         block = window[chosen]
         loss = width + len(_LOSS)
         read, values[chosen] = decimals(block[:, loss:loss + _TOKEN_WIDTH])
-        ok[chosen] = read & (block[:, width:loss] == _LOSS).all(axis=1)
+        head = np.ascontiguousarray(block[:, width:loss + 1]).view("<u8")[:, 0]
+        ok[chosen] = read & ((head & _LOSS_MASK) == _LOSS_BYTES)
         steps[chosen] = integers(block[:, :width])
     return ok, steps, values

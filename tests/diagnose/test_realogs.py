@@ -26,7 +26,7 @@ def _realog(name: str):
 def _as_train_loss(run, metric: str):
     """What ``--loss metric`` does: analyse ``metric`` as the training loss."""
     frame = run.scalars
-    frame = frame[frame["metric"] != "train/loss"].copy()
+    frame = frame[frame["metric"] != "train/loss"].astype({"metric": str})
     frame.loc[frame["metric"] == metric, "metric"] = "train/loss"
     run.scalars = frame.reset_index(drop=True)
     return run

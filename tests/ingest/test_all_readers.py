@@ -28,7 +28,7 @@ def test_reader_forced_format_gives_same_run(all_readers):
 
 def test_reader_dtypes_are_canonical(all_readers):
     scalars = read_run(all_readers[1]).scalars
-    assert str(scalars["step"].dtype) == "Int64"
+    assert str(scalars["step"].dtype) in ("Int32", "Int64")  # narrowed where steps fit
     for column in ("epoch", "wall_time", "value"):
         assert scalars[column].dtype == "float64", column
     assert scalars["segment"].dtype == "int64"

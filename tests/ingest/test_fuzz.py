@@ -360,7 +360,7 @@ def _check_run(run: object) -> None:
     assert isinstance(run, Run), type(run)
     assert isinstance(run.name, str), run.name
     assert tuple(run.scalars.columns) == SCALAR_COLUMNS
-    assert str(run.scalars["step"].dtype) == "Int64"
+    assert str(run.scalars["step"].dtype) in ("Int32", "Int64")
     epochs = run.scalars["epoch"].to_numpy(dtype="float64")
     assert not np.isinf(epochs).any(), "an infinite epoch in the run"
 
