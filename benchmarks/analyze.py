@@ -13,7 +13,9 @@ TensorBoard event file (torch ``SummaryWriter`` layout), ``--log csv`` a W&B CSV
 time, CPU time (user + system) and peak RSS (``resource.getrusage(RUSAGE_CHILDREN)`` read in
 a wrapper process that runs only that child) are printed per size, with the growth exponent:
 the least-squares slope of log(CPU time) and of log(RSS) against log(points). CPU time is the
-figure to compare on a shared machine, where the wall time includes waiting for a core.
+figure to compare on a shared machine, where the wall time includes waiting for a core: the
+header and the last line give the load average (runnable processes, 1-minute mean) around the
+runs.
 
 Target (issue 8): the 1,000,000-step run in ≤ 10 s and ≤ 1 GB, exponent about 1 or below.
 
@@ -164,6 +166,14 @@ def profile(points: int, log: str, val_every: int) -> None:
     pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
 
+def _load() -> str:
+    """The 1-minute load average (how many processes wanted a core), or "unknown"."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# reporter analyze --confirm off --format {args.formats} on a {args.log} log"
           + (f" with a validation loss every {args.val_every} steps" if args.val_every else "")
           + f"; reporter from {args.root}; {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()}, load average {_load()}")
     print(f"{'points':>10} {'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13} "
           f"{'report.json KB':>15}")
     done: list[tuple[int, float, float, float]] = []
@@ -211,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         n, wall, cpu, rss = big[-1]
         ok = max(wall, cpu) <= 10 and rss <= 1024
         print(f"analyze: {n} points in {wall:.1f} s wall, {cpu:.1f} s CPU, {rss:.0f} MiB peak "
-              f"RSS (target ≤ 10 s, ≤ 1024 MiB: {'met' if ok else 'not met'})")
+              f"RSS (target ≤ 10 s, ≤ 1024 MiB: {'met' if ok else 'not met'}; load average "
+              f"{_load()} on {os.cpu_count()} cores)")
     return 0
 
 
