@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the LR schedule or stopping rule as a constructor call, e.g. "
         '"torch:StepLR(step_size=30, gamma=0.1)", "keras:ReduceLROnPlateau(patience=3)", '
         '"hf:linear(num_warmup_steps=10, num_training_steps=100)", '
-        '"hf:get_cosine_schedule_with_warmup(10, 100)", "keras:EarlyStopping(patience=3)" '
+        '"hf:get_cosine_schedule_with_warmup(10, 100)", "ultralytics:linear(epochs=100, '
+        'nb=50, nw=150)", "keras:EarlyStopping(patience=3)" '
         "(a stopping rule alone needs --metrics, no --lr)",
     )
     parser.add_argument(
