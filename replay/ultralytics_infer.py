@@ -109,9 +109,9 @@ def _tail_fits(log: _Log, kind: str, s: int, known: Known) -> Iterator[tuple[int
         return
     if e.size < 3:
         return
-    lengths = [known.epochs] if known.epochs else range(max(int(e[-1]) - s + 1, 2), 3 * log.n + 1)
+    grid = [known.epochs] if known.epochs else range(max(int(e[-1]) - s + 1, 2), 3 * log.n + 1)
     fits = []
-    for epochs in lengths:
+    for epochs in grid:
         c = (1 - np.cos((e - s) * math.pi / epochs)) / 2
         (lr0, k), *_ = np.linalg.lstsq(np.stack([np.ones_like(c), c], 1), v, rcond=None)
         fits.append((float(np.abs(lr0 + k * c - v).max()), epochs, float(lr0), float(k)))
@@ -148,8 +148,8 @@ def _warmup(log: _Log, spec: UltralyticsSchedule, lr0: float) -> Iterator[tuple[
         yield 0, 0
         return
     if len(ratios) >= 2:
-        e, q = (np.array(a, dtype=np.float64) for a in zip(*ratios, strict=True))
-        slope, intercept = np.polyfit(e, q, 1)
+        at, q = (np.array(a, dtype=np.float64) for a in zip(*ratios, strict=True))
+        slope, intercept = np.polyfit(at, q, 1)
         if slope > intercept:
             nw = 1 / (slope - intercept)
             for dw, db in itertools.product((0, -1, 1), (0, -1, 1)):
