@@ -69,8 +69,8 @@ def ultralytics_frame(table: Any, notes: list[str]) -> tuple[Any, dict[str, Any]
     lr = next((n for n in LR_WEIGHTS if n in names), None)
     if lr is not None:
         table = table.assign(metric=table["metric"].replace({lr: "lr"}))
-        notes.append(f"lr is {lr}, the weights' parameter group (group 0 holds the biases, "
-                     "with their own warm-up)")
+        notes.append(f"lr is {lr}, a weights' parameter group (the biases' group, with its "
+                     "own warm-up, is group 0 up to Ultralytics 8.3 and group 2 from 8.4)")
     table = pd.concat([table, *added], ignore_index=True) if added else table
     meta: dict[str, Any] = {"framework": "unknown", "app": "ultralytics", "lr_timing": "used"}
     if parts_of:
