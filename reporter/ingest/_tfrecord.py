@@ -230,13 +230,14 @@ def _decode_group(rows: Any, index: Any, ok: Any, cols: dict[str, Any],
     width = rows.shape[1]
     good = rows[:, 0] == 0x09
     has_step = rows[:, 9] == 0x10
-    span = min(_MAX_STEP_BYTES, width - _MIN_SIMPLE - 1)  # the step's key takes a byte
-    if span > 0:
-        varint = rows[:, 10:10 + span] < 0x80
-        p = np.where(has_step, 11 + np.argmax(varint, axis=1), 9)
-        p[has_step & ~varint.any(axis=1)] = 0  # a step varint longer than the record allows
-    else:
-        p = np.where(has_step, 0, 9)
+    p = np.where(has_step, 0, 9)  # 0: a step varint longer than the record allows
+    open_ = has_step  # a step varint not ended yet
+    for at in range(11, 11 + min(_MAX_STEP_BYTES, width - _MIN_SIMPLE - 1)):
+        if not open_.any():
+            break
+        ends = open_ & (rows[:, at - 1] < 0x80)  # its last byte is the one before 2a
+        p[ends] = at
+        open_ = open_ & ~ends
     layouts = np.bincount(p[good & (p > 0)], minlength=1)
     for at in np.flatnonzero(layouts).tolist():
         if layouts[at] == len(rows):  # mostly one layout per length
@@ -257,8 +258,8 @@ def _decode_group(rows: Any, index: Any, ok: Any, cols: dict[str, Any],
             step |= (sub[:, 10 + i] & 0x7F).astype(np.int64) << (7 * i)
         ok[member] = True
         cols["step"][member] = step
-        cols["wall_time"][member] = np.ascontiguousarray(sub[:, 1:9]).view("<f8")[:, 0]
-        cols["value"][member] = np.ascontiguousarray(sub[:, width - 4:]).view("<f4")[:, 0]
+        cols["wall_time"][member] = sub[:, 1:9].view("<f8")[:, 0]  # unaligned, read in place
+        cols["value"][member] = sub[:, width - 4:].view("<f4")[:, 0]
         cols["tag_id"][member] = _tag_ids(sub[:, at + 6:at + 6 + tag_len], tags)
 
 
