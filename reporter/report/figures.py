@@ -181,7 +181,21 @@ def describe(data: dict[str, Any], file: str) -> dict[str, str] | None:
                 ", dotted from where it is conditional (C)"
                 if any(_replay_split(o["replay"]) is not None for o in data["options"]) else ""))
         caption.append(cap)
+    thinned = _thinned(data, losses)
+    if thinned:
+        caption.append(f"Drawn from the thinned plot series ({thinned}: in each bucket the lowest "
+                       "and highest value, every non-finite point and every change of a stepwise "
+                       "curve; the findings used every point)")
     return {"file": file, "alt": "; ".join(alt) + ".", "caption": ". ".join(caption) + "."}
+
+
+def _thinned(data: dict[str, Any], losses: list[str]) -> str:
+    """``train/loss 8,002 of 1,000,000 points`` for each loss drawn from fewer points than
+    the run logged (``report.json`` keeps plot series thinned; issue 8, item 8)."""
+    counts = data["run"].get("counts", {})
+    parts = [f"{m} {len(data['series'][m]['x']):,} of {counts[m]:,} points" for m in losses
+             if counts.get(m, 0) > len(data["series"][m]["x"])]
+    return ", ".join(parts)
 
 
 def trial_epochs(conf: dict[str, Any], base: int, length: int) -> range:

@@ -57,3 +57,12 @@ def test_rewound_trials_are_drawn_from_the_checkpoint_epoch():
     assert list(trial_epochs({"rewind": None}, 1, 2)) == [1, 2]
     assert list(trial_epochs({"rewind": {"epoch": 2}}, 0, 3)) == [2, 3, 4]
     assert list(trial_epochs({"rewind": {"epoch": 2}}, 1, 3)) == [3, 4, 5]
+
+
+def test_caption_says_when_a_curve_is_drawn_from_the_thinned_series(tmp_path):
+    data = _data(tmp_path, CALM)
+    assert "thinned" not in describe(data, "h.png")["caption"]  # every point drawn
+    data["run"]["counts"]["train/loss"] = 4000  # as if report.json kept 6 of 4,000 points
+    caption = describe(data, "h.png")["caption"]
+    assert "Drawn from the thinned plot series (train/loss 6 of 4,000 points" in caption
+    assert "val/loss" not in caption.split("thinned")[1]
