@@ -130,6 +130,24 @@ class CompactTable:
         columns["value"].put(values, count)
         columns["segment"].put(segment, count)
 
+    def extend_points(self, names: list[str], metric: Any, values: Any, *, steps: Any,
+                      epochs: Any, segment: int) -> None:
+        """Points in order: ``metric`` indexes ``names``; ``steps`` NaN where none,
+        ``epochs`` None when no point has one."""
+        self._flush()
+        codes = np.asarray([self.names.setdefault(n, len(self.names)) for n in names],
+                           dtype=np.int32)
+        self._fit_codes()
+        count = len(values)
+        if not count:
+            return
+        self._put_steps(steps, np.isnan(steps), count)
+        columns = self._columns
+        columns["metric"].put(codes[metric], count)
+        columns["epoch"].put(_NAN if epochs is None else epochs, count)
+        columns["value"].put(values, count)
+        columns["segment"].put(segment, count)
+
     def _fit_codes(self) -> None:
         """Metric codes one byte wide up to 127 names, then four."""
         column = self._columns["metric"]

@@ -21,14 +21,16 @@ The lines before the first point (the probe that decides between built-in shapes
 templates), the lines read while the parser is inside a traceback, a Keras epoch or a
 console table, and the file's last line are read line by line. A run of bulk lines whose
 step goes back (a new segment) is read line by line too, so both paths give the same points,
-notes and line numbers. Files read with mined templates (``_templates``) and ``--pattern``
-are read line by line.
+notes and line numbers. Files read with mined templates are read in bulk by
+``_fast_templates``. A ``--pattern`` is read line by line: it is the user's regex, searched
+in each line as ``fragments`` gives it, and over a chunk its ``^``, ``$``, ``\s`` and ``.``
+would match otherwise.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final, Protocol
 
 import numpy as np
@@ -201,11 +203,24 @@ class _Chunk:
             keep[list(wanted)] = False
             keep = keep[rows]
             rows, steps, values = rows[keep], steps[keep], values[keep]
+
+        def bulk(first: int, stop: int, done: int, line: int) -> None:
+            if not self._bulk(steps[first:stop], values[first:stop], line):
+                self._slow_lines(done, line)
+
+        self._in_order(wanted, rows, bulk)
+
+    def _in_order(self, wanted: set[int], rows: Any,
+                  bulk: Callable[[int, int, int, int], None]) -> None:
+        """Every line in file order: before each run of ``wanted`` lines (which the parser
+        reads), ``bulk(first, stop, done, line)`` reads the bulk rows ``first:stop`` of
+        ``rows`` (their sorted line indexes), those before ``line``, the lines from ``done``
+        read or skipped; once the parser is inside a traceback, a Keras epoch or a table,
+        the rest line by line."""
         done = taken = 0  # lines and bulk rows before these are read
         for start, stop in [*_runs(sorted(wanted)), (self.lines, self.lines)]:
             upto = int(np.searchsorted(rows, start))  # bulk rows before the run
-            if not self._bulk(steps[taken:upto], values[taken:upto], start):
-                self._slow_lines(done, start)
+            bulk(taken, upto, done, start)
             taken = upto
             self._slow_lines(start, stop)
             done = stop

@@ -32,6 +32,8 @@ _SPACE: Final = re.compile(r"\s+")
 _NUM: Final = (r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
                r"|(?i:[-+]?nan|[-+]?inf(?:inity)?))")
 _FRACTION: Final = r"(\d+)\s*/\s*(?:\d+)"
+# what ``\s`` matches in a line of printable ASCII, ``\n`` and ``\r`` aside
+_LINE_SPACE: Final = r"[ \t\x0b\x0c\x1c-\x1f]"
 _CHUNK: Final = re.compile(r"[,;|\[\](){}]|\.\s|\s-+\s|:\s|\s--\s")
 _WORD: Final = re.compile(r"^[A-Za-z_][\w./-]*$")
 _FILLER: Final = frozenset({"is", "was", "of", "at", "="})
@@ -69,13 +71,22 @@ class Template:
     @cached_property
     def regex(self) -> re.Pattern[str]:
         """A regex matching the lines of this template; one group per slot (``N`` of N/M)."""
-        parts = ["^", _literal(self.key[0])]
+        return re.compile("^" + self._pattern(r"\s") + "$")
+
+    @cached_property
+    def line_pattern(self) -> str:
+        """``regex`` without its anchors, for a line of printable ASCII among others: its
+        whitespace is never a newline (``_fast_templates`` reads such lines in bulk)."""
+        return self._pattern(_LINE_SPACE)
+
+    def _pattern(self, space: str) -> str:
+        parts = [_literal(self.key[0], space)]
         for i in range(len(self.names)):
             kind = self.key[2 * i + 1]
-            parts.append(_FRACTION if kind == "/" else _NUM + re.escape(kind[1:]))
-            parts.append(_literal(self.key[2 * i + 2]))
-        parts.append("$")
-        return re.compile("".join(parts))
+            parts.append(_FRACTION.replace(r"\s", space) if kind == "/"
+                         else _NUM + re.escape(kind[1:]))
+            parts.append(_literal(self.key[2 * i + 2], space))
+        return "".join(parts)
 
     def values(self, text: str) -> list[str] | None:
         """The text of each slot's number if ``text`` has this template, else None."""
@@ -84,8 +95,8 @@ class Template:
         return list(match.groups())
 
 
-def _literal(text: str) -> str:
-    return r"\s+".join(re.escape(word) for word in text.split(" "))
+def _literal(text: str, space: str = r"\s") -> str:
+    return f"{space}+".join(re.escape(word) for word in text.split(" "))
 
 
 def line_key(text: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:

@@ -42,6 +42,7 @@ from typing import Any
 
 from reporter.errors import LogFormatError, UsageError
 from reporter.ingest._console_table import ConsoleTable, TableRow, loss_parts
+from reporter.ingest._fast_templates import feed_templates, template_rows
 from reporter.ingest._fast_text import feed
 from reporter.ingest._fatal import FatalLines
 from reporter.ingest._lines import fragments, rank_labelled
@@ -179,9 +180,13 @@ def _read_templates(path: Path) -> _Parser | None:
     if not templates:
         return None
     parser = _Parser()
-    with _open(path) as handle:
-        for parser.number, text in fragments(handle, ranks=_ranks(path)):
-            parser.template_line(templates, text, parser.number)
+    if os.environ.get("REPORTER_TEXT_SLOW"):
+        with _open(path) as handle:
+            for parser.number, text in fragments(handle, ranks=_ranks(path)):
+                parser.template_line(templates, text, parser.number)
+    else:
+        with _open_binary(path) as handle:
+            feed_templates(handle, parser, templates, ranks=_ranks(path))
     used = [t for t in templates if t.key in parser.templates_used]
     parser.meta["templates"] = [t.text() for t in used]
     parser.notes.append("read with the line template" + ("s" if len(used) > 1 else "") +
@@ -536,6 +541,29 @@ class _Parser:
         for name, value in zip(template.names, slot_value, strict=True):
             if name is not None and name not in _SKIP_NAMES:
                 self.add(name, value, step=step if step is not None else epoch, epoch=epoch)
+
+    def bulk_templates(self, templates: list[Template], which: Any,
+                       numbers: list[tuple[bytes, ...]]) -> bool:
+        """Template lines in bulk (``which``: each line's template index; ``numbers``: its
+        numbers' bytes), as ``template_line`` reads them one by one; False (nothing read)
+        when a counter goes back or is beyond ``AXIS_LIMIT``."""
+        rows = template_rows(templates, which, numbers, self.one_based.get("epoch"),
+                             _SKIP_NAMES)
+        if rows is None:
+            return False
+        for axis, (first, _) in rows.ends.items():
+            if axis in self.last_x and first < self.last_x[axis]:
+                return False
+        if rows.one_based is not None:
+            self.one_based.setdefault("epoch", rows.one_based)
+        for axis, (_, last) in rows.ends.items():
+            self.last_x[axis] = last
+            self.kinds[axis] = self.kinds.get(axis, 0) + rows.counts[axis]
+        self.templates_used.update(templates[i].key for i in rows.used)
+        self.table.extend_points([canonical_name(n) for n in rows.names], rows.metric,
+                                 rows.values, steps=rows.steps, epochs=rows.epochs,
+                                 segment=self.segment)
+        return True
 
     def user_line(self, regex: re.Pattern[str], text: str, number: int) -> None:
         self.fatal.see(number, text, len(self.table))
