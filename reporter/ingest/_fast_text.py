@@ -23,7 +23,7 @@ console table, and the file's last line are read line by line. A run of bulk lin
 step goes back (a new segment) is read line by line too, so both paths give the same points,
 notes and line numbers. Files read with mined templates are read in bulk by
 ``_fast_templates``. A ``--pattern`` is read line by line: it is the user's regex, searched
-in each line as ``fragments`` gives it, and over a chunk its ``^``, ``$``, ``\s`` and ``.``
+in each line as ``fragments`` gives it, and over a chunk its ``^``, ``$``, ``\\s`` and ``.``
 would match otherwise.
 """
 
