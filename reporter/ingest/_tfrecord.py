@@ -109,7 +109,7 @@ def _frame_fast(buf: Any) -> tuple[Any, Any, int]:
     """Framing that walks a few records, then checks a repeating pattern of lengths at once.
 
     Event files repeat the same few record lengths (one per tag) until a step varint grows;
-    the lengths of a whole stretch are verified with one numpy gather, the same check the
+    the lengths of a whole stretch are verified at once (strided views), the same check the
     record-by-record walk makes, and the walk resumes where the pattern breaks.
     """
     import numpy as np
@@ -146,22 +146,31 @@ def _frame_fast(buf: Any) -> tuple[Any, Any, int]:
 
 
 def _extend(b: Any, size: int, pos: int, pattern: Any) -> tuple[int, Any, Any]:
-    """Records from ``pos`` on that follow ``pattern``; returns the new position."""
+    """Records from ``pos`` on that follow ``pattern``; returns the new position.
+
+    The length field of pattern slot j sits every ``stride`` bytes: it is read as a strided
+    uint64 view of the buffer (no copy), and the first record whose length breaks the
+    pattern ends the stretch."""
     import numpy as np
 
     sizes = pattern + 16
     stride = int(sizes.sum())
+    period = len(pattern)
     cycles = (size - pos) // stride
-    if cycles == 0:
-        return pos, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     within = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    heads = (pos + np.arange(cycles, dtype=np.int64)[:, None] * stride + within).ravel()
-    expected = np.tile(pattern, cycles)
-    found = _rows(b, heads, 8).view("<u8")[:, 0].astype(np.int64)
-    bad = np.flatnonzero(found != expected)
-    count = int(bad[0]) if len(bad) else len(heads)
-    new_pos = int(heads[count]) if count < len(heads) else pos + cycles * stride
-    return new_pos, heads[:count] + 12, expected[:count]
+    count = cycles * period
+    for j, length in enumerate(pattern.tolist()):
+        if cycles == 0:
+            break
+        found = np.ndarray((cycles,), dtype="<u8", buffer=b, offset=pos + int(within[j]),
+                           strides=(stride,))
+        same = found == length
+        if not same.all():
+            count = min(count, int(np.argmin(same)) * period + j)
+    whole = -(-count // period)
+    heads = (pos + np.arange(whole, dtype=np.int64)[:, None] * stride + within).ravel()[:count]
+    new_pos = pos + (count // period) * stride + int(within[count % period])
+    return new_pos, heads + 12, np.tile(pattern, whole)[:count]
 
 
 def _crc_ok(buf: Any, pos: int, length: int, crc) -> bool:
