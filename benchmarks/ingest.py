@@ -4,12 +4,15 @@
    ``SummaryWriter`` layout) read by tbparse 0.0.9 (the baseline, 1.00x) and by
    ``reporter.ingest.read_run``; both must return the same values. Target: ours >= 20x.
 2. Text logs, Hugging Face style (a tqdm bar rewritten with ``\\r`` every step, a dict line
-   every 50 steps) and nanoGPT style (an ``iter N: loss X`` line every step, the densest
-   case): ``read_run`` in a child process whose time and peak RSS are printed, first on a
-   ``--baseline-mb`` log with the line-by-line reader (``REPORTER_TEXT_SLOW=1``, the baseline,
-   1.00x) then the bulk reader, then the bulk reader on the ``--text-mb`` / ``--dense-mb``
-   log. Targets: >= 100 MB/s, peak RSS <= 300 MB at 1 GB. The log is read once before the
-   timing, so the page cache holds it: the reader is timed, not the disk.
+   every 50 steps), nanoGPT style (an ``iter N: loss X`` line every step, the densest case)
+   and mlx-lm style (``Iter N: Train loss X, Learning Rate …`` with seven numbers a line, read
+   through the line templates mined from the file): ``read_run`` in a child process whose
+   time and peak RSS are printed, first on a ``--baseline-mb`` log with the line-by-line
+   reader (``REPORTER_TEXT_SLOW=1``, the baseline, 1.00x) then the bulk reader, then the bulk
+   reader on the ``--text-mb`` / ``--dense-mb`` / ``--template-mb`` log. Targets (HF and
+   nanoGPT): >= 100 MB/s, peak RSS <= 300 MB at 1 GB. The log is read once before the
+   timing, so the page cache holds it: the reader is timed, not the disk. The ratio column
+   also gives the CPU-time ratio (``cpu``), less sensitive to other load on the machine.
 
 Run it where tbparse is installed (it is not a runtime dependency; without it the TensorBoard
 table has no baseline), e.g. in a folder of its own, outside the project's environment::
@@ -17,7 +20,7 @@ table has no baseline), e.g. in a folder of its own, outside the project's envir
     .venv/bin/pip install --target "${TMPDIR:-/tmp}/tbparse" --no-deps tbparse==0.0.9 \\
         tensorboard protobuf six absl-py   # the baseline, not a dependency of ours
     PYTHONPATH="${TMPDIR:-/tmp}/tbparse" .venv/bin/python benchmarks/ingest.py \\
-        [--points N] [--text-mb N] [--dense-mb N] [--baseline-mb N]
+        [--points N] [--text-mb N] [--dense-mb N] [--template-mb N] [--baseline-mb N]
 
 Inputs are generated once into ``$TMPDIR/reporter-bench`` (never into the repository).
 Timings are the min of ``--repeat`` runs for ours and one run of tbparse (about 30 s).
@@ -63,6 +66,8 @@ def make_text_log(megabytes: int, kind: str) -> Path:
     ``hf``: transformers v4 stdout as a terminal captures it: a tqdm bar refreshed every step
     (``\\r`` fragments), a dict line every 50 steps, an eval dict every 1000 steps.
     ``nanogpt``: only ``iter N: loss X`` lines, one point per 45 bytes (the densest case).
+    ``mlx``: mlx-lm LoRA lines (``mlx_lm/tuner/trainer.py``'s train report every 10
+    iterations, a validation line every 200), read through mined templates.
     """
     path = CACHE / f"{kind}_{megabytes}mb.log"
     if path.exists():
@@ -84,6 +89,13 @@ def _text_lines(kind: str, first: int, count: int):
     total = 10_000_000
     for step in range(first, first + count):
         loss = 3.0 / (1 + step / 1e5)
+        if kind == "mlx":
+            yield (f"Iter {10 * step}: Train loss {loss:.3f}, Learning Rate {1e-5:.3e}, "
+                   f"It/sec {1 + step % 7 / 10:.3f}, Tokens/sec {700 + step % 13:.3f}, "
+                   f"Trained Tokens {1000 * step}, Peak mem {7.5 + step % 3 / 10:.3f} GB\n")
+            if step % 20 == 0:
+                yield f"Iter {10 * step}: Val loss {1.05 * loss:.3f}, Val took {2.5:.3f}s\n"
+            continue
         if kind == "nanogpt":
             yield f"iter {step}: loss {loss:.4f}, time 45.67ms, mfu 12.34%\n"
             if step % 2000 == 0:
@@ -178,13 +190,14 @@ _CHILD = ("import re, sys, time\n"
           "    while f.read(1 << 24):\n"
           "        pass\n"
           "base = hwm()\n"
-          "t = time.perf_counter(); run = read_run(sys.argv[1])\n"
-          "t = time.perf_counter() - t\n"
-          "print(len(run.scalars), t, base / 1024, hwm() / 1024)\n")
+          "t, c = time.perf_counter(), time.process_time(); run = read_run(sys.argv[1])\n"
+          "t, c = time.perf_counter() - t, time.process_time() - c\n"
+          "print(len(run.scalars), t, c, base / 1024, hwm() / 1024)\n")
 
 
-def _read_text(path: Path, slow: bool) -> tuple[int, float, float, float]:
-    """(points, seconds, RSS after imports, peak RSS) of ``read_run(path)`` in a child."""
+def _read_text(path: Path, slow: bool) -> tuple[int, float, float, float, float]:
+    """(points, seconds, CPU seconds, RSS after imports, peak RSS) of ``read_run(path)`` in
+    a child."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("REPORTER_TEXT_SLOW", None)
     if slow:
@@ -193,18 +206,18 @@ def _read_text(path: Path, slow: bool) -> tuple[int, float, float, float]:
     warmup.write_text("".join(f"iter {i}: loss 1.0\n" for i in range(100)))
     out = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(warmup)],
                          capture_output=True, text=True, check=True, env=env)
-    count, secs, base, peak = out.stdout.split()
-    return int(count), float(secs), float(base), float(peak)
+    count, secs, cpu, base, peak = out.stdout.split()
+    return int(count), float(secs), float(cpu), float(base), float(peak)
 
 
 def bench_text(sizes: dict[str, int], baseline_mb: int) -> None:
     """Each style: ours on the big log, and both paths on a ``baseline_mb`` log one after the
     other (the ratio: the machine's load changes less within a pair)."""
     print(f"\n## Text logs: bulk reader vs the line-by-line reader (REPORTER_TEXT_SLOW=1) on "
-          f"{baseline_mb} MB, then the bulk reader alone on the big log. Target: >= 100 MB/s, "
-          "peak RSS <= 300 MB at 1 GB")
-    print("| style | log (MB) | reader | time (s) | points | MB/s | ratio | peak RSS (MB) | "
-          "RSS after imports (MB) |\n|---|---|---|---|---|---|---|---|---|")
+          f"{baseline_mb} MB, then the bulk reader alone on the big log. Target (hf, nanogpt): "
+          ">= 100 MB/s, peak RSS <= 300 MB at 1 GB")
+    print("| style | log (MB) | reader | time (s) | points | MB/s | ratio (cpu) | "
+          "peak RSS (MB) | RSS after imports (MB) |\n|---|---|---|---|---|---|---|---|---|")
     for kind, megabytes in sizes.items():
         small = make_text_log(baseline_mb, kind)
         runs = [("line by line", small, _read_text(small, slow=True)),
@@ -212,13 +225,14 @@ def bench_text(sizes: dict[str, int], baseline_mb: int) -> None:
         if megabytes != baseline_mb:
             big = make_text_log(megabytes, kind)
             runs.append(("bulk", big, _read_text(big, slow=False)))
-        base_rate = None
-        for name, path, (count, secs, base, peak) in runs:
+        base_rate = base_cpu = None
+        for name, path, (count, secs, cpu, base, peak) in runs:
             size = path.stat().st_size / 1e6
-            rate = size / secs
-            base_rate = base_rate or rate
+            rate, cpu_rate = size / secs, size / cpu
+            base_rate, base_cpu = base_rate or rate, base_cpu or cpu_rate
             print(f"| {kind} | {size:,.0f} | {name} | {secs:.1f} | {count:,} | {rate:,.1f} | "
-                  f"{rate / base_rate:.1f}x | {peak:.0f} | {base:.0f} |")
+                  f"{rate / base_rate:.1f}x ({cpu_rate / base_cpu:.1f}x) | {peak:.0f} | "
+                  f"{base:.0f} |")
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-mb", type=int, default=1000)
     parser.add_argument("--dense-mb", type=int, default=1000,
                         help="size of the dense nanoGPT log (one point per line)")
+    parser.add_argument("--template-mb", type=int, default=200,
+                        help="size of the mlx-lm log read through mined templates")
     parser.add_argument("--baseline-mb", type=int, default=50,
                         help="size of the logs read by both text paths (the ratio)")
     parser.add_argument("--repeat", type=int, default=3)
@@ -250,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                   "at the top of this file)")
         bench_tensorboard(args.points, args.repeat, with_tbparse)
     if not args.skip_text:
-        bench_text({"hf": args.text_mb, "nanogpt": args.dense_mb}, args.baseline_mb)
+        bench_text({"hf": args.text_mb, "nanogpt": args.dense_mb, "mlx": args.template_mb},
+                   args.baseline_mb)
     return 0
 
 
