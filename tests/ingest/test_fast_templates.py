@@ -63,6 +63,9 @@ CASES = {
     "huge_step": lambda lines: [*lines, re.sub(r"(Iter|it) \d+", r"\1 " + "9" * 25,
                                                lines[5], count=1)],
     "crlf_half": lambda lines: [f"{x}\r" if i % 2 else x for i, x in enumerate(lines)],
+    "traceback_at_end": lambda lines: [*lines, "Traceback (most recent call last):",
+                                       "KeyboardInterrupt"],
+    "no_final_newline": lambda lines: lines,
 }
 
 
@@ -72,7 +75,8 @@ def test_template_log_reads_the_same_in_bulk(case, style, monkeypatch, tmp_path)
     rng = random.Random(f"{style}{case}")
     lines = _mlx(range(0, 600, 5), rng) if style == "mlx" else _epochs(rng)
     path = tmp_path / "train.log"
-    path.write_text("\n".join(CASES[case](lines)) + "\n", encoding="utf-8", newline="\n")
+    ending = "" if case == "no_final_newline" else "\n"
+    path.write_text("\n".join(CASES[case](lines)) + ending, encoding="utf-8", newline="\n")
     _assert_same(path, monkeypatch, chunks=(61, 997, 1 << 22))
 
 
