@@ -243,12 +243,12 @@ def summary(results: list[CaseResult], detector: str = "ours") -> tuple[float, f
 def print_seeds(results: list[CaseResult], seeds: tuple[int, ...]) -> None:
     """Per seed and pooled: each detector's recall and share of healthy runs with an alarm."""
     print("\n## synthetic, per seed: recall / share of healthy runs with an alarm")
-    print(f"{'seed':<18}{'runs':>5} " + "".join(f"| {d:<10}" for d in DETECTORS))
+    print(f"{'seed':<18}{'runs':>5} " + "".join(f"| {d:<11}" for d in DETECTORS))
     rows = [(str(s), [r for r in results if r.seed == s]) for s in seeds]
     for name, part in [*rows, ("pooled", results)]:
         cells = [summary(part, d) for d in DETECTORS]
         print(f"{name:<18}{len(part):>5} " + "".join(
-            f"| {100 * rec:.0f}/{100 * fa:.1f}%".ljust(12) for rec, fa in cells))
+            f"| {100 * rec:.1f}/{100 * fa:.1f}%".ljust(13) for rec, fa in cells))
 
 
 def print_real(results) -> None:

@@ -23,8 +23,9 @@ CRITERION = (
     f"a logged gradient norm ≥ {GRAD_RATIO:g}× the median of the {LEVEL_POINTS} points before "
     f"it and ≥ {GRAD_NOISE_MULTIPLE:g}× the grad norm's own noise above it (the spike rule of "
     f"the loss, with {GRAD_RATIO:g}× in place of {SPIKE_RATIO:g}× and {GRAD_NOISE_MULTIPLE:g}× "
-    f"in place of {NOISE_MULTIPLE:g}× the noise: a grad norm's jump is wider than its noise "
-    "suggests, and it is judged on its own, with the loss's reaction beside it); the "
+    f"in place of {NOISE_MULTIPLE:g}× the noise, and without the loss's tail test for a lone "
+    "point: a grad norm's jump is wider than its noise suggests, is one step by nature, and is "
+    "judged on its own, with the loss's reaction beside it); the "
     f"loss *reacted* when it is ≥ {SPIKE_RATIO:g}× the median of its {LEVEL_POINTS} points "
     f"before, within {REACTION_POINTS} logged points after the jump"
 )
@@ -34,8 +35,8 @@ def find_grad_spikes(grad: Curve | None, loss: Curve | None) -> list[Finding]:
     """One warning per spike of the logged gradient norm, with the loss's reaction."""
     if grad is None or len(grad) < 3:
         return []
-    return [_finding(grad, loss, s) for s in find_spikes(grad.y, ratio=GRAD_RATIO,
-                                                          noise_multiple=GRAD_NOISE_MULTIPLE)]
+    return [_finding(grad, loss, s) for s in find_spikes(
+        grad.y, ratio=GRAD_RATIO, noise_multiple=GRAD_NOISE_MULTIPLE, tail=False)]
 
 
 def _finding(grad: Curve, loss: Curve | None, s) -> Finding:

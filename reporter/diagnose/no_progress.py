@@ -172,6 +172,7 @@ def _chance_classes(level: float) -> int | None:
 RISE_RATIO = 1.2
 RISE_MIN_RATIO = 1.05
 RISE_NOISE_MULTIPLE = 8.0
+RISE_MIN_Z = 2.0  # any rise: standard errors above the lowest level's chance dip
 RISE_SMOOTH_FRACTION = 0.05
 RISE_TAIL_FRACTION = 0.1
 RISE_MIN_POINTS = 5
@@ -187,7 +188,10 @@ RISE_CRITERION = (
     f"{RISE_SMOOTH_MIN}), or ≥ {RISE_MIN_RATIO:g}× it on a quiet curve where that rise is ≥ "
     f"{RISE_NOISE_MULTIPLE:g}× its own standard error (the points' scatter about the running "
     "median, 1.4826 × the median absolute log distance, over the square roots of the tail's "
-    "and the running median's point counts); the lowest level reached ≥ "
+    "and the running median's point counts); any rise also ≥ "
+    f"{RISE_MIN_Z:g} such standard errors above the lowest level's chance dip (the lowest "
+    "of about n / w running medians of w points lies √(2 ln(n / w)) of one running median's "
+    "error below the level on a flat noisy curve); the lowest level reached ≥ "
     f"max({RISE_MIN_SPAN}, {RISE_SPAN_FRACTION:.0%} of the points) before the end, with no "
     "spike, collapse or divergence that explains the rise; the onset is where the curve left "
     f"its floor: the last point before the rise within {RISE_FLOOR_SHARE:.0%} of the rise "
@@ -221,9 +225,12 @@ def find_slow_divergence(curve: Curve) -> Finding | None:
     span = max(RISE_MIN_SPAN, int(RISE_SPAN_FRACTION * n))
     if lowest <= 0 or n - 1 - low < span or end < RISE_MIN_RATIO * lowest:
         return None
-    error = _rise_error(y, smooth, k, w)
-    if end < RISE_RATIO * lowest and not np.log(end / lowest) >= RISE_NOISE_MULTIPLE * error:
+    error, dip = _rise_error(y, smooth, k, w)
+    rise = float(np.log(end / lowest))
+    if end < RISE_RATIO * lowest and not rise >= RISE_NOISE_MULTIPLE * error:
         return None
+    if not rise >= RISE_MIN_Z * error + dip:
+        return None  # within the scatter of a flat noisy curve: its lowest median dipped
     turn = _left_floor(smooth, low, n - k, lowest + RISE_FLOOR_SHARE * (end - lowest))
     top = turn + int(np.nanargmax(smooth[turn:]))
     if top - turn < RISE_PEAK_SHARE * (n - 1 - turn):
@@ -253,17 +260,20 @@ def find_slow_divergence(curve: Curve) -> Finding | None:
     )
 
 
-def _rise_error(y: np.ndarray, smooth: np.ndarray, k: int, w: int) -> float:
-    """The standard error of ``log(tail median / lowest running median)``: the points'
-    scatter about the running median (a robust σ of the log distances), over the square roots
-    of the point counts of the two medians (1.25: a median's error over a mean's)."""
+def _rise_error(y: np.ndarray, smooth: np.ndarray, k: int, w: int) -> tuple[float, float]:
+    """The standard error of ``log(tail median / lowest running median)`` and the lowest
+    running median's chance dip: the points' scatter about the running median (a robust σ of
+    the log distances) over the square roots of the point counts of the two medians (1.25: a
+    median's error over a mean's); the dip, √(2 ln(n / w)) times one running median's error
+    (the expected lowest of about n / w independent medians of ``w`` points)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         dist = np.abs(np.log(y / smooth))
     dist = dist[np.isfinite(dist)]
     if not len(dist):
-        return float("inf")
-    sigma = 1.4826 * float(np.median(dist))
-    return 1.25 * sigma * float(np.sqrt(1 / k + 1 / w))
+        return float("inf"), float("inf")
+    sigma = 1.25 * 1.4826 * float(np.median(dist))
+    dip = float(np.sqrt(2 * np.log(max(len(y) / w, 1.0)))) * sigma / np.sqrt(w)
+    return sigma * float(np.sqrt(1 / k + 1 / w)), dip
 
 
 def _left_floor(smooth: np.ndarray, low: int, stop: int, floor: float) -> int:

@@ -62,16 +62,17 @@ def overfitting(train: Curve | None, val: Curve | None,
     """A validation loss that rose ``OVERFIT_RISE`` above its best while the model still
     improved elsewhere: the training loss fell, or another evaluation set did not rise.
 
-    The best is the lowest point of the validation loss as a median of 3 (one low draw of a
-    noisy evaluation is not its best), the end the median of its last ``OVERFIT_MIN_POINTS``
-    points (or the last tenth, if more); the training loss is read as the median of its logged
-    points up to each.
+    The end is the median of the last ``OVERFIT_MIN_POINTS`` points (or the last tenth, if
+    more), the best the lowest median of as many consecutive points (like with like: on a
+    noisy floor the lowest of many medians of 3 is where the noise dipped, not a level the loss
+    held); the training loss is read as the median of its logged points up to each.
     """
     rise = _rise(val)
     if rise is None:
         return None
     best, low, end = rise
-    bottom = float(np.min(val.y[max(best - 1, 0):best + 2]))  # the lowest logged value there
+    half = _end_points(len(val)) // 2  # the lowest logged value of the best level's points
+    bottom = float(np.min(val.y[max(best - half, 0):best + half + 1]))
     turn = _turn(val, best, bottom + max(OVERFIT_FLOOR_SHARE * (end - bottom),
                                          OVERFIT_FLOOR_NOISE * _scatter(val.y)))
     x_best = float(val.x[best])
@@ -104,7 +105,8 @@ def overfitting(train: Curve | None, val: Curve | None,
         },
         criterion=(
             f"the median of the last {OVERFIT_MIN_POINTS} points (or last tenth) of a "
-            f"validation loss ≥ {1 + OVERFIT_RISE:g}× its lowest point (as a median of 3), "
+            f"validation loss ≥ {1 + OVERFIT_RISE:g}× its lowest level (the lowest median of as "
+            "many consecutive points), "
             f"while the training loss (median of its {TRAIN_LEVEL_POINTS} logged points up to "
             f"each) fell ≥ {OVERFIT_TRAIN_FALL:.0%} since that point, or another evaluation "
             f"set's end stayed below {1 + OVERFIT_RISE / 2:g}× its level there; the rise starts "
@@ -117,14 +119,17 @@ def overfitting(train: Curve | None, val: Curve | None,
 
 
 def _rise(val: Curve | None) -> tuple[int, float, float] | None:
-    """(position of the best, best as a median of 3, end level) when ``val`` rose
-    ``OVERFIT_RISE`` above its best, else None."""
+    """(position of the best, best level, end level) when ``val`` rose ``OVERFIT_RISE``
+    above its best, else None; both levels are medians of ``_end_points`` points."""
     if val is None or len(val) < OVERFIT_MIN_POINTS + 2 or not np.isfinite(val.y).all():
         return None
+    from reporter.diagnose.spikes import centred_median
+
     v = val.y
-    smooth = _median3(v)
+    width = _end_points(len(v))
+    smooth = centred_median(v, width)
     best = int(np.argmin(smooth))
-    end = float(np.median(v[-max(OVERFIT_MIN_POINTS, len(v) // 10):]))
+    end = float(np.median(v[-width:]))
     if len(v) - 1 - best < OVERFIT_MIN_POINTS or end < smooth[best] * (1 + OVERFIT_RISE):
         return None
     return best, float(smooth[best]), end
@@ -135,9 +140,14 @@ def _turn(val: Curve, best: int, floor: float) -> int:
     where the loss left its lowest level (on a flat floor the lowest point is where the noise
     put it, not where the rise began)."""
     v = val.y
-    stop = max(len(v) - max(OVERFIT_MIN_POINTS, len(v) // 10), best + 1)
+    stop = max(len(v) - _end_points(len(v)), best + 1)
     near = np.flatnonzero(v[best:stop] <= floor)
     return best + (int(near[-1]) if len(near) else 0)
+
+
+def _end_points(n: int) -> int:
+    """How many last points of an ``n``-point evaluation curve its end level is read from."""
+    return max(OVERFIT_MIN_POINTS, n // 10)
 
 
 def _median3(v: np.ndarray) -> np.ndarray:
@@ -164,7 +174,7 @@ def _steady(other: Curve, x: float) -> bool:
         return False
     i = int(idx[-1])
     there = float(np.median(y[max(i - 1, 0):i + 2]))
-    end = float(np.median(y[-max(OVERFIT_MIN_POINTS, len(y) // 10):]))
+    end = float(np.median(y[-_end_points(len(y)):]))
     return end < there * (1 + OVERFIT_RISE / 2)
 
 

@@ -19,7 +19,10 @@ correlation from one point to the next), is a spike too: its evidence adds up ov
 (a noisy per-step log's level shift that no single point shows at 6 σ). Near zero, where the
 absolute scatter is as large as the level, the rise is compared with the absolute scatter of
 the last ``NOISE_LOCAL`` points (a loss that fell by decades scattered far more, in absolute
-terms, while it was high).
+terms, while it was high). A *lone* point (the next one already back by more than half the
+rise) is one draw of the noise: it must also rise ``TAIL_MULTIPLE`` times the largest distance
+of those earlier points from their medians, so a noise with heavy tails (single-batch losses,
+a GAN's discriminator) is judged by its own tail, not by its typical scatter.
 
 The spike's onset is the first such point, its peak the highest point of the episode, and it
 has *recovered* once the loss comes back to less than halfway between the level and the
@@ -44,6 +47,7 @@ NOISE_MULTIPLE = 6.0
 NOISE_RECENT = 200
 NOISE_LOCAL = 20  # the noise is the larger of the quantiles over the last 200 and the last 20
 NOISE_MIN_RESIDUALS = 6
+TAIL_MULTIPLE = 2.5  # a lone point: times the largest earlier distance from the median
 SHIFT_POINTS = 3  # a jump that holds this many points is judged on its lowest point
 SHIFT_MULTIPLE = 4.0
 SHIFT_MAX_CORRELATION = 0.8
@@ -68,7 +72,9 @@ CRITERION = (
     f"≥ {SPIKE_RATIO:g}× the level and ≥ {SHIFT_MULTIPLE:g}× the noise above it, times "
     "√((1 + ρ) / (1 − ρ)) for a noise whose consecutive points correlate by ρ > 0; the noise "
     f"is not checked with fewer than {NOISE_MIN_RESIDUALS} such windows, nor where the level is "
-    f"below {ROUNDED_LEVEL} steps of the log's rounding; a rise of ≥ {QUANTA} such steps (the "
+    f"below {ROUNDED_LEVEL} steps of the log's rounding; a lone point (the next one back by more "
+    f"than half the rise) must also rise ≥ {TAIL_MULTIPLE:g}× the largest of those relative "
+    f"distances (the noise's own tail); a rise of ≥ {QUANTA} such steps (the "
     "smallest difference between two logged values), so rounding alone is never a spike; "
     "recovered when back below halfway between the level and that threshold; a spike that "
     f"starts in the first {WARMUP_POINTS} points (or the first {WARMUP_FRACTION:.0%} of a long "
@@ -106,11 +112,12 @@ class Spike:
 
 
 def find_spikes(values: np.ndarray, *, ratio: float | None = None,
-                noise_multiple: float | None = None) -> list[Spike]:
+                noise_multiple: float | None = None, tail: bool = True) -> list[Spike]:
     """All spike episodes of a loss series (lower is better), on every logged point.
 
     Non-finite values are skipped here; divergence has its own detector. ``ratio`` replaces
-    ``SPIKE_RATIO`` and ``noise_multiple`` ``NOISE_MULTIPLE`` (the gradient norm's rule).
+    ``SPIKE_RATIO`` and ``noise_multiple`` ``NOISE_MULTIPLE`` (the gradient norm's rule);
+    ``tail=False`` leaves out the lone point's tail test.
     The level before each point is computed for all points at once (a sliding-window median);
     only the points that clear the ratio are looked at one by one, so the cost grows with the
     points, not with the points times the window.
@@ -122,7 +129,7 @@ def find_spikes(values: np.ndarray, *, ratio: float | None = None,
     at = np.flatnonzero(np.isfinite(y))  # the finite points: the only ones the rule reads
     if at.size < 3:
         return []
-    rule = _Rule(y, at, ratio or SPIKE_RATIO, noise_multiple or NOISE_MULTIPLE)
+    rule = _Rule(y, at, ratio or SPIKE_RATIO, noise_multiple or NOISE_MULTIPLE, tail)
     warmup = max(WARMUP_POINTS, int(WARMUP_FRACTION * len(y)))
     spikes: list[Spike] = []
     j, seed = 0, None  # scan from the j-th finite point; seed: the level a spike left behind
@@ -145,8 +152,9 @@ class _Rule:
     the ratio against it, and the running best value, advanced from one candidate to the
     next. ``next_spike`` gives the same spikes as stepping through every point in turn."""
 
-    def __init__(self, y: np.ndarray, at: np.ndarray, ratio: float, k: float) -> None:
-        self.y, self.at, self.ratio, self.k = y, at, ratio, k
+    def __init__(self, y: np.ndarray, at: np.ndarray, ratio: float, k: float,
+                 tail: bool = True) -> None:
+        self.y, self.at, self.ratio, self.k, self.tail = y, at, ratio, k, tail
         self.v = y[at]
         self.quantum = _quantum(y)
         med = centred_median(y, NOISE_WINDOW, NOISE_WINDOW) if len(y) >= NOISE_WINDOW else None
@@ -196,11 +204,12 @@ class _Rule:
                 self.best, self.best_i = float(part[low]), int(self.at[self.scanned + low])
             self.scanned = j
         return _candidate(self.y, self.resid, int(self.at[j]), level, self.best, self.best_i,
-                          self.ratio, self.k)
+                          self.ratio, self.k, tail=self.tail)
 
 
 def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, level: float,
-               best: float, best_i: int, ratio: float, k: float) -> Spike | None:
+               best: float, best_i: int, ratio: float, k: float, *,
+               tail: bool = True) -> Spike | None:
     """The episode starting at ``i`` when its rise clears the noise, else None.
 
     The rise is measured as ``log(value / level)``: multiplicative, like a loss's noise; near
@@ -215,9 +224,9 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
         back = level + 0.5 * max((ratio - 1) * level, k * absolute)
         noise_abs = absolute
     else:
-        noise = _noise(resid[0], i, end)
-        if noise is not None and np.log(y[i] / level) < k * noise \
-                and not _held(y, i, level, ratio, noise):
+        pool = _pool(resid[0], i, end)
+        noise = _quantile_noise(pool)
+        if not _clears_noise(y, i, level, ratio, k, pool, tail=tail):
             return None
         need = max(np.log(ratio), k * noise if noise is not None else 0.0)
         back = level * float(np.exp(0.5 * need))
@@ -292,6 +301,28 @@ def _residuals(y: np.ndarray, quantum: float = 0.0,
     return out
 
 
+def _clears_noise(y: np.ndarray, i: int, level: float, ratio: float, k: float,
+                  pool: np.ndarray | None, *, tail: bool = True) -> bool:
+    """Whether the rise at ``i`` clears the noise read from ``pool`` (the relative distances
+    of the earlier points from their medians; None: unmeasured): ``k`` × its quantile, or a
+    jump that holds; a lone point also ``TAIL_MULTIPLE`` × the largest (unless not ``tail``)."""
+    noise = _quantile_noise(pool)
+    if noise is None:
+        return True
+    rise = float(np.log(y[i] / level))
+    if rise < k * noise:
+        return _held(y, i, level, ratio, noise)
+    lone = tail and _lone(y, i, level, rise)
+    return not (lone and rise < TAIL_MULTIPLE * float(pool.max()))
+
+
+def _lone(y: np.ndarray, i: int, level: float, rise: float) -> bool:
+    """Whether the point after ``i`` is finite and back by more than half the log ``rise``
+    above ``level``: the excursion is one point, one draw of the noise."""
+    return i + 1 < len(y) and bool(np.isfinite(y[i + 1])) \
+        and y[i + 1] <= level * float(np.exp(0.5 * rise))
+
+
 def _held(y: np.ndarray, i: int, level: float, ratio: float, noise: float) -> bool:
     """Whether the ``SHIFT_POINTS`` points from ``i`` are all finite and each is ≥ ``ratio`` ×
     ``level`` with a log rise of ≥ ``SHIFT_MULTIPLE`` × ``noise``, widened by the noise's own
@@ -325,7 +356,14 @@ def _lag1(y: np.ndarray) -> float:
 
 def _noise(resid: np.ndarray, i: int, end: int | None,
            recent: int = NOISE_RECENT) -> float | None:
-    """``NOISE_QUANTILE`` of the last ``recent`` residuals wholly before position ``i``.
+    """``NOISE_QUANTILE`` of the last ``recent`` residuals wholly before position ``i`` (see
+    ``_pool``); None when fewer than ``NOISE_MIN_RESIDUALS`` exist."""
+    return _quantile_noise(_pool(resid, i, end, recent))
+
+
+def _pool(resid: np.ndarray, i: int, end: int | None,
+          recent: int = NOISE_RECENT) -> np.ndarray | None:
+    """The last ``recent`` finite residuals wholly before position ``i``.
 
     With fewer than ``NOISE_PREFIX_RESIDUALS`` of those (a spike early in the curve), the
     residuals whose windows lie wholly outside the episode ``[i, end)`` are used, after it too;
@@ -338,7 +376,13 @@ def _noise(resid: np.ndarray, i: int, end: int | None,
     if len(before) < NOISE_PREFIX_RESIDUALS and end is not None:
         after = resid[end + half:end + half + recent]
         before = np.concatenate([before, after[np.isfinite(after)]])
-    if len(before) < NOISE_MIN_RESIDUALS:
+    return before if len(before) >= NOISE_MIN_RESIDUALS else None
+
+
+def _quantile_noise(before: np.ndarray | None) -> float | None:
+    """The noise of a pool of residuals: its ``NOISE_QUANTILE`` quantile, or that of its
+    last ``NOISE_LOCAL`` if larger (None for no pool)."""
+    if before is None:
         return None
     q = float(np.quantile(before, NOISE_QUANTILE))
     if len(before) < NOISE_LOCAL:

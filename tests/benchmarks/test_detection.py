@@ -44,7 +44,7 @@ def test_summary_pools_the_seeds_and_print_seeds_gives_each(capsys):
     print_seeds(results, (8, 9))
     rows = {line.split()[0]: line.split("|")[1].strip() for line in
             capsys.readouterr().out.splitlines() if "|" in line}
-    assert rows == {"seed": "ours", "8": "50/0.0%", "9": "100/50.0%", "pooled": "75/25.0%"}
+    assert rows == {"seed": "ours", "8": "50.0/0.0%", "9": "100.0/50.0%", "pooled": "75.0/25.0%"}
 
 
 def test_plan_is_one_set_per_seed():

@@ -236,3 +236,53 @@ def test_diagnose_discriminator_spike_is_found_and_its_level_is_not_judged(make_
     assert [(f.kind, f.start) for f in found if f.metric == "D_loss"] == [("spike", 70.0)]
     found = diagnose(make_run(train__loss=g, D_loss=rising.tolist())).findings
     assert [f for f in found if f.metric == "D_loss"] == []
+
+
+# --- a noisy flat floor: its lowest running median dipped by chance ---
+
+
+def _floor(seed, rise=0.0, n=400):
+    """A loss that falls to 0.3 in ~100 points and stays, 20% noise of log; ``rise``: × (1 +
+    rise) by the end over the last half."""
+    t = np.arange(n)
+    base = (0.3 + 1.2 * np.exp(-t / 30)) * (1 + rise * np.clip(t - n // 2, 0, None) / (n // 2))
+    return base * np.exp(0.2 * np.random.default_rng(seed).standard_normal(n))
+
+
+@pytest.mark.parametrize("seed", [24, 34, 47, 48, 52])
+def test_find_slow_divergence_noisy_flat_floor_is_none(seed):
+    # each of these ends ≥ 1.2x its lowest running median of 20 points: the lowest of about
+    # twenty such medians, which lies ~2.4 of a median's errors below the level by chance
+    assert find_slow_divergence(_curve(_floor(seed))) is None
+
+
+@pytest.mark.parametrize("seed", [24, 34, 47])
+def test_find_slow_divergence_rise_on_the_same_noisy_floor_is_found(seed):
+    f = find_slow_divergence(_curve(_floor(seed, rise=0.6)))
+    assert f is not None and 150 <= f.start <= 280
+
+
+# --- overfitting: the floor is the lowest level the loss held, not a dip ---
+
+
+def _eval_floor(end_rise: float) -> list[float]:
+    """100 evaluations: a fall to 1.0 by point 10, 1% noise, three points dipped to 0.88 at
+    60-62; ``end_rise``: a rise to 1 + end_rise over the last 40."""
+    t = np.arange(100)
+    v = np.where(t < 10, 2.0 - t / 10, 1.0) * _noisy(100, 11, 0.01)
+    v[60:63] = 0.88
+    return (v * (1 + end_rise * np.clip(t - 60, 0, None) / 40)).tolist()
+
+
+def test_diagnose_overfitting_dip_of_a_flat_eval_floor_is_not_its_best(make_run):
+    # the end (median of the last 10) is 1.14x the dip's median of 3, but not 1.1x the lowest
+    # median of 10 consecutive points
+    train = np.linspace(1.0, 0.5, 100).tolist()
+    found = diagnose(make_run(train__loss=train, val__loss=_eval_floor(0.0)))
+    assert found.first("overfitting") is None
+
+
+def test_diagnose_overfitting_rise_from_the_same_floor_is_found(make_run):
+    train = np.linspace(1.0, 0.5, 100).tolist()
+    over = diagnose(make_run(train__loss=train, val__loss=_eval_floor(0.18))).first("overfitting")
+    assert over is not None and 55 <= over.start <= 75

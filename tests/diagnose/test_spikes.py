@@ -234,3 +234,42 @@ def test_find_spikes_loss_near_zero_judged_by_its_noise_now_not_its_past():
     y[280] = 0.0059
     (s,) = find_spikes(y)
     assert s.onset == 280 and s.recovered
+
+
+# --- a lone point against the noise's own tail ---
+
+
+def _with_tail(seed: int, dips: bool) -> np.ndarray:
+    """σ 0.1 of log over 300 points; with ``dips``, three earlier points 0.5 of log below the
+    curve (a heavy-tailed noise shows its tail both ways)."""
+    y = _log_noise(seed, 300, 0.1)
+    if dips:
+        y[[50, 120, 160]] *= np.exp(-0.5)
+    return y
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_find_spikes_lone_point_within_the_noise_tail_is_not_a_spike(seed):
+    # a lone point 1.0 of log up: well over 6x the typical scatter, but under 2.5x the 0.5
+    # the same noise already drew (down) three times
+    y = _with_tail(seed, dips=True)
+    y[200] = np.exp(1.0) * np.median(y[195:200])
+    assert [s for s in find_spikes(y) if s.onset == 200] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_find_spikes_lone_point_beyond_the_noise_tail_is_a_spike(seed):
+    # the same lone point on the same noise without the earlier dips; and with them, a point
+    # that stays up two steps is not lone, and a lone one 1.8 of log up clears the tail (the
+    # dips' distances from their medians are about 0.5-0.65)
+    from reporter.diagnose.spikes import TAIL_MULTIPLE
+
+    y = _with_tail(seed, dips=False)
+    y[200] = np.exp(1.0) * np.median(y[195:200])
+    assert 200 in [s.onset for s in find_spikes(y)]
+    two = _with_tail(seed, dips=True)
+    two[200:202] = np.exp(1.0) * np.median(two[195:200])
+    assert 200 in [s.onset for s in find_spikes(two)]
+    high = _with_tail(seed, dips=True)
+    high[200] = np.exp(1.8) * np.median(high[195:200])
+    assert TAIL_MULTIPLE * 0.65 < 1.8 and 200 in [s.onset for s in find_spikes(high)]
