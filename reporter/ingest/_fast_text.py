@@ -14,7 +14,8 @@ the lines that can change what it reads and handles the rest at C speed:
   backspaces) and, while the parser still collects lines that may be console-table rows
   before a header, does not start like one: the parser would read nothing from it, so it is
   skipped. The words are looked for only in the lines holding one of their rarer letters
-  (``p``, ``c``, ``y``, ``w`` in any case), found by one ``bytes.translate`` per chunk;
+  (``p``, ``c``, ``y``, ``w`` in any case, ``ITER`` for an upper-case ``iter``, the bytes
+  above), found by one ``bytes.translate`` per chunk;
 - every other line goes to the parser with its line number, in file order, as before.
 
 The lines before the first point (the probe that decides between built-in shapes and mined
