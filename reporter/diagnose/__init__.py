@@ -192,14 +192,13 @@ def _curve_findings(curve: Curve, *, trend: bool = True) -> list[Finding]:
         out.append(col)
     stuck = any(not f.evidence["recovered"] and not f.evidence["open_at_end"] for f in spikes)
     if trend and not (div or col or stuck):
-        # a validation loss that levels off while the training loss falls is the usual end
-        # of learning, not a stall: the stall is read on the training loss
-        flat = find_no_progress(curve) or (find_stall(curve) if curve.metric == "train/loss"
-                                           else None)
-        if flat:
-            out.append(flat)
-        elif curve.metric == "train/loss" and not spikes:
-            rise = find_slow_divergence(curve)
-            if rise:
-                out.append(rise)
+        # a training loss that fell and then climbed back above its first value did go down:
+        # the slow climb is the finding, not "no progress"; a validation loss that levels off
+        # while the training loss falls is the usual end of learning, not a stall: the stall
+        # is read on the training loss
+        train = curve.metric == "train/loss"
+        trend_finding = (find_slow_divergence(curve) if train and not spikes else None) \
+            or find_no_progress(curve) or (find_stall(curve) if train else None)
+        if trend_finding:
+            out.append(trend_finding)
     return out

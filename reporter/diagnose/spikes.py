@@ -16,7 +16,10 @@ used, and the noise is not checked with fewer than ``NOISE_MIN_RESIDUALS`` windo
 that *holds*, each of its first ``SHIFT_POINTS`` points ≥ ``SPIKE_RATIO`` × the level and ≥
 ``SHIFT_MULTIPLE`` × the noise above it (widened by ``√((1 + ρ) / (1 − ρ))``, ρ the noise's
 correlation from one point to the next), is a spike too: its evidence adds up over those points
-(a noisy per-step log's level shift that no single point shows at 6 σ). Near zero, where the
+(a noisy per-step log's level shift that no single point shows at 6 σ); so is a level that
+jumps and stays (the median of the ``SHIFT_LONG`` points from it against the ``SHIFT_LONG``
+before, ``SHIFT_LONG_ERRORS`` standard errors apart: a run that relearns slowly from a higher
+loss, which no three points of a noisy log show). Near zero, where the
 absolute scatter is as large as the level, the rise is compared with the absolute scatter of
 the last ``NOISE_LOCAL`` points (a loss that fell by decades scattered far more, in absolute
 terms, while it was high). A *lone* point (the next one already back by more than half the
@@ -50,6 +53,8 @@ NOISE_MIN_RESIDUALS = 6
 TAIL_MULTIPLE = 2.5  # a lone point: times the largest earlier distance from the median
 SHIFT_POINTS = 3  # a jump that holds this many points is judged on its lowest point
 SHIFT_MULTIPLE = 4.0
+SHIFT_LONG = 20  # a jump that holds long: the median of this many points after and before
+SHIFT_LONG_ERRORS = 5.0
 SHIFT_MAX_CORRELATION = 0.8
 CORRELATION_WINDOW = 21
 QUANTA = 3  # a rise must span this many steps of the log's rounding
@@ -70,7 +75,10 @@ CRITERION = (
     "about one standard deviation of multiplicative noise; for an early spike, the points "
     f"outside the spike are used), or a jump that holds: each of its first {SHIFT_POINTS} points "
     f"≥ {SPIKE_RATIO:g}× the level and ≥ {SHIFT_MULTIPLE:g}× the noise above it, times "
-    "√((1 + ρ) / (1 − ρ)) for a noise whose consecutive points correlate by ρ > 0; the noise "
+    "√((1 + ρ) / (1 − ρ)) for a noise whose consecutive points correlate by ρ > 0, or that "
+    f"holds long: the median of the {SHIFT_LONG} points from it ≥ {SPIKE_RATIO:g}× the median "
+    f"of the {SHIFT_LONG} before, by ≥ {SHIFT_LONG_ERRORS:g} standard errors of the two "
+    f"medians (1.25 × the noise / 0.6745 × √(2 / {SHIFT_LONG}), widened the same way); the noise "
     f"is not checked with fewer than {NOISE_MIN_RESIDUALS} such windows, nor where the level is "
     f"below {ROUNDED_LEVEL} steps of the log's rounding; a lone point (the next one back by more "
     f"than half the rise) must also rise ≥ {TAIL_MULTIPLE:g}× the largest of those relative "
@@ -328,15 +336,48 @@ def _held(y: np.ndarray, i: int, level: float, ratio: float, noise: float) -> bo
     ``level`` with a log rise of ≥ ``SHIFT_MULTIPLE`` × ``noise``, widened by the noise's own
     correlation from one point to the next: a jump that holds, whose evidence adds up over
     those points only as far as their noise is independent (a noise that wanders, as a PINN's
-    does, puts several points in a row up more often)."""
+    does, puts several points in a row up more often). Or a jump that holds long (``_shifted``).
+    """
+    rho = _lag1(y[max(i - NOISE_RECENT, 0):i])
+    widen = float(np.sqrt((1 + rho) / (1 - rho)))
+    if _shifted(y, i, ratio, noise, widen):
+        return True
     part = y[i:i + SHIFT_POINTS]
     if len(part) < SHIFT_POINTS or not np.isfinite(part).all():
         return False
     low = float(part.min())
     if low < ratio * level:
         return False
-    rho = _lag1(y[max(i - NOISE_RECENT, 0):i])
-    return np.log(low / level) >= SHIFT_MULTIPLE * noise * np.sqrt((1 + rho) / (1 - rho))
+    return np.log(low / level) >= SHIFT_MULTIPLE * noise * widen
+
+
+def _shifted(y: np.ndarray, i: int, ratio: float, noise: float, widen: float) -> bool:
+    """Whether the median of the ``SHIFT_LONG`` finite points from ``i`` is ≥ ``ratio`` × the
+    median of the ``SHIFT_LONG`` before it, by ≥ ``SHIFT_LONG_ERRORS`` standard errors of the
+    two medians: 1.25 (a median's error over a mean's) × σ × √(2 / ``SHIFT_LONG``) × ``widen``
+    (correlated noise), σ = ``noise`` / 0.6745 (the 75% quantile of |N(0, σ)|). A level that
+    jumped and stays there (a run that relearns slowly from a higher loss) shows in no three
+    points of a noisy per-step log, but in twenty."""
+    levels = _shift_levels(y, i)
+    if levels is None:
+        return False
+    a, b = levels
+    if a < ratio * b:
+        return False
+    error = 1.25 * noise / 0.6745 * np.sqrt(2 / SHIFT_LONG) * widen
+    return np.log(a / b) >= SHIFT_LONG_ERRORS * error
+
+
+def _shift_levels(y: np.ndarray, i: int) -> tuple[float, float] | None:
+    """(median of the ``SHIFT_LONG`` finite points from ``i``, median of the ``SHIFT_LONG``
+    before it), or None when either side has fewer or the level before is not positive."""
+    after, before = y[i:i + 4 * SHIFT_LONG], y[max(i - 4 * SHIFT_LONG, 0):i]
+    after = after[np.isfinite(after)][:SHIFT_LONG]
+    before = before[np.isfinite(before)][-SHIFT_LONG:]
+    if len(after) < SHIFT_LONG or len(before) < SHIFT_LONG:
+        return None
+    b = float(np.median(before))
+    return (float(np.median(after)), b) if b > 0 else None
 
 
 def _lag1(y: np.ndarray) -> float:

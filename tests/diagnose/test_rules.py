@@ -286,3 +286,23 @@ def test_diagnose_overfitting_rise_from_the_same_floor_is_found(make_run):
     train = np.linspace(1.0, 0.5, 100).tolist()
     over = diagnose(make_run(train__loss=train, val__loss=_eval_floor(0.18))).first("overfitting")
     assert over is not None and 55 <= over.start <= 75
+
+
+# --- a loss that fell and climbed back above its start did go down ---
+
+
+def test_diagnose_climb_back_above_the_first_value_is_a_slow_divergence(make_run):
+    n = 300
+    t = np.arange(n)
+    y = (0.5 + 1.5 * np.exp(-t / 20)) * (1 + 4.0 * (np.clip(t - 100, 0, None) / 200) ** 1.5)
+    kinds = [f.kind for f in diagnose(make_run(train__loss=(y * _noisy(n, 12)).tolist()))
+             .findings if f.metric == "train/loss"]
+    assert y[-1] > y[0] and kinds == ["slow_divergence"]
+
+
+def test_diagnose_loss_that_never_went_down_is_still_no_progress(make_run):
+    n = 300
+    y = 2.0 * np.linspace(1.0, 1.02, n) * _noisy(n, 12)
+    kinds = [f.kind for f in diagnose(make_run(train__loss=y.tolist())).findings
+             if f.metric == "train/loss"]
+    assert kinds == ["no_progress"]

@@ -273,3 +273,27 @@ def test_find_spikes_lone_point_beyond_the_noise_tail_is_a_spike(seed):
     high = _with_tail(seed, dips=True)
     high[200] = np.exp(1.8) * np.median(high[195:200])
     assert TAIL_MULTIPLE * 0.65 < 1.8 and 200 in [s.onset for s in find_spikes(high)]
+
+
+# --- a jump that holds long: twenty points after against twenty before ---
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_find_spikes_level_that_jumps_and_stays_is_found_by_its_medians(seed, monkeypatch):
+    # σ 0.15 of log, the level × 1.8 from point 200 on: no three points in a row clear the
+    # held test, the median of twenty against the twenty before does
+    from reporter.diagnose import spikes
+
+    y = _log_noise(seed, 400, 0.15)
+    y[200:] *= 1.8
+    assert [s.onset for s in find_spikes(y)][:1] in ([200], [201])
+    monkeypatch.setattr(spikes, "SHIFT_LONG_ERRORS", float("inf"))
+    assert find_spikes(y) == []
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_find_spikes_level_that_moves_under_the_ratio_is_not_a_spike(seed):
+    y = _log_noise(seed, 400, 0.15)
+    assert find_spikes(y) == []
+    y[200:] *= 1.3
+    assert find_spikes(y) == []
