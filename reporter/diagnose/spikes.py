@@ -84,7 +84,11 @@ CRITERION = (
     f"than half the rise) must also rise ≥ {TAIL_MULTIPLE:g}× the largest of those relative "
     f"distances (the noise's own tail); a rise of ≥ {QUANTA} such steps (the "
     "smallest difference between two logged values), so rounding alone is never a spike; "
-    "recovered when back below halfway between the level and that threshold; a spike that "
+    "recovered when back below halfway between the level and that threshold (when the level "
+    f"itself moved, the medians of the {LEVEL_POINTS} and of the {SHIFT_LONG} points from the "
+    f"onset ≥ {SPIKE_RATIO:g}× that of the {SHIFT_LONG} before, when the median of the last "
+    f"{SHIFT_LONG} points is back halfway, in log, to the level before: one low draw of the "
+    "noise is not a recovery); a spike that "
     f"starts in the first {WARMUP_POINTS} points (or the first {WARMUP_FRACTION:.0%} of a long "
     "series) and recovers is a start-up wobble and is not reported; with fewer than "
     f"{OPEN_END_POINTS} points after its onset it is too late to tell whether it recovers"
@@ -239,7 +243,7 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
         need = max(np.log(ratio), k * noise if noise is not None else 0.0)
         back = level * float(np.exp(0.5 * need))
         noise_abs = None if noise is None else noise * level
-    end = _recovery(y, i, back)
+    end = _end(y, i, back, ratio)
     stop = end if end is not None else len(y)
     peak = i + _argmax_finite(y[i:stop])
     return Spike(
@@ -255,6 +259,24 @@ def _candidate(y: np.ndarray, resid: tuple[np.ndarray, np.ndarray], i: int, leve
         detected_onset=i,
         noise=noise_abs,
     )
+
+
+def _end(y: np.ndarray, i: int, back: float, ratio: float) -> int | None:
+    """Where the episode from ``i`` recovers: its first point at or below ``back``; but when
+    the level itself moved (the medians of the ``LEVEL_POINTS`` and of the ``SHIFT_LONG``
+    points from ``i`` ≥ ``ratio`` × that of the ``SHIFT_LONG`` before), one low draw of the
+    noise is not a recovery: the median of the last ``SHIFT_LONG`` points must come back
+    halfway (in log) to the level before."""
+    end = _recovery(y, i, back)
+    levels = _shift_levels(y, i) if end is not None else None
+    if levels is None or min(levels[0], _head_median(y, i)) < ratio * levels[1]:
+        return end
+    import pandas as pd
+
+    after, before = levels
+    seg = pd.Series(y[i:]).rolling(SHIFT_LONG, min_periods=SHIFT_LONG // 2).median().to_numpy()
+    hits = np.flatnonzero(seg <= before * np.sqrt(after / before))
+    return i + int(hits[0]) if len(hits) else None
 
 
 def _recovery(y: np.ndarray, onset: int, back: float) -> int | None:
@@ -362,10 +384,17 @@ def _shifted(y: np.ndarray, i: int, ratio: float, noise: float, widen: float) ->
     if levels is None:
         return False
     a, b = levels
-    if a < ratio * b:
+    if a < ratio * b or _head_median(y, i) < ratio * b:
         return False
     error = 1.25 * noise / 0.6745 * np.sqrt(2 / SHIFT_LONG) * widen
     return np.log(a / b) >= SHIFT_LONG_ERRORS * error
+
+
+def _head_median(y: np.ndarray, i: int) -> float:
+    """The median of the ``LEVEL_POINTS`` finite points from ``i`` (a level that moved there
+    has moved at its first points already; an outlier a few points before a jump has not)."""
+    head = y[i:i + 4 * LEVEL_POINTS]
+    return float(np.median(head[np.isfinite(head)][:LEVEL_POINTS]))
 
 
 def _shift_levels(y: np.ndarray, i: int) -> tuple[float, float] | None:

@@ -297,3 +297,23 @@ def test_find_spikes_level_that_moves_under_the_ratio_is_not_a_spike(seed):
     assert find_spikes(y) == []
     y[200:] *= 1.3
     assert find_spikes(y) == []
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_find_spikes_level_that_stays_up_is_not_recovered_by_one_low_draw(seed):
+    # the × 1.8 level to the end: single points dip below the one-point recovery line, the
+    # median of twenty never comes back
+    y = _log_noise(seed, 400, 0.15)
+    y[200:] *= 1.8
+    first = find_spikes(y)[0]
+    assert not first.recovered and first.end is None
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_find_spikes_level_that_comes_back_is_recovered_where_its_median_does(seed):
+    # the same jump for 60 points, then back: recovered once the median of twenty is back
+    # halfway (in log), within twenty points of the return
+    y = _log_noise(seed, 400, 0.15)
+    y[200:260] *= 1.8
+    first = find_spikes(y)[0]
+    assert first.recovered and 260 <= first.end <= 280
