@@ -32,8 +32,9 @@ Usage::
     .venv/bin/python benchmarks/detection.py [--quick] [--seed 8 | --seeds 8,9,10,11]
         [--jobs 2] [--realogs DIR]
 
-Seeded and deterministic (the same numbers for any ``--jobs``); about 50 s per seed on 2
-cores (measured: 49.6 s for seed 9 with 2 jobs), ``--quick`` a few seconds on a subset.
+Seeded and deterministic (the same numbers for any ``--jobs``); 20-50 s per seed on 2 cores
+(measured with 2 jobs: 19.7 s for seed 8, 71 s for seeds 8-11; about twice that when other
+processes share the cores), ``--quick`` a few seconds on a subset.
 """
 
 from __future__ import annotations
