@@ -151,7 +151,7 @@ def profile(points: int, log: str, val_every: int) -> None:
     import cProfile
     import pstats
 
-    # benchmarks/replay.py would shadow the replay package: import from the project root
+    # import the project from its root, never a benchmarks/ module of the same name
     here = Path(__file__).resolve().parent
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != here]
     from reporter.analysis.pipeline import analyze

@@ -81,3 +81,12 @@ def test_layout_replay_imports_numpy_and_the_standard_library_only():
 def test_layout_no_stage_module_loose_at_the_package_root():
     loose = sorted(p.name for p in (ROOT / "reporter").glob("*.py"))
     assert loose == ["__init__.py", "__main__.py", "errors.py"]
+
+
+def test_layout_no_benchmark_script_is_named_like_a_package():
+    """Benchmark tests put ``benchmarks/`` on ``sys.path`` and spawned workers inherit it: a
+    ``benchmarks/replay.py`` once shadowed the ``replay`` package in a worker process."""
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")}
+    assert packages & {"replay", "reporter"} == {"replay", "reporter"}
+    assert not scripts & packages

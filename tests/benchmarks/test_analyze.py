@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-if str(BENCH) not in sys.path:  # appended: benchmarks/replay.py must not shadow replay
+if str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))
 
 import analyze as bench  # noqa: E402

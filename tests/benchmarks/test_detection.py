@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-if str(BENCH) not in sys.path:  # appended: benchmarks/replay.py must not shadow replay
+if str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))
 
 from detection import DETECTORS, CaseResult, plan, print_seeds, seed_list, summary  # noqa: E402

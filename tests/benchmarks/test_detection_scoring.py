@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-# the benchmark's modules import each other by name; appended, not put first, so that
-# ``benchmarks/replay.py`` never shadows the ``replay`` package (for this process and for the
-# workers the confirmation tests spawn, which inherit sys.path)
+# the benchmark's modules import each other by name; none is named like a project package
+# (tests/test_layout.py), since spawned workers inherit sys.path
 if str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))
 

@@ -6,7 +6,7 @@ reading ``param_groups[0]["lr"]`` each step) and our replay computes the whole a
 best of several repeats is kept; the table puts torch at 1.00x and checks that every LR is
 bit-identical.
 
-Run: ``.venv/bin/python benchmarks/replay.py [--steps N] [--repeats R]``
+Run: ``.venv/bin/python benchmarks/replay_speed.py [--steps N] [--repeats R]``
 """
 
 from __future__ import annotations
