@@ -132,23 +132,31 @@ def _why_untested(conf: dict | None) -> str:
             f"{conf.get('where', '')}{seen}, so they cannot show whether this option prevents it")
 
 
+def _when(data: dict, spike: dict) -> str:
+    """``when the spike began (step 80)``, or, for one event begun on another curve
+    (``diagnose.events``), when it showed on the spike's own curve, where the LR is compared."""
+    ev = spike["evidence"]
+    where = at(data, ev["axis"], ev["onset"])
+    if ev.get("began_in"):
+        return f"when the spike showed in {spike['metric']} ({where})"
+    return f"when the spike began ({where})"
+
+
 def _replay_evidence(data: dict, opt: dict, untested: str) -> dict[str, str]:
     rep = opt["replay"]
     spike = data["diagnosis"]["primary_spike"]
     watched = (data.get("fidelity") or {}).get("metric") or "loss"
     if rep["lr_at_onset"] is not None and rep.get("observed_lr_at_onset") and spike:
         ratio = rep["lr_at_onset"] / rep["observed_lr_at_onset"]
-        where = at(data, spike["evidence"]["axis"], spike["evidence"]["onset"])
         return {"label": rep["lr_at_onset_label"], "text": (
-            f"replayed over your logged {watched}, this option's LR when the spike began "
-            f"({where}) is {fmt_number(rep['lr_at_onset'])} instead of "
+            f"replayed over your logged {watched}, this option's LR {_when(data, spike)} is "
+            f"{fmt_number(rep['lr_at_onset'])} instead of "
             f"{fmt_number(rep['observed_lr_at_onset'])} ({ratio:.2f}×); {untested}")}
     base_at = data["current"]["replay"]["lr_at_onset"] if data.get("current") else None
     if rep["lr_at_onset"] is not None and base_at and spike:
-        where = at(data, spike["evidence"]["axis"], spike["evidence"]["onset"])
         return {"label": rep["lr_at_onset_label"], "text": (
-            f"replayed over your logged {watched}, this option's LR when the spike began "
-            f"({where}) is {rep['lr_at_onset'] / base_at:.2f}× the run's (its base LR is in "
+            f"replayed over your logged {watched}, this option's LR {_when(data, spike)} is "
+            f"{rep['lr_at_onset'] / base_at:.2f}× the run's (its base LR is in "
             f"neither the logs nor a config, so only the ratio is known); {untested}")}
     if rep["first_reduction"] is not None:
         return {"label": rep["first_reduction_label"] or "exact replay", "text": (

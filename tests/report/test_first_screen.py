@@ -159,3 +159,13 @@ def test_evidence_without_an_option_does_not_repeat_the_recommendation(tmp_path)
     evidence = next(line for line in md.splitlines() if line.startswith("> **Evidence ("))
     assert data["recommendation"]["text"][:40] not in evidence
     assert "logged loss points was tested" in evidence and ".." not in evidence
+
+
+def test_one_event_on_two_curves_names_where_the_lr_is_compared(analysed):
+    """The HF sample's val spike (step 80) was begun by a train spike (step 68): the title
+    names the start, and the evidence says the LR is compared where val/loss showed it."""
+    data, md = _md("formats/hf_trainer_state/noisy_shard", analysed)
+    assert data["diagnosis"]["primary_spike"]["evidence"]["began_at"] == 68
+    assert md.splitlines()[0].endswith("Loss Spike at Step 68")
+    evidence = next(line for line in md.splitlines() if line.startswith("> **Evidence ("))
+    assert "when the spike showed in val/loss (step 80)" in evidence
