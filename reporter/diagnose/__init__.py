@@ -100,6 +100,7 @@ def diagnose(run: Run) -> Diagnosis:
                         else _event_findings(found[metric]))
     watched = found.get("val/loss") or found.get("train/loss")
     findings.extend(_context_findings(run, found, watched))
+    findings.extend(_flat_tail(findings, watched))
     diagnosis = Diagnosis(findings, found)
     spike = diagnosis.primary_spike
     stuck = spike is not None and not spike.evidence["recovered"] \
@@ -138,6 +139,16 @@ def _context_findings(run: Run, found: dict[str, Curve], watched: Curve | None) 
     out = crash_findings(run, watched)
     tail = find_lr_floor_tail(found.get("lr"), watched)
     return [*out, tail] if tail else out
+
+
+def _flat_tail(findings: list[Finding], watched: Curve | None) -> list[Finding]:
+    """The info finding of a long stretch without gain, on a curve with no other finding."""
+    from reporter.diagnose.lr_tail import find_flat_tail
+
+    if watched is None or any(f.metric == watched.metric for f in findings):
+        return []
+    flat = find_flat_tail(watched)
+    return [flat] if flat else []
 
 
 def _validation_curves(found: dict[str, Curve]) -> list[str]:

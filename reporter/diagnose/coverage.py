@@ -56,6 +56,7 @@ def coverage(run: Run, found: dict[str, Curve], losses: list[str], evals: list[s
               ("no learning rate logged" if not lr else "no spike that stayed high")),
         check("long flat tail at the minimum LR", ["lr", tail_loss] if lr and tail_loss else [],
               "no learning rate logged" if not lr else no_loss),
+        check("long stretch without gain (any LR)", [tail_loss] if tail_loss else [], no_loss),
         check("crash and fatal lines (traceback, OOM, NCCL, DataLoader, AMP overflow)",
               ["the log's lines"] if run.format == "text_log" else [],
               "not a text log: no console lines to read"),

@@ -14,7 +14,8 @@ from reporter.diagnose.findings import Finding
 from reporter.diagnose.series import Curve
 from reporter.report.filters import fmt_number
 
-__all__ = ["TAIL_MIN_FRACTION", "TAIL_MIN_GAIN", "TAIL_MIN_POINTS", "find_lr_floor_tail"]
+__all__ = ["TAIL_MIN_FRACTION", "TAIL_MIN_GAIN", "TAIL_MIN_POINTS", "find_flat_tail",
+           "find_lr_floor_tail"]
 
 TAIL_MIN_POINTS = 5  # logged loss points after the LR reached its floor
 TAIL_MIN_FRACTION = 0.2  # of the loss curve's points
@@ -74,4 +75,58 @@ def find_lr_floor_tail(lr: Curve | None, loss: Curve | None) -> Finding | None:
         criterion=CRITERION,
         caveats=("Early stopping with a patience of a few evaluations, or a schedule that "
                  "ends where this one reached its floor, would have saved them.",),
+    )
+
+
+FLAT_TAIL_MIN_FRACTION = 0.5  # of the loss curve's finite points
+FLAT_TAIL_MIN_POINTS = 20
+FLAT_CRITERION = (
+    f"the longest stretch at the end of the curve whose best is less than {TAIL_MIN_GAIN:.0%} "
+    f"below the best before it holds ≥ {FLAT_TAIL_MIN_FRACTION:.0%} of the curve's points and "
+    f"≥ {FLAT_TAIL_MIN_POINTS} of them; read only when no other finding is on that curve and "
+    "the LR was not at a floor there (the minimum-LR tail rule)"
+)
+
+
+def find_flat_tail(loss: Curve | None) -> Finding | None:
+    """An info finding when the last half or more of ``loss`` improved it by under 1%.
+
+    Whether that is convergence (compute to save) or a stall far above what the model can
+    reach is not in one log: the finding says so and leaves the judgment to the reader.
+    """
+    if loss is None:
+        return None
+    ok = np.isfinite(loss.y)
+    y, x = loss.y[ok], loss.x[ok]
+    n = len(y)
+    if n <= FLAT_TAIL_MIN_POINTS:
+        return None
+    best_before = np.minimum.accumulate(y)[:-1]  # best of y[:k], k = 1..n-1
+    best_after = np.minimum.accumulate(y[::-1])[::-1][1:]  # best of y[k:]
+    flat = best_after >= (1 - TAIL_MIN_GAIN) * best_before
+    if not flat.any() or not (best_before > 0).all():
+        return None
+    k = int(np.argmax(flat)) + 1  # the first point of the flat stretch
+    tail = n - k
+    if tail < max(FLAT_TAIL_MIN_POINTS, FLAT_TAIL_MIN_FRACTION * n):
+        return None
+    before, after = float(best_before[k - 1]), float(best_after[k - 1])
+    gain = (before - after) / before
+    unit = f"{loss.axis}s"
+    return Finding(
+        kind="flat_tail",
+        severity="info",
+        title=(f"the last {tail} logged {unit} ({tail / n:.0%} of the run, from "
+               f"{loss.name_x(float(x[k]))}) improved {loss.metric} by {max(gain, 0.0):.1%} "
+               f"(best {fmt_number(before)} before, {fmt_number(after)} after): the run had "
+               "stopped improving"),
+        metric=loss.metric,
+        start=float(x[k]),
+        end=float(x[-1]),
+        evidence={"flat_from": float(x[k]), "tail_points": tail, "tail_share": tail / n,
+                  "best_before": before, "best_after": after, "gain": gain},
+        criterion=FLAT_CRITERION,
+        caveats=("Converged, or stalled far above what the model can reach: one log cannot "
+                 "tell; compare with runs of the same model that reached lower. If it had "
+                 f"converged, early stopping would have saved these {unit}.",),
     )

@@ -34,3 +34,28 @@ def test_lr_tail_short_tail_is_not_reported(make_run):
 def test_lr_tail_constant_lr_is_not_a_floor(make_run):
     d = diagnose(make_run(train__loss=[1.0, 0.5, 0.4] + [0.39] * 10, lr=[1e-3] * 13))
     assert d.first("lr_floor_tail") is None
+
+
+def _flat_then(n_fall: int, n_flat: int) -> list[float]:
+    """A loss falling 3 -> 1 over ``n_fall`` points, then within 0.5% of 1.0."""
+    fall = [3.0 - 2.0 * i / max(n_fall - 1, 1) for i in range(n_fall)]
+    return fall + [1.0 + 0.005 * ((i * 7) % 3 - 1) for i in range(n_flat)]
+
+
+def test_flat_tail_over_most_of_the_run_is_info_with_its_share(make_run):
+    d = diagnose(make_run(train__loss=_flat_then(20, 60)))
+    f = d.first("flat_tail")
+    assert f is not None and f.severity == "info" and d.severity == "info"
+    assert 0.5 <= f.evidence["tail_share"] <= 0.8 and f.evidence["gain"] < 0.01
+    assert "stopped improving" in f.title
+
+
+def test_flat_tail_under_half_the_run_or_still_improving_is_not_reported(make_run):
+    assert diagnose(make_run(train__loss=_flat_then(50, 30))).first("flat_tail") is None
+    falling = [3.0 * 0.98 ** i for i in range(80)]
+    assert diagnose(make_run(train__loss=falling)).first("flat_tail") is None
+
+
+def test_flat_tail_at_the_lr_floor_is_the_floor_finding_only(make_run):
+    d = diagnose(_run(make_run, [0.3095, 0.3098, 0.3097, 0.3096, 0.3099, 0.3097] * 5))
+    assert d.first("lr_floor_tail") is not None and d.first("flat_tail") is None

@@ -170,3 +170,13 @@ def test_realog_r23_interrupted_run_raises_nothing_above_info():
     assert d.severity == "info"
     checks = {c.name: c for c in d.coverage}
     assert checks["overfitting"].detail == "no validation loss logged"
+
+
+@needs_realogs
+def test_diagnose_r05_long_stretch_without_gain_is_told_as_info():
+    """r05 (MANIFEST: "PLATEAU?", a judgment from sibling runs): no alarm, but its last two
+    thirds without gain are told; r06, a healthy run of the same model, still improves."""
+    f = diagnose(_realog("r05_lightning_csv")).first("flat_tail")
+    assert f is not None and f.severity == "info"
+    assert f.evidence["tail_share"] > 0.6 and f.evidence["gain"] < 0.01
+    assert diagnose(_realog("r06_lightning_csv")).first("flat_tail") is None
