@@ -65,12 +65,15 @@ class TorchWriter:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self._scheduler_written = False
 
     def change(self, key: str, value: Any, opt: Option) -> list[str]:
-        """Lines for one entry of the option's changes."""
-        if key == "scheduler":
-            return self.scheduler(opt.plan.scheduler, opt)
-        if key.startswith("scheduler.") and "scheduler" not in opt.changes:
+        """Lines for one entry of the option's changes (the scheduler once, however many of
+        its fields changed)."""
+        if key == "scheduler" or (key.startswith("scheduler.") and "scheduler" not in opt.changes):
+            if self._scheduler_written:
+                return []
+            self._scheduler_written = True
             return self.scheduler(opt.plan.scheduler, opt)
         if key == "clip_grad_norm":
             return self.clip(value)
@@ -80,9 +83,6 @@ class TorchWriter:
 
     def scheduler(self, spec: Any, opt: Option) -> list[str]:
         """The scheduler's constructor, and where it steps."""
-        if getattr(self, "_scheduler_done", False):
-            return []
-        self._scheduler_done = True
         args = _args(spec)
         rel = opt.changes.get("scheduler.min_lr") or opt.changes.get("scheduler.eta_min")
         if isinstance(rel, Relative):
@@ -142,9 +142,6 @@ class KerasWriter(TorchWriter):
         return "val_loss" if self.ctx.metric_name.startswith("val") else "loss"
 
     def scheduler(self, spec: Any, opt: Option) -> list[str]:
-        if getattr(self, "_scheduler_done", False):
-            return []
-        self._scheduler_done = True
         if is_plateau(spec):
             return [self._plateau(spec, opt)]
         if isinstance(spec, replay.CosineAnnealingLR):
@@ -200,9 +197,6 @@ class HFWriter(TorchWriter):
     name = "hf"
 
     def scheduler(self, spec: Any, opt: Option) -> list[str]:
-        if getattr(self, "_scheduler_done", False):
-            return []
-        self._scheduler_done = True
         if is_plateau(spec):
             rel = opt.changes.get("scheduler.min_lr")
             min_lr = _number(rel) if isinstance(rel, Relative) else f"{spec.min_lr:g}"
@@ -260,9 +254,6 @@ class UltralyticsWriter(TorchWriter):
     name = "ultralytics"
 
     def scheduler(self, spec: Any, opt: Option) -> list[str]:
-        if getattr(self, "_scheduler_done", False):
-            return []
-        self._scheduler_done = True
         if isinstance(spec, replay.UltralyticsSchedule):
             return [f"cos_lr={spec.kind == 'cos'}", f"lrf={spec.lrf:g}"]
         if isinstance(spec, replay.CosineAnnealingLR):
