@@ -88,8 +88,9 @@ def curves(run: Run) -> dict[str, Curve]:
     smoothing = str(run.meta.get("smoothing") or "")
     by_epoch = _columns(run, run.by_epoch(), "epoch", smoothing)
     losses = run.scalars[run.scalars["metric"].isin(LOSS_METRICS)]
+    counts = losses.groupby("metric", observed=True).size()  # a text log's metric: categorical
     if not losses.empty and all(len(by_epoch.get(m) or ()) >= count
-                                for m, count in losses.groupby("metric").size().items()):
+                                for m, count in counts.items()):
         return _named_as_logged(by_epoch, run)  # nothing left out
     axis = "step" if _prefer_steps(run, losses) else "epoch"
     return _named_as_logged(_points(run, axis, smoothing) or by_epoch, run)
@@ -110,7 +111,7 @@ def _prefer_steps(run: Run, losses) -> bool:
     if losses["epoch"].isna().any():
         return True
     progress = run.meta.get("epoch_kind") == "progress"
-    most = losses.groupby("metric").size().idxmax()
+    most = losses.groupby("metric", observed=True).size().idxmax()
     epochs = losses.loc[losses["metric"] == most, "epoch"]
     return len(epochs) >= STEP_AXIS_MIN_PER_EPOCH * len(set(epoch_indices(epochs, progress)))
 
@@ -120,7 +121,7 @@ def _points(run: Run, axis: str, smoothing: str) -> dict[str, Curve]:
     rows = run.scalars[run.scalars[axis].notna()]
     progress = run.meta.get("epoch_kind") == "progress"
     out: dict[str, Curve] = {}
-    where = rows.groupby("metric", sort=False).indices  # one pass, not one per metric
+    where = rows.groupby("metric", sort=False, observed=True).indices  # one pass for all
     for metric in curve_metrics(where, train_loss_parts(run)):
         part = rows.iloc[where[metric]] if metric in where else rows.iloc[:0]
         if len(part):

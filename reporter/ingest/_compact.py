@@ -28,7 +28,6 @@ from reporter.ingest.run import SCALAR_COLUMNS
 
 _NAN = math.nan
 _FLUSH = 1 << 16  # single points kept in Python buffers before they go to the arrays
-_BLOCK = 1 << 20  # points converted at a time (bounded temporaries)
 _INT32 = 2.0 ** 31
 
 

@@ -32,8 +32,8 @@ def batch_metrics(table: Any) -> list[str]:
     """Metrics with several values at more than half of their steps (per-batch values)."""
     if _steps_rise(table):
         return []  # no metric logged twice at a step: nothing to count (a million-row log)
-    counts = table.dropna(subset=["step"]).groupby(POINT, sort=False).size()
-    repeated = (counts > 1).groupby(level="metric").mean()
+    counts = table.dropna(subset=["step"]).groupby(POINT, sort=False, observed=True).size()
+    repeated = (counts > 1).groupby(level="metric", observed=True).mean()
     return sorted(repeated[repeated > 0.5].index)
 
 
@@ -65,7 +65,7 @@ def _put_back(run: Any, rows: Any, batches: list[str]) -> None:
     run.scalars = pd.concat([scalars[~scalars["metric"].isin(batches)],
                              rows.astype(scalars.dtypes.to_dict())[list(scalars.columns)]],
                             ignore_index=True)
-    counts = rows.groupby(POINT, sort=False).size()
+    counts = rows.groupby(POINT, sort=False, observed=True).size()
     run.notes.append(f"{', '.join(batches)}: several values per step ({int(counts.max())} at "
                      "most, as when each batch's value is logged at the epoch's step): all "
                      f"{len(rows)} kept, in logged order")

@@ -296,7 +296,7 @@ def _interpret(table: Any, keras: bool, notes: list[str], tags: set[str]
     if is_ultralytics(tags):
         table = table.assign(epoch=table["step"] - 1.0)
         # number the values of a step (per-batch values) so parts are summed batch by batch
-        batch = table.groupby(POINT, sort=False).cumcount().to_numpy()
+        batch = table.groupby(POINT, sort=False, observed=True).cumcount().to_numpy()
         width = int(batch.max()) + 1 if len(batch) else 1
         table, meta = ultralytics_frame(table.assign(step=table["step"] * width + batch), notes)
         return table.assign(step=table["step"] // width), meta, "epoch"
