@@ -100,7 +100,6 @@ def diagnose(run: Run) -> Diagnosis:
                         else _event_findings(found[metric]))
     watched = found.get("val/loss") or found.get("train/loss")
     findings.extend(_context_findings(run, found, watched))
-    findings.extend(_flat_tail(findings, watched))
     diagnosis = Diagnosis(findings, found)
     spike = diagnosis.primary_spike
     stuck = spike is not None and not spike.evidence["recovered"] \
@@ -118,6 +117,9 @@ def diagnose(run: Run) -> Diagnosis:
             over, diagnosis.selection = with_selection(over, diagnosis.selection, run, val)
         if over:
             findings.append(over)
+    # after every rule on the curve; a GAN generator's loss need not fall (see above)
+    if not (adversarial and watched is not None and watched.metric == "train/loss"):
+        findings.extend(_flat_tail(findings, watched))
     losses = [m for m in LOSS_METRICS if m in found]
     diagnosis.coverage = coverage(
         run, found, [*losses, *beside], [c.metric for c in evals],

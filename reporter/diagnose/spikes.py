@@ -377,7 +377,9 @@ def _shifted(y: np.ndarray, i: int, ratio: float, noise: float, widen: float) ->
     """Whether the median of the ``SHIFT_LONG`` finite points from ``i`` is ≥ ``ratio`` × the
     median of the ``SHIFT_LONG`` before it, by ≥ ``SHIFT_LONG_ERRORS`` standard errors of the
     two medians: 1.25 (a median's error over a mean's) × σ × √(2 / ``SHIFT_LONG``) × ``widen``
-    (correlated noise), σ = ``noise`` / 0.6745 (the 75% quantile of |N(0, σ)|). A level that
+    (correlated noise), with σ taken as ``noise`` / 0.6745. That is conservative: ``noise``,
+    a 75% quantile of absolute distances, is about 1.15 σ of Gaussian noise (0.6745 σ is the
+    median's), so the bound is about 1.7× what σ = ``noise`` / 1.15 would give. A level that
     jumped and stays there (a run that relearns slowly from a higher loss) shows in no three
     points of a noisy per-step log, but in twenty."""
     levels = _shift_levels(y, i)

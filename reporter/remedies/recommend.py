@@ -47,6 +47,10 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
         elif "no_progress" in kinds:
             text = ("The loss did not go down: check the learning rate's order of magnitude, "
                     "the loss and the labels before tuning a schedule.")
+        elif "stall" in kinds:
+            text = ("The loss stopped improving early and stayed flat: check the labels, the "
+                    "model's outputs and the learning rate's order of magnitude before tuning "
+                    "a schedule.")
         elif "flat_tail" in kinds:  # diagnose/lr_tail.py: a long stretch without gain
             flat = next(f for f in diagnosis.findings if f.kind == "flat_tail")
             text = (f"Nothing to change in the learning rate. The loss stopped improving for the "
@@ -54,10 +58,6 @@ def recommend(options: Sequence[OptionInfo], confirmation: Confirmation | None,
                     "this model goes, stop earlier (early stopping); if runs of the same model "
                     "reach lower, this one stalled, so check the learning rate's order of "
                     "magnitude and the initialisation.")
-        elif "stall" in kinds:
-            text = ("The loss stopped improving early and stayed flat: check the labels, the "
-                    "model's outputs and the learning rate's order of magnitude before tuning "
-                    "a schedule.")
         return Recommendation(None, "observed", text)
     extra = (COLLAPSE_ADVICE,) if "collapse" in kinds else ()
     trials = confirmation.trials if confirmation else None

@@ -59,3 +59,12 @@ def test_flat_tail_under_half_the_run_or_still_improving_is_not_reported(make_ru
 def test_flat_tail_at_the_lr_floor_is_the_floor_finding_only(make_run):
     d = diagnose(_run(make_run, [0.3095, 0.3098, 0.3097, 0.3096, 0.3099, 0.3097] * 5))
     assert d.first("lr_floor_tail") is not None and d.first("flat_tail") is None
+
+
+def test_flat_tail_is_not_added_to_a_curve_the_overfitting_rule_read(make_run):
+    """A val loss that bottoms out early and rises is overfitting, not also a flat tail."""
+    train = [3.0 * 0.95 ** i for i in range(60)]
+    val = [2.0 - 0.1 * i for i in range(10)] + [1.0 + 0.004 * i for i in range(50)]
+    d = diagnose(make_run(train__loss=train, val__loss=val))
+    assert d.first("overfitting") is not None
+    assert d.first("flat_tail") is None
