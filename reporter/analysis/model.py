@@ -78,6 +78,8 @@ class RunInfo:
     seconds: float
     #: how the run ended, as far as the log and the config tell (``diagnose.run_end``)
     end: RunEnd | None = None
+    #: logged loss points a later segment replaced (a restart at the same steps: the last wins)
+    superseded: int = 0
 
 
 @dataclass(frozen=True)

@@ -373,6 +373,7 @@ def _run_info(run, diagnosis, seconds: float, end=None) -> RunInfo:
         # the log counted epochs from 1 and the reader shifted them (see its note)
         epochs_shifted=run.epochs_shifted,
         epoch_base=run.epoch_base,
+        superseded=_superseded_losses(run),
         framework=run.meta.get("framework", "unknown"),
         seconds=seconds,
         end=end,
@@ -455,6 +456,14 @@ def _option_info(opt, per_step=None) -> OptionInfo:
         replay=opt.outcome,
         code=tuple(opt.code),
     )
+
+
+def _superseded_losses(run: ingest.Run) -> int:
+    """Loss points a later segment replaced (counted like ``RunInfo.counts``: names ending in
+    ``loss``)."""
+    if run.superseded is None or run.superseded.empty:
+        return 0
+    return int(run.superseded["metric"].astype(str).str.endswith("loss").sum())
 
 
 def _series(diagnosis, aligned) -> dict[str, Series]:

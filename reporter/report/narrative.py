@@ -38,7 +38,16 @@ def convention(run: dict) -> str:
 
 
 def extent(run: dict) -> str:
-    """``"40 train/loss points, 10 val/loss points, steps 4–160"``: what the log covers."""
+    """``"40 train/loss points, 10 val/loss points, steps 4–160"``: what the log covers, and
+    how many earlier points a restart replaced (they are not analysed)."""
+    text = _covered(run)
+    if run.get("superseded"):
+        text += (f" (and {run['superseded']} earlier loss points, replaced by a restart at "
+                 "the same steps, not analysed: see Data Notes)")
+    return text
+
+
+def _covered(run: dict) -> str:
     axis = run.get("axis", "epoch")
     counts = run.get("counts") or {}
     span = run.get("span")

@@ -171,6 +171,9 @@ def _no_option_evidence(data: dict) -> str:
     points = sum((run.get("counts") or {}).values()) or run.get("length", 0)
     findings = data["diagnosis"]["findings"]
     tested = f"every one of the {points} logged loss points was tested by the rules stated below"
+    if run.get("superseded"):
+        tested += (f" ({run['superseded']} earlier loss points, replaced by a restart at the same "
+                   "steps, were not)")
     if not findings:
         return f"{tested}; a rule can miss an instability smaller than its thresholds"
     grad = next((f for f in findings if f["kind"] == "grad_spike"), None)

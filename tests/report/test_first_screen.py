@@ -169,3 +169,19 @@ def test_one_event_on_two_curves_names_where_the_lr_is_compared(analysed):
     assert md.splitlines()[0].endswith("Loss Spike at Step 68")
     evidence = next(line for line in md.splitlines() if line.startswith("> **Evidence ("))
     assert "when the spike showed in val/loss (step 80)" in evidence
+
+
+def test_points_a_restart_replaced_are_counted_on_the_first_screen(tmp_path):
+    """A Keras CSVLogger(append=True) file holding two fits: the first fit's loss points are
+    replaced by the second's, and the first screen says they were not analysed."""
+    rows = ["epoch,loss,val_loss"]
+    rows += [f"{e},{1.0 - 0.1 * e},{1.1 - 0.1 * e}" for e in range(6)]
+    rows += [f"{e},{0.9 - 0.1 * e},{1.0 - 0.1 * e}" for e in range(6)]
+    path = tmp_path / "training_log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    data = reporter.analyze(path, confirm="off").to_dict()
+    assert data["run"]["superseded"] == 12  # 6 epochs x (loss, val_loss) of the first fit
+    md = render(data, "md")
+    head = "\n".join(md.splitlines()[:FIRST_LINES])
+    assert "(and 12 earlier loss points, replaced by a restart at the same steps" in head
+    assert "(12 earlier loss points, replaced by a restart at the same steps, were not)" in head
