@@ -158,8 +158,9 @@ def _median3(v: np.ndarray) -> np.ndarray:
 
 
 def _scatter(v: np.ndarray) -> float:
-    """A robust σ of the points about their median of 3 (1.4826 × the median absolute
-    distance; 0 for a curve without noise)."""
+    """The points' scatter about their median of 3: 1.4826 × the median absolute distance
+    (0 for a curve without noise). Not σ: a third of the distances to a median of 3 are 0,
+    so on Gaussian noise it comes out near half of σ."""
     return 1.4826 * float(np.median(np.abs(v - _median3(v))))
 
 
