@@ -43,6 +43,7 @@ _LESSER = (
     ("no_progress", "Loss Did Not Go Down"),
     ("stall", "Loss Stalled After an Early Drop"),
     ("grad_spike", "Gradient-Norm Spike"),
+    ("flat_tail", "Loss Stopped Improving for Most of the Run"),  # info: converged or stalled
 )
 
 

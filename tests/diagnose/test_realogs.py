@@ -176,7 +176,11 @@ def test_realog_r23_interrupted_run_raises_nothing_above_info():
 def test_diagnose_r05_long_stretch_without_gain_is_told_as_info():
     """r05 (MANIFEST: "PLATEAU?", a judgment from sibling runs): no alarm, but its last two
     thirds without gain are told; r06, a healthy run of the same model, still improves."""
-    f = diagnose(_realog("r05_lightning_csv")).first("flat_tail")
+    from reporter.diagnose.headline import headline
+
+    d = diagnose(_realog("r05_lightning_csv"))
+    f = d.first("flat_tail")
     assert f is not None and f.severity == "info"
+    assert headline(d) == "Loss Stopped Improving for Most of the Run"
     assert f.evidence["tail_share"] > 0.6 and f.evidence["gain"] < 0.01
     assert diagnose(_realog("r06_lightning_csv")).first("flat_tail") is None
